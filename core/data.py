@@ -1,0 +1,89 @@
+"""The data of one run: customers, transactions and campaign events in a normalised shape.
+
+``customers``
+    index ``customer_id``; the user's attribute columns under their own names.
+``transactions``
+    columns ``customer_id``, ``ts`` (datetime), ``amount`` (net, negative for returns), and
+    optionally ``channel``, ``category``, ``invoice``.
+``events`` (campaign contacts)
+    columns ``customer_id``, ``ts``, ``channel``, ``responded`` (bool), and optionally
+    ``campaign``, ``treatment`` (bool: True treated, False control).
+
+:meth:`CustomerData.features` joins the customer attributes with behaviour features as of a
+date; that frame is what every method's ``fit`` / ``assign`` receives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from microseg.features import DEFAULT_WINDOWS, event_features, transaction_features
+
+
+@dataclass
+class CustomerData:
+    """Customers, transactions and campaign events, plus the reference date ``as_of``."""
+
+    customers: pd.DataFrame | None = None
+    transactions: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+    as_of: pd.Timestamp | None = None
+    #: customers column holding the sign-up date (used for ``tenure_days`` when given)
+    signup_column: str | None = None
+    windows: tuple[int, ...] = DEFAULT_WINDOWS
+    _cache: dict[Any, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.customers is None and self.transactions is None:
+            raise ValueError("CustomerData needs customers or transactions")
+        if self.as_of is None:
+            self.as_of = default_as_of(self.transactions)
+        self.as_of = pd.Timestamp(self.as_of)
+
+    @property
+    def ids(self) -> pd.Index:
+        """All customer ids of the run."""
+        if self.customers is not None:
+            return self.customers.index
+        ids = pd.Index(pd.unique(self.transactions["customer_id"]), name="customer_id")
+        return ids.sort_values()
+
+    def features(self, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """The customer-level frame as of ``as_of`` (default: the run's ``as_of``)."""
+        when = pd.Timestamp(as_of) if as_of is not None else self.as_of
+        if when in self._cache:
+            return self._cache[when]
+        ids = self.ids
+        parts = [self.customers] if self.customers is not None else []
+        if self.transactions is not None:
+            tf = transaction_features(self.transactions, ids, when, self.windows)
+            if self.signup_column and self.customers is not None:
+                signup = pd.to_datetime(self.customers[self.signup_column], errors="coerce")
+                tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
+            parts.append(tf)
+        if self.events is not None:
+            parts.append(event_features(self.events, ids, when))
+        frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
+        frame.index.name = "customer_id"
+        self._cache[when] = frame
+        return frame
+
+    def restrict(self, keep: pd.Index | np.ndarray) -> "CustomerData":
+        """A copy with only the customers in ``keep`` (e.g. those who consented)."""
+        keep_ids = pd.Index(keep)
+        cust = self.customers.loc[self.customers.index.isin(keep_ids)] if self.customers is not None else None
+        tx = (self.transactions.loc[self.transactions["customer_id"].isin(keep_ids)]
+              if self.transactions is not None else None)
+        ev = self.events.loc[self.events["customer_id"].isin(keep_ids)] if self.events is not None else None
+        return CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
+                            signup_column=self.signup_column, windows=self.windows)
+
+
+def default_as_of(transactions: pd.DataFrame | None) -> pd.Timestamp:
+    """The day after the last transaction (midnight), or today when there are none."""
+    if transactions is None or transactions.empty:
+        return pd.Timestamp.today().normalize()
+    return pd.Timestamp(transactions["ts"].max()).normalize() + pd.Timedelta(days=1)

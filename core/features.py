@@ -1,0 +1,124 @@
+"""Behaviour features: the customer-level frame computed from transactions and campaign events.
+
+Only data strictly before ``as_of`` is used. Columns (documented in ``docs/customer-frame.md``):
+
+transactions given
+    ``recency_days``, ``frequency``, ``monetary``, ``tenure_days``, ``avg_basket``,
+    ``spend_{w}d`` / ``spend_prev_{w}d`` / ``trend_{w}d`` / ``purchases_{w}d`` per window ``w``,
+    ``interpurchase_days``, ``return_share``, and ``share_<channel>`` / ``share_cat_<category>``
+    when transactions carry a channel / category.
+campaign events given
+    ``contacts``, ``responses``, ``response_rate``, ``contacts_<channel>``, ``responses_<channel>``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_WINDOWS: tuple[int, ...] = (90, 180)
+MAX_MIX_LEVELS = 8
+
+
+def _slug(value: object) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_") or "blank"
+
+
+def _codes(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+    codes = ids.get_indexer(keys)
+    return codes
+
+
+def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
+                         windows: tuple[int, ...] = DEFAULT_WINDOWS) -> pd.DataFrame:
+    """RFM, spend windows, trends and mixes per customer from transactions before ``as_of``."""
+    n = len(ids)
+    before = tx["ts"].to_numpy() < np.datetime64(as_of)
+    t = tx.loc[before] if not before.all() else tx
+    codes = _codes(ids, t["customer_id"])
+    keep = codes >= 0
+    codes = codes[keep]
+    amount = t["amount"].to_numpy(dtype="float64")[keep]
+    age_days = ((np.datetime64(as_of) - t["ts"].to_numpy()[keep]) / np.timedelta64(1, "s")) / 86400.0
+
+    out: dict[str, np.ndarray] = {}
+    if "invoice" in t.columns:
+        inv = pd.DataFrame({"c": codes, "i": t["invoice"].to_numpy()[keep], "a": amount})
+        inv = inv[inv["a"] > 0]
+        freq = np.bincount(inv.drop_duplicates(["c", "i"])["c"].to_numpy(), minlength=n)
+    else:
+        freq = np.bincount(codes[amount > 0], minlength=n)
+    out["frequency"] = freq.astype("int64")
+    out["monetary"] = np.bincount(codes, weights=amount, minlength=n)
+    gross = np.bincount(codes, weights=np.where(amount > 0, amount, 0.0), minlength=n)
+    returns = np.bincount(codes, weights=np.where(amount < 0, -amount, 0.0), minlength=n)
+
+    recency = np.full(n, np.nan)
+    first = np.full(n, np.nan)
+    if len(codes):
+        g = pd.Series(age_days).groupby(codes)
+        mn, mx = g.min(), g.max()
+        recency[mn.index.to_numpy()] = mn.to_numpy()
+        first[mx.index.to_numpy()] = mx.to_numpy()
+    out["recency_days"] = recency
+    out["tenure_days"] = first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["avg_basket"] = np.where(freq > 0, gross / np.maximum(freq, 1), np.nan)
+        out["interpurchase_days"] = np.where(freq > 1, (first - recency) / np.maximum(freq - 1, 1), np.nan)
+        out["return_share"] = np.where(gross > 0, returns / np.where(gross > 0, gross, 1.0), 0.0)
+    for w in windows:
+        cur = age_days < w
+        prev = (age_days >= w) & (age_days < 2 * w)
+        s_cur = np.bincount(codes, weights=np.where(cur, amount, 0.0), minlength=n)
+        s_prev = np.bincount(codes, weights=np.where(prev, amount, 0.0), minlength=n)
+        out[f"spend_{w}d"] = s_cur
+        out[f"spend_prev_{w}d"] = s_prev
+        out[f"trend_{w}d"] = (np.maximum(s_cur, 0) + 1.0) / (np.maximum(s_prev, 0) + 1.0)
+        out[f"purchases_{w}d"] = np.bincount(codes[cur & (amount > 0)], minlength=n).astype("int64")
+    frame = pd.DataFrame(out, index=ids)
+    for role, prefix in (("channel", "share_"), ("category", "share_cat_")):
+        if role in t.columns:
+            frame = frame.join(_mix(codes, t[role].to_numpy()[keep], np.where(amount > 0, amount, 0.0),
+                                    gross, ids, prefix))
+    return frame
+
+
+def _mix(codes: np.ndarray, values: np.ndarray, weight: np.ndarray, total: np.ndarray,
+         ids: pd.Index, prefix: str) -> pd.DataFrame:
+    """Share of positive spend per level (the ``MAX_MIX_LEVELS`` largest levels)."""
+    level_codes, levels = pd.factorize(values)
+    spend_by_level = np.bincount(level_codes[level_codes >= 0], weights=weight[level_codes >= 0],
+                                 minlength=len(levels))
+    top = np.argsort(-spend_by_level)[:MAX_MIX_LEVELS]
+    cols = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lv in top:
+            s = np.bincount(codes, weights=np.where(level_codes == lv, weight, 0.0), minlength=len(ids))
+            cols[f"{prefix}{_slug(levels[lv])}"] = np.where(total > 0, s / np.where(total > 0, total, 1), 0.0)
+    return pd.DataFrame(cols, index=ids)
+
+
+def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Contacts and responses per customer (overall and per channel) before ``as_of``."""
+    n = len(ids)
+    ev = events
+    if "ts" in ev.columns:
+        ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(as_of)]
+    codes = _codes(ids, ev["customer_id"])
+    keep = codes >= 0
+    codes = codes[keep]
+    responded = ev["responded"].to_numpy(dtype=bool)[keep] if "responded" in ev.columns else np.zeros(len(codes), bool)
+    out: dict[str, np.ndarray] = {
+        "contacts": np.bincount(codes, minlength=n).astype("int64"),
+        "responses": np.bincount(codes[responded], minlength=n).astype("int64"),
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["response_rate"] = np.where(out["contacts"] > 0, out["responses"] / out["contacts"], np.nan)
+    if "channel" in ev.columns:
+        ch_codes, channels = pd.factorize(ev["channel"].to_numpy()[keep])
+        for i, ch in enumerate(channels):
+            mask = ch_codes == i
+            out[f"contacts_{_slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")
+            out[f"responses_{_slug(ch)}"] = np.bincount(codes[mask & responded], minlength=n).astype("int64")
+    return pd.DataFrame(out, index=ids)
