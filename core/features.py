@@ -42,13 +42,18 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     amount = t["amount"].to_numpy(dtype="float64")[keep]
     age_days = ((np.datetime64(as_of) - t["ts"].to_numpy()[keep]) / np.timedelta64(1, "s")) / 86400.0
 
-    out: dict[str, np.ndarray] = {}
+    line_codes, line_weight = codes, np.where(amount > 0, amount, 0.0)
+    line_total = np.bincount(line_codes, weights=line_weight, minlength=n)
+    mixes = [_mix(line_codes, t[role].to_numpy()[keep], line_weight, line_total, ids, prefix)
+             for role, prefix in (("channel", "share_"), ("category", "share_cat_")) if role in t.columns]
     if "invoice" in t.columns:
-        inv = pd.DataFrame({"c": codes, "i": t["invoice"].to_numpy()[keep], "a": amount})
-        inv = inv[inv["a"] > 0]
-        freq = np.bincount(inv.drop_duplicates(["c", "i"])["c"].to_numpy(), minlength=n)
-    else:
-        freq = np.bincount(codes[amount > 0], minlength=n)
+        # one purchase occasion per invoice: sum its lines, keep its time
+        baskets = (pd.DataFrame({"c": codes, "i": t["invoice"].to_numpy()[keep], "a": amount, "d": age_days})
+                   .groupby(["c", "i"], sort=False).agg(a=("a", "sum"), d=("d", "min")))
+        codes = baskets.index.get_level_values("c").to_numpy()
+        amount, age_days = baskets["a"].to_numpy(), baskets["d"].to_numpy()
+    out: dict[str, np.ndarray] = {}
+    freq = np.bincount(codes[amount > 0], minlength=n)
     out["frequency"] = freq.astype("int64")
     out["monetary"] = np.bincount(codes, weights=amount, minlength=n)
     gross = np.bincount(codes, weights=np.where(amount > 0, amount, 0.0), minlength=n)
@@ -56,8 +61,9 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
 
     recency = np.full(n, np.nan)
     first = np.full(n, np.nan)
-    if len(codes):
-        g = pd.Series(age_days).groupby(codes)
+    bought = amount > 0
+    if bought.any():
+        g = pd.Series(age_days[bought]).groupby(codes[bought])
         mn, mx = g.min(), g.max()
         recency[mn.index.to_numpy()] = mn.to_numpy()
         first[mx.index.to_numpy()] = mx.to_numpy()
@@ -66,7 +72,7 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     with np.errstate(divide="ignore", invalid="ignore"):
         out["avg_basket"] = np.where(freq > 0, gross / np.maximum(freq, 1), np.nan)
         out["interpurchase_days"] = np.where(freq > 1, (first - recency) / np.maximum(freq - 1, 1), np.nan)
-        out["return_share"] = np.where(gross > 0, returns / np.where(gross > 0, gross, 1.0), 0.0)
+        out["return_share"] = np.where(gross + returns > 0, returns / np.where(gross + returns > 0, gross + returns, 1.0), 0.0)
     for w in windows:
         cur = age_days < w
         prev = (age_days >= w) & (age_days < 2 * w)
@@ -77,10 +83,8 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
         out[f"trend_{w}d"] = (np.maximum(s_cur, 0) + 1.0) / (np.maximum(s_prev, 0) + 1.0)
         out[f"purchases_{w}d"] = np.bincount(codes[cur & (amount > 0)], minlength=n).astype("int64")
     frame = pd.DataFrame(out, index=ids)
-    for role, prefix in (("channel", "share_"), ("category", "share_cat_")):
-        if role in t.columns:
-            frame = frame.join(_mix(codes, t[role].to_numpy()[keep], np.where(amount > 0, amount, 0.0),
-                                    gross, ids, prefix))
+    for mix in mixes:
+        frame = frame.join(mix)
     return frame
 
 

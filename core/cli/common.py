@@ -1,0 +1,35 @@
+"""Shared CLI options and helpers."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import click
+
+from microseg.registry import Registry, get_registry
+from microseg.store import Store, resolve_url
+
+db_option = click.option("--db", "db", metavar="URL",
+                         help="Store: SQLAlchemy URL or SQLite path (default: $MICROSEG_DATABASE_URL, "
+                              "the config's [store] url, or ./microseg.db).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def registry_from(ctx: click.Context) -> Registry:
+    return get_registry(tuple((ctx.obj or {}).get("plugins", ())))
+
+
+def open_store(db: str | None, config_url: str | None = None) -> Store:
+    return Store(resolve_url(db, config_url))
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def with_options(*options: Callable) -> Callable:
+    def deco(fn: Callable) -> Callable:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return deco

@@ -1,0 +1,70 @@
+"""``audit`` and ``forget``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from microseg.cli.common import db_option, echo_json, json_option, open_store
+
+
+@click.command()
+@click.argument("run_id", required=False, type=int)
+@db_option
+@json_option
+@click.option("--verify", is_flag=True, help="Recompute the audit trail's hash chain.")
+def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool) -> None:
+    """Audit RUN (default: latest) against its policy; exit 1 on any violation."""
+    from microseg.privacy.audit_report import audit_run
+    doc = audit_run(open_store(db), run_id, verify=verify)
+    if as_json:
+        echo_json(doc)
+    else:
+        _print_audit(doc)
+    if doc["violations"]:
+        sys.exit(1)
+
+
+def _print_audit(doc: dict) -> None:
+    click.echo(f"Run {doc['run']['id']} — as of {doc['run']['as_of']}, status {doc['run']['status']}, k = {doc['run']['k']}")
+    click.echo(f"  policy {doc['run']['policy_hash'][:16]}…  config {doc['run']['config_hash'][:16]}…")
+    for role, fp in doc["inputs"].items():
+        click.echo(f"  input {role}: {fp}")
+    click.echo("  PII columns: " + (", ".join(f"{c['column']}={c['kind']}→{doc['actions'].get(c['column'], c['action'])}"
+                                            for c in doc["pii"] if c["kind"] != "none") or "none found"))
+    click.echo(f"  consent: {doc['consent']}")
+    click.echo(f"  gate: {doc['gate']['decisions']}")
+    click.echo(f"  erasures since: {doc['erasures_since']}")
+    if "chain" in doc:
+        c = doc["chain"]
+        click.echo(f"  audit chain: {'OK' if c['ok'] else 'BROKEN'} ({c['events']} events, head {c['head_hash'][:16]}…)")
+    if doc["violations"]:
+        click.echo("VIOLATIONS:")
+        for v in doc["violations"]:
+            click.echo(f"  - {v}")
+    else:
+        click.echo("No violations.")
+
+
+@click.command()
+@click.argument("customer_id")
+@db_option
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="Config whose [privacy] key to use.")
+def forget(customer_id: str, db: str | None, config: str | None) -> None:
+    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run)."""
+    from microseg.config import load_config
+    from microseg.privacy.erasure import forget as do_forget
+    from microseg.privacy.policy import PrivacyPolicy
+    from microseg.privacy.pseudonym import load_key
+    cfg = load_config(config) if config else None
+    key = load_key(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path("."))
+    store = open_store(db, cfg.store.url if cfg else None)
+    runs = do_forget(store, customer_id, key)
+    if runs:
+        click.echo(f"Erased from runs {', '.join(map(str, runs))}; they are marked needs-rerun.")
+    else:
+        click.echo("No stored membership matched; the erasure request is recorded in the audit trail.")
+
+
+COMMANDS = [audit, forget]

@@ -1,0 +1,113 @@
+"""``init``, ``run``, ``segments``, ``export``, ``keygen``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from microseg.cli.common import db_option, echo_json, json_option, open_store, registry_from
+from microseg.errors import InputError
+
+
+@click.command()
+@click.argument("path", default="microseg.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing config.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter config (and a random pseudonymisation key)."""
+    from microseg.privacy.pseudonym import write_new_key
+    from microseg.starter import STARTER_CONFIG
+    p = Path(path)
+    if p.exists() and not force:
+        raise InputError(f"{p} exists; use --force to overwrite")
+    p.write_text(STARTER_CONFIG, encoding="utf-8")
+    key = p.resolve().parent / ".microseg" / "key"
+    if not key.exists():
+        write_new_key(key)
+        click.echo(f"Wrote {key} (keep it secret, keep it safe: it links pseudonyms to customers)")
+    click.echo(f"Wrote {p}. Edit the sources, then: microseg run {p}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def keygen(path: str) -> None:
+    """Write a new random pseudonymisation key file (mode 0600)."""
+    from microseg.privacy.pseudonym import write_new_key
+    try:
+        write_new_key(Path(path))
+    except FileExistsError:
+        raise InputError(f"{path} exists; refusing to overwrite a key") from None
+    click.echo(f"Wrote {path}")
+
+
+@click.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@db_option
+@json_option
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address (engine dask).")
+@click.pass_context
+def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: str | None,
+        scheduler: str | None) -> None:
+    """Run a governed segmentation from CONFIG and store it."""
+    from microseg.api import run as api_run
+    result = api_run(config, db=db, registry=registry_from(ctx), engine=engine, scheduler=scheduler,
+                     progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True))
+    if as_json:
+        echo_json(result.report)
+        return
+    _print_released(result.report)
+    click.echo(f"\nRun {result.run_id} stored in {result.store_url}")
+
+
+def _print_released(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=f"Released segments (k = {report['k']})")
+    for col in ("family", "segment", "size", "description"):
+        table.add_column(col, overflow="fold")
+    for s in report["segments"]:
+        if s["status"] == "released":
+            table.add_row(s["family"], s["label"], str(s["size"]), s["description"])
+    Console().print(table)
+    gate = report.get("gate", {})
+    click.echo("Gate: " + ", ".join(f"{v} {k}" for k, v in sorted(gate.items())))
+
+
+@click.command()
+@click.argument("run_id", required=False, type=int)
+@db_option
+@json_option
+@click.option("--all", "show_all", is_flag=True, help="Also list suppressed and merged segments (sizes as '< k').")
+def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) -> None:
+    """List the released segments of RUN (default: the latest run)."""
+    from microseg.api import segments_view
+    store = open_store(db)
+    run_row, rows = segments_view(store, run_id, include_unreleased=show_all)
+    if as_json:
+        echo_json({"run_id": run_row.id, "k": run_row.k, "status": run_row.status, "segments": rows})
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=f"Run {run_row.id} ({run_row.status}, as of {run_row.as_of}, k = {run_row.k})")
+    for col in ("family", "segment", "size", "status", "description"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["family"], r["label"], str(r["size"]), r["status"], r["description"])
+    Console().print(table)
+
+
+@click.command()
+@click.argument("run_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file to write.")
+@db_option
+@click.option("--scores/--no-scores", default=True, help="Include per-customer scores when the run's policy released them.")
+def export(run_id: int, out: str, db: str | None, scores: bool) -> None:
+    """Export RUN's released memberships (one row per customer) through the release gate."""
+    from microseg.api import export_run
+    store = open_store(db)
+    n, cols = export_run(store, run_id, Path(out), include_scores=scores)
+    click.echo(f"Wrote {n} customers × {len(cols)} columns to {out}")
+
+
+COMMANDS = [init, keygen, run, segments, export]

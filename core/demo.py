@@ -1,0 +1,227 @@
+"""``microseg demo``: a seeded, realistic loyalty-programme data set and its governed run.
+
+Customers carry personal data (names, e-mails, phones, birth dates, addresses) on purpose: the
+demo shows the scan finding them, the run masking them, and the gate releasing only segments of
+at least k customers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "Lucas", "Mia",
+         "Mateo", "Isla", "Leo", "Freya", "Arthur", "Ingrid", "Lars", "Sofia", "Hugo", "Chloe", "Ethan",
+         "Grace", "Jack", "Lily", "Henry", "Zoe", "Oscar", "Ella", "Finn", "Nora", "Theo", "Maja", "Elias"]
+LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Evans",
+        "Hansen", "Johansen", "Olsen", "Larsen", "Garcia", "Martinez", "Lopez", "Silva", "Santos", "Muller",
+        "Schmidt", "Schneider", "Fischer", "Rossi", "Russo", "Novak", "Kowalski", "Nguyen", "Kim", "Murphy"]
+STREETS = ["High", "Station", "Church", "Park", "Victoria", "Mill", "King", "Queen", "Market", "North", "Elm"]
+SUFFIX = ["Street", "Road", "Lane", "Avenue", "Close", "Way"]
+CITIES = [("London", "South", "SW"), ("Manchester", "North", "M"), ("Leeds", "North", "LS"),
+          ("Bristol", "West", "BS"), ("Cardiff", "West", "CF"), ("Glasgow", "Scotland", "G"),
+          ("Edinburgh", "Scotland", "EH"), ("Brighton", "South", "BN"), ("Norwich", "East", "NR"),
+          ("Cambridge", "East", "CB")]
+INTERESTS = ["outdoors", "home & garden", "fashion", "tech", "wellness", "family"]
+ENROLL = ["web", "app", "store", "referral"]
+CHANNELS = ["email", "sms", "push"]
+CATEGORIES = ["grocery", "apparel", "electronics", "home", "beauty", "toys"]
+AS_OF = pd.Timestamp("2026-10-01")
+HISTORY_DAYS = 730
+
+
+def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """Customers, transactions and campaign contacts (with a control group)."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"C{100000 + i}" for i in range(n)])
+    first = rng.choice(FIRST, n)
+    last = rng.choice(LAST, n)
+    city_idx = rng.integers(0, len(CITIES), n)
+    age = np.clip(rng.normal(43, 15, n), 18, 92).astype(int)
+    birth = AS_OF - pd.to_timedelta(age * 365.25 + rng.integers(0, 365, n), unit="D")
+    signup = AS_OF - pd.to_timedelta(rng.integers(20, 6 * 365, n), unit="D")
+    phone = np.where(rng.random(n) < 0.7,
+                     [f"+44 7{rng.integers(100, 999)} {rng.integers(100000, 999999)}" for _ in range(n)],
+                     [f"07{rng.integers(100, 999)} {rng.integers(100000, 999999)}" for _ in range(n)])
+    customers = pd.DataFrame({
+        "customer_id": ids,
+        "first_name": first,
+        "last_name": last,
+        "email": [f"{f.lower()}.{l.lower()}{i % 997}@example.{'com' if i % 3 else 'org'}"
+                  for i, (f, l) in enumerate(zip(first, last))],
+        "phone": phone,
+        "birth_date": birth.strftime("%Y-%m-%d"),
+        "address": [f"{rng.integers(1, 200)} {rng.choice(STREETS)} {rng.choice(SUFFIX)}" for _ in range(n)],
+        "city": [CITIES[i][0] for i in city_idx],
+        "postcode": [f"{CITIES[i][2]}{rng.integers(1, 20)} {rng.integers(1, 9)}{chr(65 + rng.integers(0, 26))}"
+                     f"{chr(65 + rng.integers(0, 26))}" for i in city_idx],
+        "region": [CITIES[i][1] for i in city_idx],
+        "age": age,
+        "gender": rng.choice(["F", "M", "X"], n, p=[0.49, 0.48, 0.03]),
+        "interest": rng.choice(INTERESTS, n),
+        "enrollment_channel": rng.choice(ENROLL, n, p=[0.4, 0.3, 0.2, 0.1]),
+        "referrals": rng.poisson(0.3, n) + (rng.random(n) < 0.05) * rng.integers(2, 8, n),
+        "signup_date": signup.strftime("%Y-%m-%d"),
+        "consent_profiling": rng.random(n) < 0.97,
+        "consent_marketing": rng.random(n) < 0.9,
+    })
+    customers["notes"] = np.where(rng.random(n) < 0.03,
+                                  [f"call back on {p}" for p in customers["phone"]], "")
+
+    # behaviour: 0 steady, 1 declining (front-loaded), 2 growing, 3 lapsed
+    kind = rng.choice(4, n, p=[0.55, 0.25, 0.1, 0.1])
+    rate = rng.gamma(2.0, 9.0, n)  # purchases over the history
+    n_tx = rng.poisson(rate)
+    rows = np.repeat(np.arange(n), n_tx)
+    start = np.maximum((signup - (AS_OF - pd.Timedelta(days=HISTORY_DAYS))).days.to_numpy(), 0)
+    a = np.array([1.0, 1.0, 2.5, 0.6])[kind][rows]
+    b = np.array([1.0, 2.5, 1.0, 3.5])[kind][rows]
+    u = rng.beta(a, b)
+    day = start[rows] + u * (HISTORY_DAYS + 90 - start[rows])   # runs 90 days past as_of (evaluation window)
+    ts = (AS_OF - pd.Timedelta(days=HISTORY_DAYS)) + pd.to_timedelta(day * 86400, unit="s")
+    basket = rng.lognormal(3.3, 0.5, n)
+    amount = np.round(basket[rows] * rng.lognormal(0, 0.4, len(rows)), 2)
+    returns = rng.random(len(rows)) < 0.03
+    amount[returns] *= -1
+    pref_tx_channel = rng.choice(["store", "web", "app"], n, p=[0.45, 0.35, 0.2])
+    tx_channel = np.where(rng.random(len(rows)) < 0.75, pref_tx_channel[rows],
+                          rng.choice(["store", "web", "app"], len(rows)))
+    transactions = pd.DataFrame({"customer_id": ids[rows], "ts": ts.strftime("%Y-%m-%d %H:%M:%S"),
+                                 "amount": amount, "channel": tx_channel,
+                                 "category": rng.choice(CATEGORIES, len(rows))})
+    transactions = transactions[ts < AS_OF + pd.Timedelta(days=90)]
+
+    # campaign contacts: per-customer channel affinity; 20% control holdout; persuadables respond more when treated
+    n_ct = rng.poisson(8, n)
+    crow = np.repeat(np.arange(n), n_ct)
+    ch = rng.choice(3, len(crow), p=[0.55, 0.25, 0.2])
+    affinity = rng.lognormal(0, 0.9, (n, 3)) * np.array([0.06, 0.09, 0.04])
+    base = np.clip(0.02 + 0.04 * (kind == 0), 0, 1)
+    persuadable = rng.random(n) < 0.35
+    treated = rng.random(len(crow)) >= 0.2
+    p = base[crow] + treated * (np.clip(affinity[crow, ch], 0, 0.8) * (0.4 + persuadable[crow]))
+    sent_day = rng.integers(0, HISTORY_DAYS, len(crow))
+    events = pd.DataFrame({
+        "customer_id": ids[crow],
+        "campaign": [f"CMP{c:03d}" for c in sent_day // 30],
+        "sent_at": ((AS_OF - pd.Timedelta(days=HISTORY_DAYS)) + pd.to_timedelta(sent_day, unit="D")).strftime("%Y-%m-%d"),
+        "channel": np.array(CHANNELS)[ch],
+        "group": np.where(treated, "treatment", "control"),
+        "responded": np.where(rng.random(len(crow)) < p, "yes", "no"),
+    })
+    return {"customers": customers, "transactions": transactions, "events": events}
+
+
+DEMO_CONFIG = '''\
+# The demo's config: a loyalty programme with personal data, run through the release gate.
+as_of = "2026-10-01"
+
+[sources.customers]
+path = "customers.csv"
+customer_id = "customer_id"
+signup_date = "signup_date"
+dates = ["birth_date"]
+
+[sources.transactions]
+path = "transactions.csv.gz"
+customer_id = "customer_id"
+timestamp = "ts"
+amount = "amount"
+channel = "channel"
+category = "category"
+
+[sources.events]
+path = "campaign_contacts.csv.gz"
+customer_id = "customer_id"
+timestamp = "sent_at"
+channel = "channel"
+responded = "responded"
+campaign = "campaign"
+treatment = "group"
+control_value = "control"
+
+[[methods]]
+id = "rfm"
+method = "rfm"
+
+[[methods]]
+id = "region"
+method = "rules"
+[methods.params]
+default = "Other region"
+segments = [
+  { name = "South", when = "region == 'South'" },
+  { name = "North", when = "region in ('North', 'Scotland')" },
+  { name = "East & West", when = "region in ('East', 'West')" },
+]
+
+[[methods]]
+id = "lifestage"
+method = "rules"
+[methods.params]
+default = "Adults 30-64"
+segments = [
+  { name = "Young adults", when = "age < 30", description = "under 30" },
+  { name = "Seniors", when = "age >= 65", description = "65 and over" },
+]
+
+[[methods]]
+id = "lifestyle"
+method = "rules"
+[methods.params]
+mode = "multi"
+default = "No stated interest"
+segments = [
+  { name = "Outdoor enthusiasts", when = "interest == 'outdoors'" },
+  { name = "Home makers", when = "interest in ('home & garden', 'family')" },
+  { name = "Style & wellness", when = "interest in ('fashion', 'wellness') and age < 50" },
+]
+
+[[methods]]
+id = "behaviour"
+method = "clusters"
+[methods.params]
+random_state = 0
+
+[[methods]]
+id = "decline"
+method = "clv-decline"
+[methods.params]
+horizon_days = 90
+
+[[methods]]
+id = "response"
+method = "campaign-response"
+[methods.params]
+enrollment_column = "enrollment_channel"
+referrals_column = "referrals"
+
+[microsegments]
+dimensions = ["rfm", "region", "response"]
+
+[privacy]
+min_segment_size = 50
+small_segments = "merge"
+key_file = ".microseg/key"
+consent = { profiling = "consent_profiling", marketing = "consent_marketing" }
+
+[release]
+customer_ids = "pseudonym"
+include_scores = true
+'''
+
+
+def write_demo(out: Path, n: int = 20_000, seed: int = 7) -> Path:
+    """Write the demo data, config and key under ``out``; returns the config path."""
+    from microseg.privacy.pseudonym import write_new_key
+    out.mkdir(parents=True, exist_ok=True)
+    frames = generate(n, seed)
+    frames["customers"].to_csv(out / "customers.csv", index=False)
+    frames["transactions"].to_csv(out / "transactions.csv.gz", index=False)
+    frames["events"].to_csv(out / "campaign_contacts.csv.gz", index=False)
+    cfg = out / "microseg.toml"
+    cfg.write_text(DEMO_CONFIG, encoding="utf-8")
+    if not (out / ".microseg" / "key").exists():
+        write_new_key(out / ".microseg" / "key")
+    return cfg

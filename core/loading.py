@@ -1,0 +1,292 @@
+"""Read the configured sources into a validated :class:`~microseg.data.CustomerData`.
+
+Errors name the file, column and (1-based data) row, never a value: a customer id or an e-mail
+is personal data and must not appear in messages or logs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from microseg.config import Config, CustomersSource, EventsSource, SourceConfig, TransactionsSource
+from microseg.data import CustomerData
+from microseg.errors import InputError
+
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "f"}
+
+
+def source_label(cfg: Config, src: SourceConfig) -> str:
+    if src.path:
+        return str(src.path)
+    return f"{src.table or 'query'} at {_redact_url(src.url or '')}"
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<database>"
+
+
+def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read one source (CSV, CSV.gz, Parquet, or SQL) as strings/numbers, unvalidated."""
+    label = source_label(cfg, src)
+    if src.url:
+        return _read_sql(src, label)
+    path = cfg.resolve(src.path or "")
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    fmt = src.format or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+    wanted = set(columns) if columns else None
+    try:
+        if fmt == "parquet":
+            df = pd.read_parquet(path, columns=list(wanted) if wanted else None)
+        else:
+            sep = src.sep or ","
+            spaced = sep.endswith(" ") and sep.strip() != ""
+            df = pd.read_csv(
+                path, sep=sep.strip() if spaced else sep, skipinitialspace=spaced,
+                header=0 if src.header else None, names=src.names, encoding=src.encoding,
+                na_values=src.na_values or None,
+                usecols=(lambda c: c in wanted) if wanted else None, low_memory=False,
+            )
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {_safe(exc)}",
+                         source=str(path)) from None
+    return _check_nonempty(df, str(path))
+
+
+def _read_sql(src: SourceConfig, label: str) -> pd.DataFrame:
+    import sqlalchemy as sa
+    if src.query:
+        stmt = sa.text(src.query)
+    else:
+        schema, _, name = (src.table or "").rpartition(".")
+        stmt = sa.select(sa.text("*")).select_from(sa.table(name, schema=schema or None))
+    try:
+        engine = sa.create_engine(src.url or "")
+        with engine.connect() as con:
+            df = pd.read_sql(stmt, con)
+    except Exception as exc:  # noqa: BLE001 - driver messages may echo values
+        raise InputError(f"cannot read from the database: {type(exc).__name__}", source=label) from None
+    return _check_nonempty(df, label)
+
+
+def _safe(exc: Exception) -> str:
+    """Parser messages name lines and columns; cut anything after a quote (a value)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text.split("'")[0].split('"')[0].strip()[:200]
+
+
+def _check_nonempty(df: pd.DataFrame, label: str) -> pd.DataFrame:
+    if df.empty:
+        raise InputError("the table has no data rows", source=label)
+    return df
+
+
+def require_columns(df: pd.DataFrame, names: Iterable[str | None], label: str) -> None:
+    for name in names:
+        if name and name not in df.columns:
+            avail = ", ".join(map(str, list(df.columns)[:30]))
+            raise InputError(f"missing column {name!r}; the file has: {avail}", source=label, column=name)
+
+
+def normalise_ids(values: pd.Series, label: str, column: str) -> pd.Series:
+    """Customer ids as int64 when every id is integral (``17850.0`` → 17850), else as strings."""
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype("int64")
+    if pd.api.types.is_float_dtype(values):
+        frac = values.to_numpy() % 1
+        if np.all(frac == 0):
+            return values.astype("int64")
+        row = int(np.argmax(frac != 0))
+        raise InputError("customer id is not a whole number", source=label, column=column, row=row + 1)
+    text = values.astype(str).str.strip()
+    as_num = pd.to_numeric(text, errors="coerce")
+    if as_num.notna().all() and np.all(as_num.to_numpy() % 1 == 0):
+        return as_num.astype("int64")
+    return text.astype(object)
+
+
+def parse_dates(values: pd.Series, src: SourceConfig, label: str, column: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    parsed = pd.to_datetime(values, errors="coerce", format=src.date_format, dayfirst=src.dayfirst)
+    bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"unparsable date ({int(bad.sum())} such rows); set date_format in the config",
+                         source=label, column=column, row=row + 1)
+    return parsed
+
+
+def parse_numbers(values: pd.Series, label: str, column: str) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype="float64")
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError("not a number", source=label, column=column, row=row + 1)
+    return parsed.to_numpy(dtype="float64")
+
+
+def parse_bool(values: pd.Series, label: str, column: str, true_value: str | None = None) -> np.ndarray:
+    if true_value is not None:
+        return (values.astype(str).str.strip() == str(true_value)).to_numpy()
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.fillna(0).to_numpy() != 0
+    low = values.astype(str).str.strip().str.lower()
+    ok = low.isin(TRUE_WORDS | FALSE_WORDS)
+    if not ok.all():
+        row = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise InputError("expected yes/no, true/false or 1/0", source=label, column=column, row=row + 1)
+    return low.isin(TRUE_WORDS).to_numpy()
+
+
+# --------------------------------------------------------------------------- per role
+def load_customers(cfg: Config, src: CustomersSource) -> pd.DataFrame:
+    label = source_label(cfg, src)
+    df = read_table(cfg, src)
+    require_columns(df, [src.customer_id, src.signup_date, *src.dates], label)
+    if src.customer_id:
+        ids = df[src.customer_id]
+        if ids.isna().any():
+            row = int(np.flatnonzero(ids.isna().to_numpy())[0])
+            raise InputError("missing customer id", source=label, column=src.customer_id, row=row + 1)
+        ids = normalise_ids(ids, label, src.customer_id)
+        dup = ids.duplicated()
+        if dup.any():
+            row = int(np.flatnonzero(dup.to_numpy())[0])
+            raise InputError(f"duplicate customer id ({int(dup.sum())} duplicate rows; first at this row)",
+                             source=label, column=src.customer_id, row=row + 1)
+        df = df.drop(columns=[src.customer_id])
+        df.index = pd.Index(ids.to_numpy(), name="customer_id")
+    else:
+        df.index = pd.RangeIndex(len(df), name="customer_id")
+    for col in [src.signup_date, *src.dates]:
+        if col:
+            df[col] = parse_dates(df[col], src, label, col)
+    return df
+
+
+def load_transactions(cfg: Config, src: TransactionsSource) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """Normalised transactions, the per-customer ``attributes`` frame, and load statistics."""
+    label = source_label(cfg, src)
+    roles = {"customer_id": src.customer_id, "ts": src.timestamp, "invoice": src.invoice,
+             "channel": src.channel, "category": src.category}
+    needed = [c for c in [*roles.values(), src.amount, src.quantity, src.unit_price, *src.attributes] if c]
+    df = read_table(cfg, src, columns=needed)
+    require_columns(df, needed, label)
+    n_rows = len(df)
+    has_id = df[src.customer_id].notna().to_numpy()
+    if not has_id.all():
+        df = df.loc[has_id]
+    if df.empty:
+        raise InputError("no rows with a customer id", source=label, column=src.customer_id)
+    out = pd.DataFrame({"customer_id": normalise_ids(df[src.customer_id], label, src.customer_id).to_numpy()})
+    out["ts"] = parse_dates(df[src.timestamp], src, label, src.timestamp).to_numpy()
+    if src.amount:
+        out["amount"] = parse_numbers(df[src.amount], label, src.amount)
+    else:
+        out["amount"] = (parse_numbers(df[src.quantity], label, src.quantity)
+                         * parse_numbers(df[src.unit_price], label, src.unit_price))
+    nan_amount = np.isnan(out["amount"].to_numpy())
+    if nan_amount.any():
+        row = int(np.flatnonzero(nan_amount)[0])
+        raise InputError("missing amount", source=label, column=src.amount or src.quantity, row=row + 1)
+    for role in ("invoice", "channel", "category"):
+        col = roles[role]
+        if col:
+            out[role] = df[col].to_numpy()
+    attrs = None
+    if src.attributes:
+        latest = df[list(src.attributes)].copy()
+        latest["customer_id"] = out["customer_id"].to_numpy()
+        latest["ts"] = out["ts"].to_numpy()
+        attrs = (latest.sort_values("ts", kind="stable").groupby("customer_id", sort=True)[list(src.attributes)]
+                 .last())
+    stats = {"rows": n_rows, "rows_without_customer": int((~has_id).sum()),
+             "negative_lines": int((out["amount"].to_numpy() < 0).sum())}
+    return out, attrs, stats
+
+
+def load_events(cfg: Config, src: EventsSource) -> pd.DataFrame:
+    label = source_label(cfg, src)
+    cols = [src.customer_id, src.timestamp, src.channel, src.responded, src.campaign, src.treatment]
+    df = read_table(cfg, src, columns=[c for c in cols if c])
+    require_columns(df, cols, label)
+    df = df.loc[df[src.customer_id].notna().to_numpy()]
+    out = pd.DataFrame({"customer_id": normalise_ids(df[src.customer_id], label, src.customer_id).to_numpy()})
+    if src.timestamp:
+        out["ts"] = parse_dates(df[src.timestamp], src, label, src.timestamp).to_numpy()
+    if src.channel:
+        out["channel"] = df[src.channel].astype(str).str.strip().str.lower().to_numpy()
+    if src.responded:
+        out["responded"] = parse_bool(df[src.responded], label, src.responded)
+    if src.campaign:
+        out["campaign"] = df[src.campaign].to_numpy()
+    if src.treatment:
+        treat = df[src.treatment]
+        if src.control_value is not None and src.treatment_value is None:
+            out["treatment"] = ~(treat.astype(str).str.strip() == str(src.control_value)).to_numpy()
+        else:
+            out["treatment"] = parse_bool(treat, label, src.treatment, src.treatment_value)
+    return out
+
+
+def load_data(cfg: Config) -> tuple[CustomerData, dict]:
+    """Load every configured source; returns the data and load statistics (no personal data)."""
+    s = cfg.sources
+    stats: dict = {}
+    customers = load_customers(cfg, s.customers) if s.customers else None
+    transactions = attrs = None
+    if s.transactions:
+        transactions, attrs, stats["transactions"] = load_transactions(cfg, s.transactions)
+    events = load_events(cfg, s.events) if s.events else None
+    if customers is not None:
+        if attrs is not None:
+            overlap = [c for c in attrs.columns if c in customers.columns]
+            customers = customers.join(attrs.drop(columns=overlap), how="left")
+        if transactions is not None:
+            known = transactions["customer_id"].isin(customers.index).to_numpy()
+            stats["transactions"]["rows_unknown_customer"] = int((~known).sum())
+            if not known.all():
+                transactions = transactions.loc[known]
+    elif attrs is not None:
+        customers = attrs
+        customers.index.name = "customer_id"
+    as_of = pd.Timestamp(cfg.as_of) if cfg.as_of is not None else None
+    data = CustomerData(customers=customers, transactions=transactions, events=events, as_of=as_of,
+                        signup_column=s.customers.signup_date if s.customers else None)
+    stats["customers"] = int(len(data.ids))
+    if events is not None:
+        stats["events"] = {"rows": int(len(events))}
+    return data, stats
+
+
+def fingerprint_inputs(cfg: Config) -> dict[str, str]:
+    """Size + mtime + sha256 of the first MiB of each input file (cheap and stable)."""
+    import hashlib
+    out = {}
+    for role in ("customers", "transactions", "events"):
+        src = getattr(cfg.sources, role)
+        if src is None:
+            continue
+        if src.path:
+            p = cfg.resolve(src.path)
+            st = p.stat()
+            with p.open("rb") as fh:
+                head = hashlib.sha256(fh.read(1 << 20)).hexdigest()[:16]
+            out[role] = f"{p.name}:{st.st_size}:{int(st.st_mtime)}:{head}"
+        else:
+            out[role] = "sql:" + hashlib.sha256((src.query or src.table or "").encode()).hexdigest()[:16]
+    return out

@@ -1,0 +1,180 @@
+"""The governed run: load → scan → consent → features → methods → microsegments → gate → store.
+
+Nothing is written until every step has succeeded; the store write is one transaction.
+"""
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from microseg.compose import SegmentSpec, method_segments, microsegments
+from microseg.config import Config
+from microseg.errors import ConfigError
+from microseg.loading import fingerprint_inputs, load_data
+from microseg.method import Assignment, SegmentationMethod, run_method
+from microseg.privacy.consent import consent_masks
+from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
+from microseg.privacy.pseudonym import load_key, pseudonymise
+from microseg.privacy.release import gate_segments, public_report
+from microseg.registry import Registry
+from microseg.store import Store
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    store_url: str
+    report: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self, progress: Progress | None) -> None:
+        self.timings: dict[str, float] = {}
+        self.progress = progress
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        if self.progress:
+            self.progress(name)
+        t0 = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - t0, 3)
+
+
+def instantiate_methods(cfg: Config, registry: Registry) -> dict[str, SegmentationMethod]:
+    """Build every configured method instance; bad names or params name the config key."""
+    out = {}
+    for i, m in enumerate(cfg.methods):
+        try:
+            cls = registry.method(m.method)
+        except Exception as exc:  # noqa: BLE001
+            raise ConfigError(str(exc), key=f"methods[{i}].method") from None
+        try:
+            out[m.instance_id] = cls(**m.params)
+        except TypeError as exc:
+            raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
+        except ValueError as exc:
+            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+    return out
+
+
+def plugin_versions(registry: Registry) -> dict[str, str | None]:
+    return {p.name: p.version for p in registry.plugins()}
+
+
+def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progress | None = None) -> RunResult:
+    """Run the governed pipeline for ``cfg`` and store the result atomically."""
+    from microseg.privacy.scan import scan_frame
+
+    timer = _Timer(progress)
+    policy = cfg.privacy
+    if not cfg.methods:
+        raise ConfigError("no methods configured: add at least one [[methods]] entry", key="methods")
+    with timer.step("plugins"):
+        for path in cfg.plugins:
+            registry.load_file(cfg.resolve(path))
+        methods = instantiate_methods(cfg, registry)
+    key = load_key(policy, cfg.base_dir)
+    with timer.step("load"):
+        data, load_stats = load_data(cfg)
+    with timer.step("scan"):
+        findings = scan_frame(data.customers.reset_index(), registry=registry) if data.customers is not None else []
+        actions = column_actions(findings, policy)
+    with timer.step("consent"):
+        masks = consent_masks(data.customers, len(data.ids), policy)
+        if not masks.profiling.all():
+            data = data.restrict(data.ids[masks.profiling])
+            masks.marketing = masks.marketing[masks.profiling]
+        if len(data.ids) == 0:
+            raise ConfigError("no customer left after applying profiling consent", key="privacy.consent")
+    ids = data.ids
+    with timer.step("features"):
+        frame = frame_for_methods(data.features(), actions, key)
+    assignments: dict[str, Assignment] = {}
+    for instance_id, method in methods.items():
+        with timer.step(f"method:{instance_id}"):
+            assignments[instance_id] = run_method(method, frame, data)
+    with timer.step("compose"):
+        specs: list[SegmentSpec] = []
+        for instance_id, a in assignments.items():
+            specs += method_segments(instance_id, methods[instance_id].name, a, ids)
+        specs += microsegments(cfg.microsegments.dimensions, assignments, ids, cfg.microsegments.separator)
+    with timer.step("gate"):
+        releasable = np.flatnonzero(masks.marketing)
+        gated = gate_segments(specs, len(ids), policy, releasable=releasable)
+    with timer.step("prepare"):
+        customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
+        extra = _released_values(cfg, data, frame, assignments, actions, key)
+        report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
+        run_row = {
+            "as_of": str(data.as_of.date()), "engine": cfg.engine, "config_hash": cfg.digest(),
+            "policy_hash": policy.digest(), "input_fingerprint": json.dumps(fingerprint_inputs(cfg)),
+            "plugin_versions": json.dumps(plugin_versions(registry)), "n_customers": int(len(ids)),
+            "k": policy.min_segment_size, "customer_ids": cfg.release.customer_ids,
+            "report": json.dumps(report, default=str),
+        }
+        audit = _audit_events(cfg, run_row, findings, actions, masks, gated)
+    with timer.step("store"):
+        run_row["timings"] = json.dumps(timer.timings)
+        run_id = store.write_run(run_row, gated.segment_rows, gated.members, customer_keys, extra, audit)
+    report["run_id"] = run_id
+    return RunResult(run_id=run_id, store_url=store.display_url, report=report, timings=timer.timings)
+
+
+def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
+    if mode == "none":
+        return None
+    if mode == "original":
+        return ids.astype(str).to_numpy()
+    return pseudonymise(ids.to_numpy(), key)
+
+
+def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: dict[str, Assignment],
+                     actions: dict[str, str], key: bytes) -> pd.DataFrame | None:
+    """Per-customer values the release policy allows out: scores, k-anonymous attributes."""
+    parts = []
+    if cfg.release.include_scores:
+        for instance_id, a in assignments.items():
+            if a.scores is not None and not a.scores.empty:
+                s = a.scores.reindex(data.ids)
+                s.columns = [f"{instance_id}.{c}" for c in s.columns]
+                parts.append(s)
+    if cfg.release.attributes:
+        from microseg.privacy.kanon import enforce_k_anonymity
+        missing = [c for c in cfg.release.attributes if c not in data.customers.columns] \
+            if data.customers is not None else cfg.release.attributes
+        if missing:
+            raise ConfigError(f"{missing[0]!r} is not a customer attribute", key="release.attributes")
+        attrs = data.customers.loc[data.ids, cfg.release.attributes]
+        qis = [c for c in cfg.release.attributes if c in (cfg.privacy.quasi_identifiers or
+                                                          [k for k, a in actions.items() if a == "generalise"])]
+        masked = apply_release_actions(attrs, {c: a for c, a in actions.items() if c not in qis}, key)
+        if qis:
+            masked, _ = enforce_k_anonymity(masked, qis, cfg.privacy.k_anonymity,
+                                            sensitive=cfg.privacy.sensitive or None, l=cfg.privacy.l_diversity)
+        parts.append(masked.reindex(data.ids))
+    if not parts:
+        return None
+    return pd.concat(parts, axis=1)
+
+
+def _audit_events(cfg: Config, run_row: dict[str, Any], findings: list[Any], actions: dict[str, str],
+                  masks: Any, gated: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("run.inputs", {"config_hash": run_row["config_hash"], "policy_hash": run_row["policy_hash"],
+                        "input_fingerprint": json.loads(run_row["input_fingerprint"]),
+                        "plugin_versions": json.loads(run_row["plugin_versions"])}),
+        ("run.pii", {"findings": [f.as_dict() for f in findings], "actions": actions}),
+        ("run.consent", masks.summary() | {"purposes": dict(cfg.privacy.consent)}),
+        ("run.gate", gated.audit_summary()),
+    ]

@@ -1,0 +1,175 @@
+"""Open a store (SQLite by default, PostgreSQL for teams) and write runs atomically."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from microseg.errors import InputError
+from microseg.store.models import Membership, Run, RunCustomer, Segment
+
+DEFAULT_DB = "microseg.db"
+CHUNK = 50_000
+
+
+def resolve_url(db: str | None, config_url: str | None = None) -> str:
+    """``--db`` > ``MICROSEG_DATABASE_URL`` > config ``[store] url`` > ``sqlite:///microseg.db``.
+
+    A bare path is taken as an SQLite file.
+    """
+    url = db or os.environ.get("MICROSEG_DATABASE_URL") or config_url or DEFAULT_DB
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA cache_size=-200000")
+    cur.close()
+
+
+class Store:
+    """The run store. All writes of a run happen in one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except Exception:  # noqa: BLE001
+            raise InputError("--db: not a database URL or SQLite path") from None
+        self.dialect = parsed.get_backend_name()
+        self.engine: Engine = create_engine(url)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
+                             f"{type(exc).__name__}") from None
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    # ------------------------------------------------------------------ writing
+    def write_run(self, run: dict[str, Any], segments: list[dict[str, Any]],
+                  members: dict[str, np.ndarray], customer_keys: np.ndarray | None,
+                  scores: pd.DataFrame | None,
+                  audit: list[tuple[str, dict[str, Any]]]) -> int:
+        """Write a whole run atomically; returns its id.
+
+        ``members`` maps a released segment key to customer positions; ``customer_keys[i]`` is the
+        key stored for position ``i`` (pseudonym or original id, per policy) or None.
+        """
+        from microseg.privacy.audit import append_events
+        with self.engine.begin() as conn:
+            run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
+            seg_rows = [{**s, "run_id": run_id} for s in segments]
+            ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
+                               seg_rows).all()
+            seg_id = {key: sid for sid, key in ids}
+            if customer_keys is not None:
+                needed = np.unique(np.concatenate([m for m in members.values()] or [np.array([], "int64")]))
+                self._bulk(conn, RunCustomer.__table__,
+                           ("run_id", "customer_no", "customer_key", "scores"),
+                           self._customer_rows(run_id, needed, customer_keys, scores))
+            self._bulk(conn, Membership.__table__, ("segment_id", "customer_no", "run_id"),
+                       ((seg_id[key], int(c), run_id) for key, m in members.items() for c in m))
+            append_events(conn, [(kind, run_id, payload) for kind, payload in audit])
+        return run_id
+
+    @staticmethod
+    def _customer_rows(run_id: int, positions: np.ndarray, keys: np.ndarray,
+                       scores: pd.DataFrame | None) -> Iterator[tuple]:
+        score_json = None
+        if scores is not None:
+            sub = scores.iloc[positions]
+            score_json = [json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()})
+                          for row in sub.to_dict(orient="records")]
+        for i, pos in enumerate(positions.tolist()):
+            yield (run_id, pos, str(keys[pos]), score_json[i] if score_json is not None else None)
+
+    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+        """Chunked executemany through SQLAlchemy Core (COPY on PostgreSQL)."""
+        if self.dialect == "postgresql":
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+            return
+        stmt = insert(table)
+        chunk: list[dict[str, Any]] = []
+        for row in rows:
+            chunk.append(dict(zip(columns, row)))
+            if len(chunk) >= CHUNK:
+                conn.execute(stmt, chunk)
+                chunk = []
+        if chunk:
+            conn.execute(stmt, chunk)
+
+    # ------------------------------------------------------------------ reading
+    def runs(self) -> list[Run]:
+        with self.engine.connect() as conn:
+            return [Run(**r) for r in conn.execute(select(Run).order_by(Run.id)).mappings()]
+
+    def run(self, run_id: int | None = None) -> Run:
+        with self.engine.connect() as conn:
+            q = select(Run).where(Run.id == run_id) if run_id is not None else select(Run).order_by(Run.id.desc()).limit(1)
+            row = conn.execute(q).mappings().first()
+        if row is None:
+            raise InputError(f"RUN: no run {run_id} in the store" if run_id is not None
+                             else "the store has no runs yet; run `microseg run CONFIG` first")
+        return Run(**row)
+
+    def segments(self, run_id: int) -> list[Segment]:
+        with self.engine.connect() as conn:
+            return [Segment(**r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
+                                                       .order_by(Segment.id)).mappings()]
+
+    def memberships(self, run_id: int) -> pd.DataFrame:
+        """Released memberships of a run: customer_no, segment_id, customer_key, scores."""
+        q = (select(Membership.customer_no, Membership.segment_id, RunCustomer.customer_key, RunCustomer.scores)
+             .join(RunCustomer, (RunCustomer.run_id == Membership.run_id)
+                   & (RunCustomer.customer_no == Membership.customer_no), isouter=True)
+             .where(Membership.run_id == run_id))
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).all(), columns=["customer_no", "segment_id", "customer_key", "scores"])
+
+    def count(self, model: type) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+    # ------------------------------------------------------------------ erasure
+    def forget_keys(self, keys: list[str], audit: list[tuple[str, dict[str, Any]]]) -> list[int]:
+        """Remove customers (by stored key) from every run; mark those runs as needing a re-run."""
+        from microseg.privacy.audit import append_events
+        with self.engine.begin() as conn:
+            hits = conn.execute(select(RunCustomer.run_id, RunCustomer.customer_no)
+                                .where(RunCustomer.customer_key.in_(keys))).all()
+            runs = sorted({r for r, _ in hits})
+            for run_id, no in hits:
+                seg_ids = [s for (s,) in conn.execute(
+                    select(Membership.segment_id).where(Membership.run_id == run_id, Membership.customer_no == no))]
+                conn.execute(delete(Membership).where(Membership.run_id == run_id, Membership.customer_no == no))
+                if seg_ids:
+                    conn.execute(update(Segment).where(Segment.id.in_(seg_ids))
+                                 .values(released_size=Segment.released_size - 1))
+                conn.execute(delete(RunCustomer).where(RunCustomer.run_id == run_id, RunCustomer.customer_no == no))
+            if runs:
+                conn.execute(update(Run).where(Run.id.in_(runs)).values(status="needs-rerun"))
+            append_events(conn, [(kind, None, {**payload, "runs_affected": runs}) for kind, payload in audit])
+        return runs

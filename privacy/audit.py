@@ -1,0 +1,86 @@
+"""The tamper-evident audit trail: an append-only, hash-chained event log.
+
+Each event's ``hash`` is ``sha256`` over the previous hash and the event's canonical JSON
+(sequence number, time, kind, run, payload). A head row keeps the last sequence number and hash,
+so editing, deleting (also at the tail) or reordering events is detected by :func:`verify_chain`.
+Payloads hold counts, hashes and decisions only — never personal data.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from microseg.store.models import AuditEvent, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical(seq: int, ts: datetime, kind: str, run_id: int | None, payload: str) -> bytes:
+    return json.dumps({"seq": seq, "ts": ts.isoformat(timespec="microseconds"), "kind": kind,
+                       "run_id": run_id, "payload": payload}, sort_keys=True,
+                      separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: str, body: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+def append_events(conn: Connection, events: list[tuple[str, int | None, dict[str, Any]]]) -> None:
+    """Append ``(kind, run_id, payload)`` events inside the caller's transaction."""
+    head_row = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+                            .with_for_update()).first()
+    seq, prev = (head_row[0], head_row[1]) if head_row else (0, GENESIS)
+    rows = []
+    for kind, run_id, payload in events:
+        seq += 1
+        ts = utcnow()
+        text = json.dumps(payload, sort_keys=True, default=str)
+        h = chain_hash(prev, canonical(seq, ts, kind, run_id, text))
+        rows.append({"seq": seq, "ts": ts, "kind": kind, "run_id": run_id, "payload": text,
+                     "prev_hash": prev, "hash": h})
+        prev = h
+    if not rows:
+        return
+    conn.execute(insert(AuditEvent), rows)
+    if head_row:
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    else:
+        conn.execute(insert(AuditHead).values(id=1, seq=seq, hash=prev))
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    events: int
+    head_hash: str
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "head_hash": self.head_hash, "problems": self.problems}
+
+
+def verify_chain(conn: Connection) -> ChainReport:
+    """Recompute the chain; report every edited, missing or reordered event."""
+    problems: list[str] = []
+    prev, expected_seq, count = GENESIS, 1, 0
+    for ev in conn.execute(select(AuditEvent).order_by(AuditEvent.seq)).mappings():
+        count += 1
+        if ev["seq"] != expected_seq:
+            problems.append(f"event {ev['seq']}: expected sequence number {expected_seq} (deleted or reordered events)")
+        if ev["prev_hash"] != prev:
+            problems.append(f"event {ev['seq']}: does not link to the previous event")
+        recomputed = chain_hash(ev["prev_hash"], canonical(ev["seq"], ev["ts"], ev["kind"], ev["run_id"], ev["payload"]))
+        if recomputed != ev["hash"]:
+            problems.append(f"event {ev['seq']}: content was edited (hash mismatch)")
+        prev, expected_seq = ev["hash"], ev["seq"] + 1
+    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    if head is None and count:
+        problems.append("the chain head is missing")
+    elif head is not None and (head[0] != expected_seq - 1 or head[1] != prev):
+        problems.append(f"the chain head says {head[0]} events; the last events were deleted or the head edited")
+    return ChainReport(ok=not problems, events=count, head_hash=prev, problems=problems)
