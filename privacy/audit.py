@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -20,8 +19,8 @@ from microseg.store.models import AuditEvent, AuditHead, utcnow
 GENESIS = "0" * 64
 
 
-def canonical(seq: int, ts: datetime, kind: str, run_id: int | None, payload: str) -> bytes:
-    return json.dumps({"seq": seq, "ts": ts.isoformat(timespec="microseconds"), "kind": kind,
+def canonical(seq: int, ts: str, kind: str, run_id: int | None, payload: str) -> bytes:
+    return json.dumps({"seq": seq, "ts": ts, "kind": kind,
                        "run_id": run_id, "payload": payload}, sort_keys=True,
                       separators=(",", ":")).encode()
 

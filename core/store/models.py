@@ -7,15 +7,16 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+def utcnow() -> str:
+    """UTC time as ISO-8601 text (stored as text: identical on every database, hashable)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 class Run(SQLModel, table=True):
     """One governed segmentation run. Only complete runs are ever stored (atomic write)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: str = Field(default_factory=utcnow)
     status: str = "complete"                      # complete | needs-rerun
     as_of: str
     engine: str = "pandas"
@@ -68,7 +69,7 @@ class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained: ``hash = sha256(prev_hash + canonical event)``."""
 
     seq: int = Field(primary_key=True)
-    ts: datetime = Field(default_factory=utcnow)
+    ts: str = Field(default_factory=utcnow)
     kind: str
     run_id: int | None = None
     payload: str = Field(sa_column=Column(Text))    # JSON, never personal data

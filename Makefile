@@ -1,0 +1,32 @@
+# The README's two commands: `make demo` and `make test`. Each sets itself up from a bare Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench-quality bench-e2e clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("microseg needs Python 3.11+") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,postgres,dask]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/microseg demo --out demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not realdata and not dask"
+
+bench-quality: $(STAMP)
+	$(BIN)/python bench/quality.py
+
+bench-e2e: $(STAMP)
+	$(BIN)/python bench/e2e.py --n 100000
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo .pytest_cache

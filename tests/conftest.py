@@ -1,0 +1,68 @@
+"""Shared fixtures: the real-data folder, a test key, stores on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+PG_BASE = os.environ.get("MICROSEG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def shared_file(name: str) -> Path:
+    """A file of ../shared/data, or skip: a user's clone has no ../shared."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"real data not available: {path} (only CI and the project's machines have ../shared)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _test_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROSEG_KEY", "test-key-0123456789abcdef")
+    monkeypatch.delenv("MICROSEG_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def registry():
+    from microseg.registry import Registry
+    return Registry(entry_points=False)
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install microseg[postgres])"
+    try:
+        psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", connect_timeout=2).close()
+    except Exception as exc:  # noqa: BLE001
+        return f"no PostgreSQL server answers on 127.0.0.1:5432 (database test): {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh schema in the local PostgreSQL test database, dropped afterwards."""
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as con:
+            con.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_url")

@@ -1,0 +1,112 @@
+"""The store on SQLite and PostgreSQL: atomic runs, bulk memberships, the audit chain, erasure."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select, text, update
+
+from microseg.privacy.audit import append_events, verify_chain
+from microseg.privacy.erasure import forget
+from microseg.privacy.pseudonym import pseudonymise
+from microseg.store import AuditEvent, Membership, Run, RunCustomer, Segment, Store
+
+KEY = b"k" * 32
+
+
+def _run_row(**kw):
+    row = {"as_of": "2024-01-01", "config_hash": "c", "policy_hash": "p", "input_fingerprint": "{}",
+           "plugin_versions": "{}", "timings": "{}", "n_customers": 1000, "k": 10, "report": "{}"}
+    return row | kw
+
+
+def _segments():
+    return [{"key": "a:x", "family": "a", "method": "m", "label": "x", "description": "", "parent_key": None,
+             "size": 600, "status": "released", "released_as": None, "reason": "", "released_size": 600},
+            {"key": "a:y", "family": "a", "method": "m", "label": "y", "description": "", "parent_key": None,
+             "size": 3, "status": "suppressed", "released_as": None, "reason": "size < k", "released_size": 0}]
+
+
+def _write(store, n=1000):
+    keys = pseudonymise(range(n), KEY)
+    return store.write_run(_run_row(), _segments(), {"a:x": np.arange(600)}, keys, None, [("run.test", {"n": 1})])
+
+
+def test_write_and_read_back(store_url):
+    store = Store(store_url)
+    run_id = _write(store)
+    assert store.run().id == run_id
+    assert [s.key for s in store.segments(run_id)] == ["a:x", "a:y"]
+    m = store.memberships(run_id)
+    assert len(m) == 600 and m["customer_key"].notna().all()
+    assert store.count(RunCustomer) == 600, "only released customers are stored"
+
+
+def test_failed_write_leaves_store_as_it_was(store_url):
+    store = Store(store_url)
+    _write(store)
+    before = {t: store.count(t) for t in (Run, Segment, Membership, RunCustomer, AuditEvent)}
+    with pytest.raises(KeyError):
+        store.write_run(_run_row(), _segments(), {"a:x": np.arange(600), "missing:key": np.arange(3)},
+                        pseudonymise(range(1000), KEY), None, [("run.test", {})])
+    assert {t: store.count(t) for t in before} == before
+
+
+def test_audit_chain_detects_edit_delete_reorder(store_url):
+    store = Store(store_url)
+    with store.engine.begin() as conn:
+        append_events(conn, [("e", None, {"i": i}) for i in range(5)])
+    with store.engine.connect() as conn:
+        assert verify_chain(conn).ok
+    # edit
+    with store.engine.begin() as conn:
+        conn.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(payload='{"i": 99}'))
+        rep = verify_chain(conn)
+        assert not rep.ok and any("event 3" in p and "edited" in p for p in rep.problems)
+        conn.rollback()
+    # delete in the middle
+    with store.engine.begin() as conn:
+        conn.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == 2))
+        assert not verify_chain(conn).ok
+        conn.rollback()
+    # delete the tail
+    with store.engine.begin() as conn:
+        conn.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == 5))
+        rep = verify_chain(conn)
+        assert not rep.ok and any("head" in p for p in rep.problems)
+        conn.rollback()
+    # reorder: swap the payloads/hashes of two events
+    with store.engine.begin() as conn:
+        e2, e4 = [conn.execute(select(AuditEvent).where(AuditEvent.seq == s)).mappings().one() for s in (2, 4)]
+        for a, b in ((e2, e4), (e4, e2)):
+            conn.execute(update(AuditEvent).where(AuditEvent.seq == a["seq"])
+                         .values(payload=b["payload"], hash=b["hash"], prev_hash=b["prev_hash"], ts=b["ts"]))
+        assert not verify_chain(conn).ok
+        conn.rollback()
+    with store.engine.connect() as conn:
+        assert verify_chain(conn).ok
+
+
+def test_forget_removes_customer_and_marks_run(store_url):
+    store = Store(store_url)
+    run_id = _write(store)
+    runs = forget(store, "7", KEY)
+    assert runs == [run_id]
+    assert store.run(run_id).status == "needs-rerun"
+    m = store.memberships(run_id)
+    assert len(m) == 599 and 7 not in set(m["customer_no"])
+    seg = [s for s in store.segments(run_id) if s.key == "a:x"][0]
+    assert seg.released_size == 599
+    with store.engine.connect() as conn:
+        payloads = [p for (p,) in conn.execute(select(AuditEvent.payload).where(AuditEvent.kind == "erasure"))]
+        assert len(payloads) == 1 and pseudonymise(["7"], KEY)[0] not in payloads[0]
+        assert verify_chain(conn).ok
+    assert forget(store, "7.0", KEY) == []
+
+
+@pytest.mark.postgres
+def test_postgres_bulk_copy_roundtrip(pg_url):
+    store = Store(pg_url)
+    assert store.dialect == "postgresql"
+    keys = pseudonymise(range(20_000), KEY)
+    run_id = store.write_run(_run_row(n_customers=20_000), _segments(), {"a:x": np.arange(20_000)}, keys, None, [])
+    assert len(store.memberships(run_id)) == 20_000
