@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from microseg.compose import KEY_SEP
 from microseg.config import Config, load_config
 from microseg.pipeline import RunResult, run_config
 from microseg.privacy.gate import display_size
@@ -63,6 +64,11 @@ def export_run(store: Store, run_id: int, out: Path, *, include_scores: bool = T
     m = m[m["segment_id"].isin(segs.keys())]
     m["family"] = m["segment_id"].map(lambda i: segs[i].family)
     m["label"] = m["segment_id"].map(lambda i: segs[i].label)
+    m["level"] = m["segment_id"].map(lambda i: segs[i].key.count(KEY_SEP) + 1)
+    # microsegments: each customer's finest released level (coarser levels are its parents)
+    micro = m["family"] == "micro"
+    finest = m[micro].sort_values("level").drop_duplicates("customer_no", keep="last")
+    m = pd.concat([m[~micro], finest])
     wide = (m.groupby(["customer_no", "family"], sort=True)["label"].agg(";".join).unstack("family"))
     keys = m.drop_duplicates("customer_no").set_index("customer_no")
     out_df = pd.DataFrame(index=wide.index)

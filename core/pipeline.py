@@ -72,8 +72,16 @@ def plugin_versions(registry: Registry) -> dict[str, str | None]:
     return {p.name: p.version for p in registry.plugins()}
 
 
-def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progress | None = None) -> RunResult:
-    """Run the governed pipeline for ``cfg`` and store the result atomically."""
+Loader = Callable[[Config], tuple[Any, dict]]
+
+
+def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progress | None = None,
+               load: Loader = load_data) -> RunResult:
+    """Run the governed pipeline for ``cfg`` and store the result atomically.
+
+    ``load`` reads the sources into a :class:`~microseg.data.CustomerData` (the Dask engine
+    passes its own); every governed step after it is the same for all engines.
+    """
     from microseg.privacy.scan import scan_frame
 
     timer = _Timer(progress)
@@ -86,7 +94,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         methods = instantiate_methods(cfg, registry)
     key = load_key(policy, cfg.base_dir)
     with timer.step("load"):
-        data, load_stats = load_data(cfg)
+        data, load_stats = load(cfg)
     with timer.step("scan"):
         findings = scan_frame(data.customers.reset_index(), registry=registry) if data.customers is not None else []
         actions = column_actions(findings, policy)

@@ -104,12 +104,13 @@ def public_report(cfg: Any, ids: pd.Index, specs: list[Any], gated: Gated, assig
             entry["size"] = display_size(r["size"], k)
             entry["released_as"] = r["released_as"]
         segments.append(entry)
-    report = {
-        "as_of": None, "customers": len(ids), "k": k, "segments": segments,
+    # segment sizes went through display_size above; decision counts count segments, not people;
+    # everything a method or the loader reports is sanitised (any count 1..k-1 becomes "< k").
+    return {
+        "customers": display_size(len(ids), k), "k": k, "segments": segments,
         "gate": gated.audit_summary()["decisions"],
-        "methods": {mid: a.report for mid, a in assignments.items()},
+        "methods": sanitise({mid: a.report for mid, a in assignments.items()}, k),
         "privacy": {"columns": [f.as_dict() for f in findings], "actions": actions,
-                    "consent": masks.summary(), "dp": cfg.privacy.dp is not None},
-        "load": load_stats,
+                    "consent": sanitise(masks.summary(), k), "dp": cfg.privacy.dp is not None},
+        "load": sanitise(load_stats, k),
     }
-    return sanitise(report, k)

@@ -54,7 +54,7 @@ def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: 
     result = api_run(config, db=db, registry=registry_from(ctx), engine=engine, scheduler=scheduler,
                      progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True))
     if as_json:
-        echo_json(result.report)
+        echo_json({**result.report, "timings": result.timings})
         return
     _print_released(result.report)
     click.echo(f"\nRun {result.run_id} stored in {result.store_url}")
