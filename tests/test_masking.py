@@ -1,0 +1,97 @@
+"""Masking, keyed pseudonyms, hashed audiences, consent masks."""
+from __future__ import annotations
+
+import hashlib
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from microseg.errors import ConfigError
+from microseg.privacy.consent import consent_masks
+from microseg.privacy.masking import (apply_release_actions, column_actions, frame_for_methods, generalise,
+                                      hashed_identifiers, normalise_phone)
+from microseg.privacy.policy import PrivacyPolicy
+from microseg.privacy.pseudonym import load_key, pseudonymise, pseudonymise_one, write_new_key
+
+KEY = b"0123456789abcdef0123"
+
+
+def test_pseudonyms_are_keyed_not_bare_hashes():
+    p = pseudonymise(["17850"], KEY)[0]
+    assert p == pseudonymise_one("17850", KEY)
+    assert p not in hashlib.sha256(b"17850").hexdigest()         # not an unsalted hash
+    assert p != pseudonymise(["17850"], b"another-key-0123456")[0]
+    assert len(p) == 24
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=20), min_size=2, max_size=40, unique=True))
+def test_pseudonyms_are_deterministic_and_distinct(values):
+    a, b = pseudonymise(values, KEY), pseudonymise(values, KEY)
+    assert list(a) == list(b) and len(set(a)) == len(values)
+    assert not set(values) & set(a)
+
+
+def test_key_from_env_or_file_never_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("MICROSEG_KEY")
+    with pytest.raises(ConfigError, match="no pseudonymisation key"):
+        load_key(PrivacyPolicy())
+    key_file = write_new_key(tmp_path / "k")
+    assert (key_file.stat().st_mode & 0o777) == 0o600
+    assert len(load_key(PrivacyPolicy(key_file=str(key_file)))) == 64
+    with pytest.raises(FileExistsError):
+        write_new_key(key_file)
+    monkeypatch.setenv("MICROSEG_KEY", "short")
+    with pytest.raises(ConfigError, match="shorter than 16"):
+        load_key(PrivacyPolicy())
+
+
+def _finding(column, kind):
+    return types.SimpleNamespace(column=column, kind=kind)
+
+
+def test_actions_default_from_scan_and_policy_overrides():
+    findings = [_finding("email", "direct"), _finding("cid", "identifier"), _finding("age", "quasi"),
+                _finding("spend", "none")]
+    actions = column_actions(findings, PrivacyPolicy(columns={"age": "keep"}))
+    assert actions == {"email": "drop", "cid": "pseudonymise", "age": "keep", "spend": "keep"}
+    with pytest.raises(ConfigError, match="allow_hashed_audiences"):
+        column_actions(findings, PrivacyPolicy(columns={"email": "hash"}))
+
+
+def test_methods_never_see_direct_identifiers():
+    frame = pd.DataFrame({"email": ["a@example.com"], "age": [40], "cid": ["X1"]})
+    out = frame_for_methods(frame, {"email": "drop", "age": "generalise", "cid": "pseudonymise"}, KEY)
+    assert "email" not in out.columns and out.loc[0, "age"] == 40 and out.loc[0, "cid"] != "X1"
+
+
+def test_generalise_steps():
+    assert generalise(pd.Series([34, 71]), 1).tolist() == ["30-39", "70-79"]
+    assert generalise(pd.Series([34]), 2).tolist() == ["20-39"]
+    assert generalise(pd.Series(pd.to_datetime(["1980-05-17"])), 1).tolist() == ["1980-05"]
+    assert generalise(pd.Series(["SW1A 1AA"]), 1).tolist() == ["SW1"]
+
+
+def test_release_actions_and_hashed_audiences():
+    df = pd.DataFrame({"email": [" Ann@Example.COM "], "phone": ["+44 7700 900123"], "note": ["x"], "age": [33]})
+    out = apply_release_actions(df, {"email": "hash", "phone": "hash", "note": "redact", "age": "generalise"}, KEY)
+    assert out.loc[0, "email"] == hashlib.sha256(b"ann@example.com").hexdigest()
+    assert out.loc[0, "phone"] == hashlib.sha256(b"+447700900123").hexdigest()
+    assert out.loc[0, "note"] == "[REDACTED]" and out.loc[0, "age"] == "30-39"
+    assert normalise_phone("0044 20 7946 0018") == "+442079460018"
+    assert hashed_identifiers(pd.Series(["A@B.C"]), "email").iloc[0] == hashlib.sha256(b"a@b.c").hexdigest()
+
+
+def test_consent_masks():
+    customers = pd.DataFrame({"p": [True, False, True, None], "m": ["yes", "no", "Y", None]})
+    masks = consent_masks(customers, 4, PrivacyPolicy(consent={"profiling": "p", "marketing": "m"}))
+    assert masks.profiling.tolist() == [True, False, True, False]
+    assert masks.marketing.tolist() == [True, False, True, False]
+    lenient = consent_masks(customers, 4, PrivacyPolicy(consent={"marketing": "m"}, consent_missing="include"))
+    assert lenient.marketing.tolist() == [True, False, True, True] and lenient.profiling.all()
+    with pytest.raises(ConfigError, match="privacy.consent.marketing"):
+        consent_masks(customers, 4, PrivacyPolicy(consent={"marketing": "nope"}))
