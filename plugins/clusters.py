@@ -1,0 +1,251 @@
+"""``clusters``: behavioural clustering with automatic k and plain-language profiles.
+
+Features come from the behaviour frame (RFM, spend windows, trends, inter-purchase time,
+returns, channel/category mix, campaign response). Skewed amounts are log-transformed, every
+feature robust-scaled and clipped; k is chosen by silhouette on a sample (or fixed). Each
+cluster is described by how its medians deviate from the population's, and stability is the mean
+adjusted Rand index of bootstrap refits.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import RobustScaler
+
+import microseg
+from microseg.errors import ConfigError
+
+DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
+                    "trend_90d", "spend_90d", "response_rate")
+LOG_FEATURES = {"recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "spend_90d",
+                "spend_180d", "contacts", "responses", "tenure_days"}
+
+
+def _phrases(col: str, ratio: float, share_cluster: float, share_pop: float) -> tuple[float, str] | None:
+    """(strength, phrase) for one feature of one cluster, or None when unremarkable."""
+    strength = abs(np.log(max(ratio, 1e-9))) if np.isfinite(ratio) else 0.0
+    if col == "recency_days":
+        if ratio <= 0.5:
+            return strength, "bought recently"
+        if ratio >= 2:
+            return strength, f"last purchase {ratio:.1f}× longer ago than the median"
+    elif col == "frequency":
+        if ratio >= 1.5:
+            return strength, f"buys often ({ratio:.1f}× the median)"
+        if ratio <= 0.67:
+            return strength, "buys rarely"
+    elif col == "monetary":
+        if ratio >= 1.5 or ratio <= 0.67:
+            return strength, f"spends {ratio:.1f}× the median"
+    elif col == "avg_basket":
+        if ratio >= 1.4 or ratio <= 0.7:
+            return strength, f"baskets {ratio:.1f}× the median"
+    elif col == "interpurchase_days":
+        if ratio <= 0.6:
+            return strength, "short gaps between purchases"
+        if ratio >= 1.7:
+            return strength, "long gaps between purchases"
+    elif col.startswith("trend_"):
+        if ratio >= 1.5:
+            return strength, "spending rising"
+        if ratio <= 0.67:
+            return strength, "spending falling"
+    elif col == "return_share":
+        if share_cluster - share_pop >= 0.1:
+            return 1.0 + share_cluster, f"returns {share_cluster:.0%} of what they buy"
+    elif col == "response_rate":
+        if ratio >= 1.5:
+            return strength, f"responds to campaigns ({ratio:.1f}× the median rate)"
+        if ratio <= 0.5:
+            return strength, "rarely responds to campaigns"
+    elif col.startswith("share_"):
+        name = col.removeprefix("share_cat_").removeprefix("share_").replace("_", " ")
+        if share_cluster >= 0.5 and share_cluster - share_pop >= 0.15:
+            via = "mostly buys" if col.startswith("share_cat_") else "mostly via"
+            return 1.0 + share_cluster, f"{via} {name} ({share_cluster:.0%})"
+    return None
+
+
+class Clusters(microseg.SegmentationMethod):
+    """Behavioural clusters (MiniBatchKMeans by default, GaussianMixture as an option).
+
+    Parameters
+    ----------
+    n_clusters : "auto" or int
+    k_range : (min, max) tried when ``n_clusters="auto"``
+    features : columns to use (default: those of ``DEFAULT_FEATURES`` and ``share_*`` present)
+    algorithm : "minibatch-kmeans" or "gmm"
+    sample_size : rows used for choosing k, bootstrap stability, and fitting when larger
+    n_bootstrap : refits for the stability (adjusted Rand index); 0 to skip
+    random_state : seed
+    """
+
+    name = "clusters"
+    summary = "Behavioural clusters with automatic k, plain-language profiles and stability"
+
+    def __init__(self, *, n_clusters: int | str = "auto", k_range: tuple[int, int] | list[int] = (3, 8),
+                 features: list[str] | None = None, algorithm: str = "minibatch-kmeans",
+                 sample_size: int = 20_000, n_bootstrap: int = 5, random_state: int | None = 0) -> None:
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.features = features
+        self.algorithm = algorithm
+        self.sample_size = sample_size
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ features
+    def _columns(self, customers: pd.DataFrame) -> list[str]:
+        if self.features:
+            missing = [c for c in self.features if c not in customers.columns]
+            if missing:
+                raise ConfigError(f"clusters: unknown feature column(s) {missing}")
+            return list(self.features)
+        cols = [c for c in DEFAULT_FEATURES if c in customers.columns]
+        cols += [c for c in customers.columns if str(c).startswith("share_") and c not in cols]
+        if not cols:
+            raise ConfigError("clusters: no behaviour features; give a transactions or events source")
+        return cols
+
+    def _matrix(self, customers: pd.DataFrame) -> np.ndarray:
+        x = customers[self.columns_].astype("float64").copy()
+        for c in self.columns_:
+            if c == "recency_days":
+                x[c] = x[c].fillna(self.fill_[c])
+            x[c] = x[c].fillna(self.fill_.get(c, 0.0))
+            if c in LOG_FEATURES:
+                x[c] = np.log1p(x[c].clip(lower=0))
+            elif c.startswith("trend_"):
+                x[c] = np.log(x[c].clip(lower=1e-3))
+        return np.clip(self.scaler_.transform(x.to_numpy()), -5, 5)
+
+    def _model(self, k: int, seed: int | None):
+        if self.algorithm == "gmm":
+            return GaussianMixture(n_components=k, covariance_type="diag", random_state=seed, reg_covar=1e-4)
+        if self.algorithm != "minibatch-kmeans":
+            raise ConfigError(f"clusters: algorithm must be 'minibatch-kmeans' or 'gmm', not {self.algorithm!r}")
+        return MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=4096, n_init=3)
+
+    def fit(self, customers: pd.DataFrame) -> "Clusters":
+        self.columns_ = self._columns(customers)
+        raw = customers[self.columns_].astype("float64")
+        self.fill_ = {c: (float(raw[c].max()) * 1.5 + 1 if c == "recency_days" and raw[c].notna().any()
+                          else float(raw[c].median()) if raw[c].notna().any() else 0.0) for c in self.columns_}
+        for c in ("frequency", "monetary", "spend_90d", "contacts", "responses"):
+            if c in self.fill_:
+                self.fill_[c] = 0.0
+        self.scaler_ = RobustScaler(quantile_range=(10, 90))
+        filled = raw.copy()
+        for c in self.columns_:
+            filled[c] = filled[c].fillna(self.fill_[c])
+            if c in LOG_FEATURES:
+                filled[c] = np.log1p(filled[c].clip(lower=0))
+            elif c.startswith("trend_"):
+                filled[c] = np.log(filled[c].clip(lower=1e-3))
+        self.scaler_.fit(filled.to_numpy())
+        x = self._matrix(customers)
+        rng = np.random.default_rng(self.random_state)
+        sample = x if len(x) <= self.sample_size else x[rng.choice(len(x), self.sample_size, replace=False)]
+        distinct = len(np.unique(np.round(sample, 6), axis=0))
+        self.k_, self.silhouette_ = self._choose_k(sample, distinct)
+        self.model_ = self._model(self.k_, self.random_state).fit(sample)
+        self.stability_ari_ = self._stability(sample, rng)
+        labels = self.model_.predict(x)
+        self._profile(customers, labels)
+        return self
+
+    def _choose_k(self, sample: np.ndarray, distinct: int) -> tuple[int, float | None]:
+        if self.n_clusters != "auto":
+            k = int(self.n_clusters)
+            if k < 1:
+                raise ConfigError("clusters: n_clusters must be at least 1")
+            return max(1, min(k, distinct)), None
+        lo, hi = int(self.k_range[0]), int(self.k_range[1])
+        if lo < 2 or hi < lo:
+            raise ConfigError("clusters: k_range must be (min >= 2, max >= min)")
+        if distinct < 3:
+            return max(1, distinct), None
+        best, best_score = None, -2.0
+        sub = sample[: min(len(sample), 5000)]
+        for k in range(lo, min(hi, distinct - 1) + 1):
+            labels = self._model(k, self.random_state).fit(sample).predict(sub)
+            if len(np.unique(labels)) < 2:
+                continue
+            score = float(silhouette_score(sub, labels))
+            if score > best_score + 1e-9:
+                best, best_score = k, score
+        return (best, best_score) if best is not None else (min(lo, distinct), None)
+
+    def _stability(self, sample: np.ndarray, rng: np.random.Generator) -> float | None:
+        if self.n_bootstrap <= 0 or self.k_ < 2 or len(sample) < 10:
+            return None
+        ref = self.model_.predict(sample)
+        scores = []
+        for b in range(self.n_bootstrap):
+            idx = rng.choice(len(sample), len(sample), replace=True)
+            refit = self._model(self.k_, None if self.random_state is None else self.random_state + b + 1)
+            scores.append(adjusted_rand_score(ref, refit.fit(sample[idx]).predict(sample)))
+        return float(np.mean(scores))
+
+    def _profile(self, customers: pd.DataFrame, labels: np.ndarray) -> None:
+        raw = customers[self.columns_].astype("float64")
+        spend = raw["monetary"] if "monetary" in raw else pd.Series(0.0, index=raw.index)
+        order = pd.Series(spend.to_numpy()).groupby(labels).median().sort_values(ascending=False).index.tolist()
+        order += [c for c in range(self.k_) if c not in order]
+        self.rank_ = {int(c): i + 1 for i, c in enumerate(order)}
+        pop_med = raw.median()
+        pop_mean = raw.mean()
+        self.profiles_: dict[int, str] = {}
+        self.names_: dict[int, str] = {}
+        for c in range(self.k_):
+            part = raw[labels == c]
+            found = []
+            for col in self.columns_:
+                med, pmed = part[col].median(), pop_med[col]
+                ratio = (med / pmed) if pmed and np.isfinite(pmed) and pmed != 0 else (np.inf if med else 1.0)
+                got = _phrases(col, float(ratio), float(part[col].mean()) if len(part) else 0.0, float(pop_mean[col]))
+                if got:
+                    found.append(got)
+            found.sort(key=lambda t: -t[0])
+            phrases = [p for _, p in found[:4]] or ["close to the typical customer"]
+            if "frequency" in part and len(part) and part["frequency"].median() == 0:
+                phrases = ["no purchase before the reference date"]
+            self.profiles_[c] = "; ".join(phrases)
+            self.names_[c] = f"C{self.rank_[c]} · {phrases[0].split(' (')[0]}"
+
+    # ------------------------------------------------------------------ apply
+    def assign(self, customers: pd.DataFrame) -> pd.Series:
+        labels = self.model_.predict(self._matrix(customers))
+        out = pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
+        self.sizes_ = out.value_counts().to_dict()
+        return out
+
+    def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
+        x = self._matrix(customers)
+        labels = self.model_.predict(x)
+        out = pd.DataFrame({"cluster": [self.rank_[int(c)] for c in labels]}, index=customers.index)
+        if hasattr(self.model_, "cluster_centers_"):
+            out["distance"] = np.linalg.norm(x - self.model_.cluster_centers_[labels], axis=1)
+        return out
+
+    def describe(self, label: str) -> str:
+        for c, name in getattr(self, "names_", {}).items():
+            if name == label:
+                return self.profiles_[c]
+        return str(label)
+
+    def report(self) -> dict[str, Any]:
+        return {"k": self.k_, "silhouette": None if self.silhouette_ is None else round(self.silhouette_, 4),
+                "stability_ari": None if self.stability_ari_ is None else round(self.stability_ari_, 4),
+                "features": self.columns_, "algorithm": self.algorithm,
+                "cluster_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+
+
+@microseg.hookimpl
+def register_methods(register):
+    register(Clusters)
