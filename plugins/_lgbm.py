@@ -1,0 +1,56 @@
+"""LightGBM helpers: a regularised classifier, categorical handling, early stopping, SHAP drivers."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MAX_CATEGORIES = 50
+
+
+def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> tuple[pd.DataFrame, dict[str, list]]:
+    """Numbers as float; low-cardinality text as pandas categoricals with fixed levels."""
+    out = {}
+    cats = dict(categories or {})
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            out[col] = s.astype("float64")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        else:
+            if categories is None:
+                levels = s.astype("string").value_counts()
+                if len(levels) > MAX_CATEGORIES or len(levels) < 2:
+                    continue
+                cats[col] = sorted(levels.index.tolist())
+            if col in cats:
+                out[col] = pd.Categorical(s.astype("string"), categories=cats[col])
+    return pd.DataFrame(out, index=frame.index), cats
+
+
+def classifier(params: dict, n_estimators: int):
+    from lightgbm import LGBMClassifier
+    return LGBMClassifier(n_estimators=n_estimators, verbose=-1, **params)
+
+
+def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.ndarray, x_val: pd.DataFrame,
+                            y_val: np.ndarray, max_trees: int, patience: int = 50) -> int:
+    """Best number of trees on a time-respecting validation set (later than the training rows)."""
+    import lightgbm as lgb
+    if len(np.unique(y_val)) < 2 or len(np.unique(y_train)) < 2:
+        return max(20, max_trees // 4)
+    model = classifier(params, max_trees)
+    model.fit(x_train, y_train, eval_set=[(x_val, y_val)], eval_metric="auc",
+              callbacks=[lgb.early_stopping(patience, verbose=False)])
+    return max(10, int(model.best_iteration_ or max_trees))
+
+
+def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3) -> dict[str, list[str]]:
+    """Per group, the features with the largest mean positive SHAP contribution (LightGBM pred_contrib)."""
+    contrib = model.predict(x, pred_contrib=True)
+    contrib = pd.DataFrame(np.asarray(contrib)[:, :-1], columns=x.columns, index=x.index)
+    out = {}
+    for label, idx in groups.groupby(groups).groups.items():
+        mean = contrib.loc[idx].mean()
+        out[str(label)] = [c for c in mean.sort_values(ascending=False).index[:n] if mean[c] > 0]
+    return out
