@@ -1,0 +1,136 @@
+"""Response propensity and uplift learners, chosen by validation inside the training rows only."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from microseg.plugins._lgbm import classifier, prepare
+from microseg.plugins._metrics import qini_auc_score
+
+
+def _logistic(x: pd.DataFrame, c: float = 0.5):
+    num = [col for col in x.columns if pd.api.types.is_numeric_dtype(x[col])]
+    cat = [col for col in x.columns if col not in num]
+    pre = ColumnTransformer([("num", StandardScaler(), num),
+                             ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), cat)])
+    return make_pipeline(pre, LogisticRegression(C=c, max_iter=2000))
+
+
+def _numeric_fill(x: pd.DataFrame) -> pd.DataFrame:
+    out = x.copy()
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype("float64").fillna(out[col].median() if out[col].notna().any() else 0)
+        else:
+            out[col] = out[col].astype("string").fillna("missing").astype(object)
+    return out
+
+
+class Propensity:
+    """Probability of responding: logistic regression, regularised LightGBM, or their average."""
+
+    def __init__(self, kind: str, lgbm_params: dict) -> None:
+        self.kind, self.lgbm_params = kind, lgbm_params
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> "Propensity":
+        if self.kind in ("logistic", "blend"):
+            self.lr_ = _logistic(x).fit(_numeric_fill(x), y)
+        if self.kind in ("lgbm", "blend"):
+            xp, self.cats_ = prepare(x)
+            params = dict(self.lgbm_params)
+            self.gbm_ = classifier(params, params.pop("n_estimators", 300)).fit(xp, y)
+        return self
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        parts = []
+        if self.kind in ("logistic", "blend"):
+            parts.append(self.lr_.predict_proba(_numeric_fill(x))[:, 1])
+        if self.kind in ("lgbm", "blend"):
+            parts.append(self.gbm_.predict_proba(prepare(x, self.cats_)[0])[:, 1])
+        return np.mean(parts, axis=0)
+
+
+def choose_propensity(x: pd.DataFrame, y: np.ndarray, lgbm_params: dict, ordered: bool,
+                      seed: int | None) -> tuple[str, dict[str, float]]:
+    """Pick the learner by AUC on a validation slice of the training rows (the latest 20% when
+    rows are in time order)."""
+    n = len(y)
+    if ordered:
+        cut = int(n * 0.8)
+        tr, va = np.arange(cut), np.arange(cut, n)
+    else:
+        rng = np.random.default_rng(seed)
+        perm = rng.permutation(n)
+        tr, va = perm[: int(n * 0.8)], perm[int(n * 0.8):]
+    scores = {}
+    for kind in ("logistic", "lgbm", "blend"):
+        if len(np.unique(y[tr])) < 2 or len(np.unique(y[va])) < 2:
+            return "logistic", {}
+        model = Propensity(kind, dict(lgbm_params)).fit(x.iloc[tr], y[tr])
+        scores[kind] = float(roc_auc_score(y[va], model.predict(x.iloc[va])))
+    return max(scores, key=scores.get), scores
+
+
+class TLearner:
+    """Two response models, treated and control; uplift = difference."""
+
+    def __init__(self, kind: str, lgbm_params: dict) -> None:
+        self.kind, self.lgbm_params = kind, lgbm_params
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "TLearner":
+        self.treated_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x[t == 1], y[t == 1])
+        self.control_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x[t == 0], y[t == 0])
+        return self
+
+    def predict(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(uplift, control propensity)."""
+        pc = self.control_.predict(x)
+        return self.treated_.predict(x) - pc, pc
+
+
+class ClassTransformation:
+    """Jaskowski–Jaroszewicz: z = 1 when (treated and responded) or (control and not);
+    uplift = 2 P(z) − 1 (treatment share rebalanced by sample weights)."""
+
+    def __init__(self, kind: str, lgbm_params: dict) -> None:
+        self.kind, self.lgbm_params = kind, lgbm_params
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "ClassTransformation":
+        z = ((y == 1) & (t == 1)) | ((y == 0) & (t == 0))
+        self.model_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x, z.astype(int))
+        self.control_ = Propensity("logistic", {}).fit(x[t == 0], y[t == 0])
+        return self
+
+    def predict(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return 2 * self.model_.predict(x) - 1, self.control_.predict(x)
+
+
+LEARNERS = {"t-learner": TLearner, "class-transformation": ClassTransformation}
+
+
+def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: dict, seed: int | None,
+                  folds: int = 3) -> tuple[tuple[str, str], dict[str, float]]:
+    """Pick (learner, base model) by mean Qini AUC over stratified folds of the training rows."""
+    rng = np.random.default_rng(seed)
+    strata = t * 2 + y
+    fold = np.empty(len(y), dtype=int)
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
+    scores: dict[str, float] = {}
+    for learner in LEARNERS:
+        for kind in ("logistic", "lgbm"):
+            vals = []
+            for f in range(folds):
+                tr, va = fold != f, fold == f
+                model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
+                vals.append(qini_auc_score(y[va], model.predict(x[va])[0], t[va]))
+            scores[f"{learner}/{kind}"] = float(np.mean(vals))
+    best = max(scores, key=scores.get)
+    learner, kind = best.split("/")
+    return (learner, kind), scores

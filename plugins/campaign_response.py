@@ -1,0 +1,283 @@
+"""``campaign-response``: preferred channel, referrers, response propensity and uplift.
+
+Channel preference: per customer and channel, the response rate is smoothed toward the
+channel's population rate with ``prior_strength`` pseudo-contacts (one lucky response does not
+make a preference). The preferred channel is the one with the highest smoothed rate when it
+beats the customer's next-best channel by ``min_lift`` and rests on at least ``min_contacts``
+contacts; customers whose every smoothed rate sits below half the population rate after
+``min_contacts`` contacts are "Unresponsive"; the rest are "No evidence".
+
+Propensity (when an outcome exists) and uplift (when a treatment/control flag exists) are
+evaluated on held-out rows; the learner is chosen by validation inside the training rows only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import microseg
+from microseg.errors import ConfigError
+from microseg.plugins._metrics import classification_report, qini_auc_score, uplift_at_k
+from microseg.plugins._uplift import LEARNERS, Propensity, choose_propensity, choose_uplift
+
+UPLIFT_LABELS = ("Persuadables", "Sure things", "Lost causes", "Sleeping dogs")
+EVENT_FEATURES = ("contacts", "responses", "response_rate")
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.fillna(0).to_numpy() != 0
+    return values.astype(str).str.strip().str.lower().isin({"1", "true", "yes", "y", "t"}).to_numpy()
+
+
+class CampaignResponse(microseg.SegmentationMethod):
+    """Campaign response segments.
+
+    Parameters
+    ----------
+    segments : "auto" | "channel" | "uplift" | "propensity"
+        What the labels are (auto: uplift with a control group, else channel with events, else
+        propensity tiers).
+    prior_strength, min_contacts, min_lift : channel-preference smoothing and evidence rules
+    enrollment_column, referrals_column, referrer_min : customer attributes; customers with at
+        least ``referrer_min`` referrals are labelled "Referrers" (channel mode)
+    outcome_column : customer-level outcome (e.g. Bank Marketing ``y``); else event responses
+    treatment_column, treatment_value, control_value : customer-level treatment flag (Hillstrom)
+    split : "stratified" (70/30 by treatment × outcome) or "ordered" (first rows train)
+    test_size : held-out share; drop_columns : columns never used as features
+    """
+
+    name = "campaign-response"
+    summary = "Preferred channel, referrers, response propensity and uplift (persuadables ...)"
+
+    def __init__(self, *, segments: str = "auto", prior_strength: float = 20.0, min_contacts: int = 3,
+                 min_lift: float = 1.25, enrollment_column: str | None = None, referrals_column: str | None = None,
+                 referrer_min: int = 2, outcome_column: str | None = None, treatment_column: str | None = None,
+                 treatment_value: str | None = None, control_value: str | None = None, split: str = "stratified",
+                 test_size: float | None = None, drop_columns: list[str] | None = None,
+                 n_estimators: int = 300, learning_rate: float = 0.03, num_leaves: int = 7,
+                 min_child_samples: int = 100, n_jobs: int = 1, random_state: int | None = 42) -> None:
+        self.segments = segments
+        self.prior_strength = prior_strength
+        self.min_contacts = min_contacts
+        self.min_lift = min_lift
+        self.enrollment_column = enrollment_column
+        self.referrals_column = referrals_column
+        self.referrer_min = referrer_min
+        self.outcome_column = outcome_column
+        self.treatment_column = treatment_column
+        self.treatment_value = treatment_value
+        self.control_value = control_value
+        self.split = split
+        self.test_size = test_size
+        self.drop_columns = drop_columns
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ helpers
+    def _lgbm(self) -> dict:
+        return {"n_estimators": self.n_estimators, "learning_rate": self.learning_rate,
+                "num_leaves": self.num_leaves, "min_child_samples": self.min_child_samples,
+                "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7, "reg_lambda": 5.0,
+                "n_jobs": self.n_jobs, "random_state": self.random_state}
+
+    def _features(self, customers: pd.DataFrame) -> pd.DataFrame:
+        skip = set(self.drop_columns or []) | {self.outcome_column, self.treatment_column} | set(EVENT_FEATURES)
+        skip |= {c for c in customers.columns if str(c).startswith(("contacts_", "responses_"))}
+        cols = [c for c in customers.columns if c not in skip and c is not None
+                and not pd.api.types.is_datetime64_any_dtype(customers[c])]
+        return customers[cols]
+
+    def _treatment(self, customers: pd.DataFrame) -> np.ndarray | None:
+        """1 treated, 0 control, -1 neither (customer-level flag)."""
+        if not self.treatment_column:
+            return None
+        if self.treatment_column not in customers.columns:
+            raise ConfigError(f"campaign-response: treatment_column {self.treatment_column!r} is not a column")
+        v = customers[self.treatment_column].astype(str).str.strip()
+        if self.treatment_value is None and self.control_value is None:
+            return _truthy(customers[self.treatment_column]).astype(int)
+        treated = (v == str(self.treatment_value)) if self.treatment_value is not None else (v != str(self.control_value))
+        control = (v == str(self.control_value)) if self.control_value is not None else ~treated
+        return np.where(treated, 1, np.where(control, 0, -1))
+
+    def _outcome(self, customers: pd.DataFrame) -> np.ndarray | None:
+        if not self.outcome_column:
+            return None
+        if self.outcome_column not in customers.columns:
+            raise ConfigError(f"campaign-response: outcome_column {self.outcome_column!r} is not a column")
+        return _truthy(customers[self.outcome_column]).astype(int)
+
+    def _split(self, n: int, strata: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.split == "ordered":
+            cut = int(n * (1 - (self.test_size or 0.2)))
+            return np.arange(cut), np.arange(cut, n)
+        if self.split != "stratified":
+            raise ConfigError("campaign-response: split must be 'stratified' or 'ordered'")
+        from sklearn.model_selection import train_test_split
+        idx = np.arange(n)
+        return train_test_split(idx, test_size=self.test_size or 0.3, random_state=self.random_state, stratify=strata)
+
+    # ------------------------------------------------------------------ channel preference
+    def _channels(self, customers: pd.DataFrame) -> pd.DataFrame | None:
+        chans = sorted(c.removeprefix("contacts_") for c in customers.columns if str(c).startswith("contacts_"))
+        if not chans:
+            return None
+        sent = customers[[f"contacts_{c}" for c in chans]].to_numpy(dtype=float)
+        resp = customers[[f"responses_{c}" for c in chans]].to_numpy(dtype=float)
+        pop = resp.sum(axis=0) / np.maximum(sent.sum(axis=0), 1)
+        smoothed = (resp + self.prior_strength * pop) / (sent + self.prior_strength)
+        return pd.DataFrame(smoothed, index=customers.index, columns=chans), pop, sent
+
+    def _channel_labels(self, customers: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+        got = self._channels(customers)
+        if got is None:
+            raise ConfigError("campaign-response: channel segments need campaign events (a [sources.events] "
+                              "table with a channel column)")
+        rates, pop, sent = got
+        r = rates.to_numpy()
+        order = np.argsort(-r, axis=1)
+        best, second = order[:, 0], order[:, 1] if r.shape[1] > 1 else order[:, 0]
+        rows = np.arange(len(r))
+        best_rate = r[rows, best]
+        next_rate = r[rows, second] if r.shape[1] > 1 else np.full(len(r), 0.0)
+        enough = sent[rows, best] >= self.min_contacts
+        lift_ok = best_rate >= self.min_lift * np.maximum(next_rate, 1e-9) if r.shape[1] > 1 else \
+            best_rate >= self.min_lift * pop[0]
+        total = sent.sum(axis=1)
+        unresponsive = (total >= self.min_contacts) & (r < 0.5 * np.maximum(pop, 1e-9)).all(axis=1)
+        chans = np.array(rates.columns, dtype=object)
+        names = np.array([f"Responds to {'SMS' if c == 'sms' else c}" for c in chans], dtype=object)
+        labels = np.where(enough & lift_ok, names[best], np.where(unresponsive, "Unresponsive", "No evidence"))
+        if self.referrals_column:
+            if self.referrals_column not in customers.columns:
+                raise ConfigError(f"campaign-response: referrals_column {self.referrals_column!r} is not a column")
+            referrals = customers[self.referrals_column].fillna(0).to_numpy()
+            labels = np.where(referrals >= self.referrer_min, "Referrers", labels)
+        scores = rates.add_prefix("rate_")
+        scores["preferred_channel"] = np.where(enough & lift_ok, chans[best], None)
+        return pd.Series(labels, index=customers.index), scores
+
+    # ------------------------------------------------------------------ fit
+    def _mode(self, customers: pd.DataFrame, data: Any) -> str:
+        if self.segments != "auto":
+            if self.segments not in ("channel", "uplift", "propensity"):
+                raise ConfigError("campaign-response: segments must be auto, channel, uplift or propensity")
+            return self.segments
+        if self.treatment_column:
+            return "uplift"
+        if any(str(c).startswith("contacts_") for c in customers.columns):
+            return "channel"
+        if self.outcome_column:
+            return "propensity"
+        raise ConfigError("campaign-response needs campaign events, an outcome_column, or a treatment_column")
+
+    def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "CampaignResponse":
+        self.mode_ = self._mode(customers, data)
+        self.evaluation_: dict[str, Any] = {}
+        x = self._features(customers)
+        y = self._outcome(customers)
+        t = self._treatment(customers)
+        if self.mode_ == "uplift" or (t is not None and y is not None):
+            if t is None or y is None:
+                raise ConfigError("campaign-response: uplift needs outcome_column and treatment_column")
+            self._fit_uplift(x, y, t)
+        elif y is not None:
+            self._fit_propensity(x, y)
+        if self.mode_ == "uplift" and not hasattr(self, "uplift_model_"):
+            raise ConfigError("campaign-response: no control group (no row matches control_value), uplift "
+                              "is not possible; use segments = 'channel' or 'propensity'")
+        return self
+
+    def _fit_propensity(self, x: pd.DataFrame, y: np.ndarray) -> None:
+        tr, te = self._split(len(y), y)
+        kind, val = choose_propensity(x.iloc[tr], y[tr], self._lgbm(), self.split == "ordered", self.random_state)
+        model = Propensity(kind, self._lgbm()).fit(x.iloc[tr], y[tr])
+        p = model.predict(x.iloc[te])
+        self.evaluation_["propensity"] = {"protocol": f"{self.split} split, {len(te)} held-out rows",
+                                          "model": kind, "validation_auc": val} | classification_report(y[te], p)
+        self.propensity_model_ = Propensity(kind, self._lgbm()).fit(x, y)
+        self.propensity_bounds_ = tuple(np.quantile(self.propensity_model_.predict(x), [0.5, 0.8]))
+
+    def _fit_uplift(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> None:
+        rows = np.flatnonzero(t >= 0)
+        if (t[rows] == 0).sum() == 0 or (t[rows] == 1).sum() == 0:
+            return
+        xs, ys, ts = x.iloc[rows], y[rows], t[rows]
+        tr, te = self._split(len(rows), ts * 2 + ys)
+        (learner, kind), cv = choose_uplift(xs.iloc[tr], ys[tr], ts[tr], self._lgbm(), self.random_state)
+        model = LEARNERS[learner](kind, self._lgbm()).fit(xs.iloc[tr], ys[tr], ts[tr])
+        u, _ = model.predict(xs.iloc[te])
+        self.evaluation_["uplift"] = {
+            "protocol": f"{self.split} split by treatment × outcome, {len(te)} held-out rows",
+            "learner": f"{learner}/{kind}", "cv_qini_train": cv,
+            "uplift_at_30": uplift_at_k(ys[te], u, ts[te], 0.3), "qini_auc": qini_auc_score(ys[te], u, ts[te]),
+            "treated_rows": int((ts == 1).sum()), "control_rows": int((ts == 0).sum())}
+        self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(xs, ys, ts)
+        u_all, pc = self.uplift_model_.predict(xs)
+        self.uplift_bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
+
+    # ------------------------------------------------------------------ apply
+    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
+        if self.mode_ == "channel":
+            labels, self.scores_ = self._channel_labels(customers)
+        elif self.mode_ == "uplift":
+            u, pc = self.uplift_model_.predict(self._features(customers))
+            hi, base = self.uplift_bounds_
+            lab = np.where(u < 0, "Sleeping dogs", np.where((u >= hi) & (u > 0), "Persuadables",
+                                                            np.where(pc >= base, "Sure things", "Lost causes")))
+            labels = pd.Series(lab, index=customers.index)
+            self.scores_ = pd.DataFrame({"uplift": u, "control_propensity": pc}, index=customers.index)
+        else:
+            if not hasattr(self, "propensity_model_"):
+                raise ConfigError("campaign-response: propensity segments need an outcome_column")
+            p = self.propensity_model_.predict(self._features(customers))
+            lo, hi = self.propensity_bounds_
+            labels = pd.Series(np.where(p >= hi, "Likely responders", np.where(p >= lo, "Possible responders",
+                                                                              "Unlikely responders")),
+                               index=customers.index)
+            self.scores_ = pd.DataFrame({"response_propensity": p}, index=customers.index)
+        if self.enrollment_column and self.enrollment_column in customers.columns:
+            self.scores_["enrollment_channel"] = customers[self.enrollment_column].astype(str).to_numpy()
+        if self.referrals_column and self.referrals_column in customers.columns:
+            self.scores_["referrals"] = customers[self.referrals_column].to_numpy()
+        if hasattr(self, "propensity_model_") and "response_propensity" not in self.scores_:
+            self.scores_["response_propensity"] = self.propensity_model_.predict(self._features(customers))
+        self.sizes_ = labels.value_counts().to_dict()
+        return labels
+
+    def scores(self, customers: pd.DataFrame, *, data: Any = None) -> pd.DataFrame:
+        return self.scores_.reindex(customers.index)
+
+    def describe(self, label: str) -> str:
+        fixed = {
+            "Persuadables": "respond more when contacted than when not (positive uplift): target them",
+            "Sure things": "respond whether contacted or not: contact spend is wasted",
+            "Lost causes": "unlikely to respond either way",
+            "Sleeping dogs": "respond less when contacted (negative uplift): do not contact",
+            "Unresponsive": f"contacted at least {self.min_contacts} times; responses well below average on every channel",
+            "No evidence": "too few contacts or no clear difference between channels",
+            "Referrers": f"referred at least {self.referrer_min} new members",
+            "Likely responders": "top 20% response propensity", "Possible responders": "above-median response propensity",
+            "Unlikely responders": "below-median response propensity",
+        }
+        if label in fixed:
+            return fixed[label]
+        if label.startswith("Responds to "):
+            return f"prefers {label.removeprefix('Responds to ')}: clearly the best smoothed response rate"
+        return str(label)
+
+    def report(self) -> dict[str, Any]:
+        return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {}),
+                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+
+
+@microseg.hookimpl
+def register_methods(register):
+    register(CampaignResponse)
