@@ -45,8 +45,15 @@ def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.nda
     return max(10, int(model.best_iteration_ or max_trees))
 
 
-def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3) -> dict[str, list[str]]:
-    """Per group, the features with the largest mean positive SHAP contribution (LightGBM pred_contrib)."""
+def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3, max_rows: int = 3000,
+                seed: int = 0) -> dict[str, list[str]]:
+    """Per group, the features with the largest mean positive SHAP contribution (LightGBM
+    ``pred_contrib``), estimated on at most ``max_rows`` rows (a stratified-by-group sample)."""
+    if len(x) > max_rows:
+        frac = max_rows / len(x)
+        keep = groups.groupby(groups, group_keys=False).apply(
+            lambda g: g.sample(max(1, int(np.ceil(len(g) * frac))), random_state=seed)).index
+        x, groups = x.loc[keep], groups.loc[keep]
     contrib = model.predict(x, pred_contrib=True)
     contrib = pd.DataFrame(np.asarray(contrib)[:, :-1], columns=x.columns, index=x.index)
     out = {}

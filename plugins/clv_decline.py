@@ -79,8 +79,8 @@ class ClvDecline(microseg.SegmentationMethod):
 
     def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 4,
                  origin_step_days: int | None = None, value_quantiles: tuple[float, float] = (0.5, 0.8),
-                 risk_thresholds: tuple[float, float] = (0.35, 0.5), n_estimators: int = 1500,
-                 learning_rate: float = 0.01, num_leaves: int = 7, min_child_samples: int = 50,
+                 risk_thresholds: tuple[float, float] = (0.35, 0.5), n_estimators: int = 500,
+                 learning_rate: float = 0.05, num_leaves: int = 7, min_child_samples: int = 50,
                  subsample: float = 0.8, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
@@ -147,7 +147,7 @@ class ClvDecline(microseg.SegmentationMethod):
             n_latest = len(self._labelled(data, ids, cutoffs[0])[1])
             xv, yv = xp.iloc[:n_latest], y_all[:n_latest]
             xt, yt = xp.iloc[n_latest:], y_all[n_latest:]
-            n_trees = fit_with_early_stopping(self._params(), xt, yt, xv, yv, self.n_estimators, patience=100)
+            n_trees = fit_with_early_stopping(self._params(), xt, yt, xv, yv, self.n_estimators, patience=50)
         model = classifier(self._params(), n_trees).fit(xp, y_all)
         return model, cats, n_trees, len(x_all)
 

@@ -60,18 +60,29 @@ def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: 
     click.echo(f"\nRun {result.run_id} stored in {result.store_url}")
 
 
-def _print_released(report: dict) -> None:
+def _print_released(report: dict, max_micro: int = 12) -> None:
+    """Method segments in full; microsegments: the largest few (all of them are in the report)."""
     from rich.console import Console
     from rich.table import Table
+    released = [s for s in report["segments"] if s["status"] == "released"]
+    micro = sorted((s for s in released if s["family"] == "micro"), key=lambda s: -int(s["size"]))
     table = Table(title=f"Released segments (k = {report['k']})")
-    for col in ("family", "segment", "size", "description"):
+    for col in ("method", "segment", "size", "description"):
         table.add_column(col, overflow="fold")
-    for s in report["segments"]:
-        if s["status"] == "released":
-            table.add_row(s["family"], s["label"], str(s["size"]), s["description"])
-    Console().print(table)
+    for s in released:
+        if s["family"] != "micro":
+            table.add_row(s["family"], s["label"], str(s["size"]), _short(s["description"]))
+    for s in micro[:max_micro]:
+        table.add_row("micro", s["label"], str(s["size"]), "")
+    Console(width=max(100, Console().width)).print(table)
+    if len(micro) > max_micro:
+        click.echo(f"… and {len(micro) - max_micro} more microsegments (see the report)")
     gate = report.get("gate", {})
     click.echo("Gate: " + ", ".join(f"{v} {k}" for k, v in sorted(gate.items())))
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @click.command()
