@@ -39,9 +39,12 @@ def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.nda
     import lightgbm as lgb
     if len(np.unique(y_val)) < 2 or len(np.unique(y_train)) < 2:
         return max(20, max_trees // 4)
+    import inspect
     model = classifier(params, max_trees)
-    model.fit(x_train, y_train, eval_set=[(x_val, y_val)], eval_metric="auc",
-              callbacks=[lgb.early_stopping(patience, verbose=False)])
+    # lightgbm >= 4.7 takes eval_X / eval_y; older versions eval_set
+    evals = {"eval_X": (x_val,), "eval_y": (y_val,)} if "eval_X" in inspect.signature(model.fit).parameters \
+        else {"eval_set": [(x_val, y_val)]}
+    model.fit(x_train, y_train, eval_metric="auc", callbacks=[lgb.early_stopping(patience, verbose=False)], **evals)
     return max(10, int(model.best_iteration_ or max_trees))
 
 
