@@ -24,7 +24,9 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
                     continue
                 cats[col] = sorted(levels.index.tolist())
             if col in cats:
-                out[col] = pd.Categorical(s.astype("string"), categories=cats[col])
+                text = s.astype("string")
+                known = text.where(text.isin(cats[col]))          # unseen levels become missing
+                out[col] = pd.Categorical(known, categories=cats[col])
     return pd.DataFrame(out, index=frame.index), cats
 
 
