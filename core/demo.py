@@ -92,15 +92,20 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
                                  "category": rng.choice(CATEGORIES, len(rows))})
     transactions = transactions[ts < AS_OF + pd.Timedelta(days=90)]
 
-    # campaign contacts: per-customer channel affinity; 20% control holdout; persuadables respond more when treated
-    n_ct = rng.poisson(8, n)
+    # campaign contacts: 60% of customers respond well to one favourite channel; 20% control holdout;
+    # persuadables respond far more when contacted, the rest about as much as without contact
+    n_ct = rng.poisson(12, n)
     crow = np.repeat(np.arange(n), n_ct)
-    ch = rng.choice(3, len(crow), p=[0.55, 0.25, 0.2])
-    affinity = rng.lognormal(0, 0.9, (n, 3)) * np.array([0.06, 0.09, 0.04])
-    base = np.clip(0.02 + 0.04 * (kind == 0), 0, 1)
-    persuadable = rng.random(n) < 0.35
+    ch = rng.choice(3, len(crow), p=[0.5, 0.3, 0.2])
+    favourite = rng.integers(0, 3, n)
+    responsive = rng.random(n) < 0.6
+    affinity = 0.02 + rng.uniform(0.0, 0.03, (n, 3))
+    affinity[np.arange(n), favourite] += responsive * rng.uniform(0.2, 0.5, n)
+    organic = np.clip(0.02 + 0.05 * (kind == 0) + 0.2 * rng.random(n) * (rng.random(n) < 0.2), 0, 1)
+    style = np.isin(customers["interest"].to_numpy(), ["fashion", "wellness", "tech"])
+    persuadable = rng.random(n) < np.where(age < 40, 0.6, 0.15) + 0.25 * style
     treated = rng.random(len(crow)) >= 0.2
-    p = base[crow] + treated * (np.clip(affinity[crow, ch], 0, 0.8) * (0.4 + persuadable[crow]))
+    p = organic[crow] + treated * affinity[crow, ch] * np.where(persuadable[crow], 1.0, 0.15)
     sent_day = rng.integers(0, HISTORY_DAYS, len(crow))
     events = pd.DataFrame({
         "customer_id": ids[crow],
@@ -194,8 +199,15 @@ horizon_days = 90
 id = "response"
 method = "campaign-response"
 [methods.params]
+segments = "channel"
 enrollment_column = "enrollment_channel"
 referrals_column = "referrals"
+
+[[methods]]
+id = "uplift"
+method = "campaign-response"
+[methods.params]
+segments = "uplift"
 
 [microsegments]
 dimensions = ["rfm", "region", "response"]

@@ -37,13 +37,13 @@ class Propensity:
     def __init__(self, kind: str, lgbm_params: dict) -> None:
         self.kind, self.lgbm_params = kind, lgbm_params
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> "Propensity":
+    def fit(self, x: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "Propensity":
         if self.kind in ("logistic", "blend"):
-            self.lr_ = _logistic(x).fit(_numeric_fill(x), y)
+            self.lr_ = _logistic(x).fit(_numeric_fill(x), y, logisticregression__sample_weight=sample_weight)
         if self.kind in ("lgbm", "blend"):
             xp, self.cats_ = prepare(x)
             params = dict(self.lgbm_params)
-            self.gbm_ = classifier(params, params.pop("n_estimators", 300)).fit(xp, y)
+            self.gbm_ = classifier(params, params.pop("n_estimators", 300)).fit(xp, y, sample_weight=sample_weight)
         return self
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
@@ -102,7 +102,9 @@ class ClassTransformation:
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "ClassTransformation":
         z = ((y == 1) & (t == 1)) | ((y == 0) & (t == 0))
-        self.model_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x, z.astype(int))
+        share = float(np.mean(t))
+        weight = np.where(t == 1, 0.5 / share, 0.5 / (1 - share))   # as if treatment were 50/50
+        self.model_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x, z.astype(int), sample_weight=weight)
         self.control_ = Propensity("logistic", {}).fit(x[t == 0], y[t == 0])
         return self
 

@@ -4,8 +4,8 @@ Channel preference: per customer and channel, the response rate is smoothed towa
 channel's population rate with ``prior_strength`` pseudo-contacts (one lucky response does not
 make a preference). The preferred channel is the one with the highest smoothed rate when it
 beats the customer's next-best channel by ``min_lift`` and rests on at least ``min_contacts``
-contacts; customers whose every smoothed rate sits below half the population rate after
-``min_contacts`` contacts are "Unresponsive"; the rest are "No evidence".
+contacts; customers contacted at least 2 × ``min_contacts`` times whose smoothed overall rate is below
+two thirds of the population's are "Unresponsive"; the rest are "No evidence".
 
 Propensity (when an outcome exists) and uplift (when a treatment/control flag exists) are
 evaluated on held-out rows; the learner is chosen by validation inside the training rows only.
@@ -151,7 +151,10 @@ class CampaignResponse(microseg.SegmentationMethod):
         lift_ok = best_rate >= self.min_lift * np.maximum(next_rate, 1e-9) if r.shape[1] > 1 else \
             best_rate >= self.min_lift * pop[0]
         total = sent.sum(axis=1)
-        unresponsive = (total >= self.min_contacts) & (r < 0.5 * np.maximum(pop, 1e-9)).all(axis=1)
+        got = customers[[f"responses_{c}" for c in rates.columns]].to_numpy(dtype=float).sum(axis=1)
+        pop_all = got.sum() / max(total.sum(), 1)
+        overall = (got + self.prior_strength * pop_all) / (total + self.prior_strength)
+        unresponsive = (total >= 2 * self.min_contacts) & (overall < 2 / 3 * pop_all)
         chans = np.array(rates.columns, dtype=object)
         names = np.array([f"Responds to {'SMS' if c == 'sms' else c}" for c in chans], dtype=object)
         labels = np.where(enough & lift_ok, names[best], np.where(unresponsive, "Unresponsive", "No evidence"))
@@ -170,7 +173,7 @@ class CampaignResponse(microseg.SegmentationMethod):
             if self.segments not in ("channel", "uplift", "propensity"):
                 raise ConfigError("campaign-response: segments must be auto, channel, uplift or propensity")
             return self.segments
-        if self.treatment_column:
+        if self.treatment_column or self._event_treatment(data) is not None:
             return "uplift"
         if any(str(c).startswith("contacts_") for c in customers.columns):
             return "channel"
@@ -178,13 +181,70 @@ class CampaignResponse(microseg.SegmentationMethod):
             return "propensity"
         raise ConfigError("campaign-response needs campaign events, an outcome_column, or a treatment_column")
 
+    @staticmethod
+    def _event_treatment(data: Any) -> pd.DataFrame | None:
+        """Campaign contacts with a treatment flag and an outcome, before as_of (or None)."""
+        ev = getattr(data, "events", None)
+        if ev is None or not {"treatment", "responded"} <= set(ev.columns):
+            return None
+        if "ts" in ev.columns and getattr(data, "as_of", None) is not None:
+            ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(pd.Timestamp(data.as_of))]
+        return ev if ev["treatment"].nunique() == 2 else None
+
+    def _contact_rows(self, customers: pd.DataFrame, ev: pd.DataFrame, channel: np.ndarray | None = None):
+        x = self._features(customers).reindex(ev["customer_id"].to_numpy()).reset_index(drop=True)
+        if channel is not None:
+            x["contact_channel"] = channel
+        elif "channel" in ev.columns:
+            x["contact_channel"] = ev["channel"].to_numpy()
+        return x
+
+    def _fit_event_uplift(self, customers: pd.DataFrame, ev: pd.DataFrame) -> None:
+        ev = ev.loc[ev["customer_id"].isin(customers.index)].reset_index(drop=True)
+        x = self._contact_rows(customers, ev)
+        y = ev["responded"].to_numpy(dtype=int)
+        t = ev["treatment"].to_numpy(dtype=int)
+        rng = np.random.default_rng(self.random_state)
+        ids = pd.unique(ev["customer_id"])
+        held = set(rng.choice(ids, int(len(ids) * (self.test_size or 0.3)), replace=False).tolist())
+        te = ev["customer_id"].isin(held).to_numpy()
+        tr_idx = np.flatnonzero(~te)
+        sel = tr_idx if len(tr_idx) <= 60_000 else rng.choice(tr_idx, 60_000, replace=False)
+        (learner, kind), cv = choose_uplift(x.iloc[sel], y[sel], t[sel], self._lgbm(), self.random_state)
+        model = LEARNERS[learner](kind, self._lgbm()).fit(x.iloc[tr_idx], y[tr_idx], t[tr_idx])
+        u, _ = model.predict(x.loc[te])
+        self.evaluation_["uplift"] = {
+            "protocol": f"contact rows; {len(held)} customers held out ({int(te.sum())} contacts)",
+            "learner": f"{learner}/{kind}", "cv_qini_train": cv,
+            "uplift_at_30": uplift_at_k(y[te], u, t[te], 0.3), "qini_auc": qini_auc_score(y[te], u, t[te]),
+            "treated_rows": int((t == 1).sum()), "control_rows": int((t == 0).sum())}
+        self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(x, y, t)
+        self.channels_ = sorted(ev["channel"].unique()) if "channel" in ev.columns else None
+        u_all, pc = self._customer_uplift(customers)
+        self.uplift_bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
+
+    def _customer_uplift(self, customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Per customer: uplift and control propensity, averaged over the contact channels."""
+        if getattr(self, "channels_", None) is None and not self.treatment_column:
+            x = self._features(customers)
+            return self.uplift_model_.predict(x)
+        if self.treatment_column:
+            return self.uplift_model_.predict(self._features(customers))
+        fake = pd.DataFrame({"customer_id": customers.index})
+        parts = [self.uplift_model_.predict(self._contact_rows(customers, fake, np.full(len(fake), ch)))
+                 for ch in self.channels_]
+        return np.mean([p[0] for p in parts], axis=0), np.mean([p[1] for p in parts], axis=0)
+
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "CampaignResponse":
         self.mode_ = self._mode(customers, data)
         self.evaluation_: dict[str, Any] = {}
         x = self._features(customers)
         y = self._outcome(customers)
         t = self._treatment(customers)
-        if self.mode_ == "uplift" or (t is not None and y is not None):
+        events_t = self._event_treatment(data) if t is None else None
+        if self.mode_ == "uplift" and events_t is not None:
+            self._fit_event_uplift(customers, events_t)
+        elif self.mode_ == "uplift" or (t is not None and y is not None):
             if t is None or y is None:
                 raise ConfigError("campaign-response: uplift needs outcome_column and treatment_column")
             self._fit_uplift(x, y, t)
@@ -228,7 +288,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         if self.mode_ == "channel":
             labels, self.scores_ = self._channel_labels(customers)
         elif self.mode_ == "uplift":
-            u, pc = self.uplift_model_.predict(self._features(customers))
+            u, pc = self._customer_uplift(customers)
             hi, base = self.uplift_bounds_
             lab = np.where(u < 0, "Sleeping dogs", np.where((u >= hi) & (u > 0), "Persuadables",
                                                             np.where(pc >= base, "Sure things", "Lost causes")))
@@ -261,7 +321,7 @@ class CampaignResponse(microseg.SegmentationMethod):
             "Sure things": "respond whether contacted or not: contact spend is wasted",
             "Lost causes": "unlikely to respond either way",
             "Sleeping dogs": "respond less when contacted (negative uplift): do not contact",
-            "Unresponsive": f"contacted at least {self.min_contacts} times; responses well below average on every channel",
+            "Unresponsive": f"contacted at least {2 * self.min_contacts} times; responds well below the average rate",
             "No evidence": "too few contacts or no clear difference between channels",
             "Referrers": f"referred at least {self.referrer_min} new members",
             "Likely responders": "top 20% response propensity", "Possible responders": "above-median response propensity",

@@ -1,94 +1,228 @@
 """Built-in PII recognizers, registered through ``register_recognizers`` like a third party's.
 
-Two kinds of unit, both pluggable:
+Two kinds of recognizer, both pluggable:
 
 * presidio ``EntityRecognizer`` instances look at *values* (e-mail, phone, card, IBAN …);
-* :class:`ColumnNameRecognizer` instances look at *column names* and say what kind of data a
-  column holds (``identifier``, ``direct``, ``quasi``, ``sensitive``).
+* :class:`ColumnNameRecognizer` instances look at *column names* and say what kind of personal
+  data a column holds (``identifier``, ``direct``, ``quasi``, ``sensitive``).
+
+A third-party plugin adds its own::
+
+    import microseg
+    from microseg.privacy.recognizers import ColumnNameRecognizer
+
+    @microseg.hookimpl
+    def register_recognizers(register):
+        register(ColumnNameRecognizer("loyalty tier", "LOYALTY_TIER", "quasi", [r"tier|loyalty_tier"]))
+
+This module imports no presidio code until the hook is called (keeps ``microseg --help`` fast).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-from presidio_analyzer.predefined_recognizers import (CreditCardRecognizer, IbanRecognizer, IpRecognizer,
-                                                      NhsRecognizer, PhoneRecognizer, UkNinoRecognizer,
-                                                      UsSsnRecognizer)
+from functools import lru_cache
+from typing import Callable, Sequence
 
 import microseg
-from microseg.privacy.nlp_offline import OfflineEmailRecognizer
-
-KINDS = ("identifier", "direct", "quasi", "sensitive", "none")
+from microseg.privacy.kinds import ACTIONS, PERSONAL_KINDS
 
 
 def normalise_name(column: object) -> str:
-    """``CustomerID`` → ``customer_id``; ``native-country`` → ``native_country``."""
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(column))
+    """Lower snake case: ``CustomerID`` → ``customer_id``, ``native-country`` → ``native_country``."""
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", str(column))
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-@dataclass
+@dataclass(eq=False)
 class ColumnNameRecognizer:
-    """Column-name semantics: a column whose normalised name matches one of ``patterns``
-    (regular expressions, full match) holds ``entity`` of ``kind``."""
+    """Column-name semantics: a column whose name matches holds ``entity`` of ``kind``.
+
+    :param name: what it recognizes (shown by ``microseg plugins``).
+    :param entity: entity label put in findings (``"EMAIL_ADDRESS"``, ``"LOYALTY_TIER"`` …).
+    :param kind: ``identifier``, ``direct``, ``quasi`` or ``sensitive``.
+    :param patterns: regular expressions matched against the normalised column name (lower
+        snake case, see :func:`normalise_name`). A pattern matches a whole run of words:
+        ``email`` matches ``email`` and ``customer_email`` but not ``emails_sent``; anchor it
+        (``^name$``) to match only the whole name.
+    :param score: confidence when the name matches (the most specific match wins: the
+        longest matched run, then the higher score, then the later-registered recognizer).
+    :param values: optional regular expression the column's sampled distinct values should
+        fully match; when fewer than ``min_value_share`` of them do, the name is ignored
+        (a ``phone_verified`` column of booleans is not a phone number).
+    :param max_distinct: optional; the name is ignored when the column has more distinct values.
+    :param context: extra words given to presidio as context for this column's values.
+    :param action: proposed action, overriding the kind's default.
+    """
 
     name: str
     entity: str
     kind: str
-    patterns: list[str]
-    score: float = 0.7
-    _compiled: list[re.Pattern] = field(default_factory=list, repr=False)
+    patterns: Sequence[str]
+    score: float = 0.8
+    values: str | None = None
+    min_value_share: float = 0.5
+    max_distinct: int | None = None
+    context: Sequence[str] = ()
+    action: str | None = None
+    _compiled: list[re.Pattern] = field(default_factory=list, init=False, repr=False)
+    _values_re: re.Pattern | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS[:-1]:
-            raise ValueError(f"kind must be one of {KINDS[:-1]}")
-        self._compiled = [re.compile(p) for p in self.patterns]
+        if self.kind not in PERSONAL_KINDS:
+            raise ValueError(f"recognizer {self.name!r}: kind must be one of {', '.join(PERSONAL_KINDS)}")
+        if self.action is not None and self.action not in ACTIONS:
+            raise ValueError(f"recognizer {self.name!r}: action must be one of {', '.join(ACTIONS)}")
+        if isinstance(self.patterns, str):
+            self.patterns = [self.patterns]
+        try:
+            self._compiled = [re.compile(rf"(?:{p})(?=_|$)") for p in self.patterns]
+            self._values_re = re.compile(self.values, re.DOTALL) if self.values else None
+        except re.error as exc:
+            raise ValueError(f"recognizer {self.name!r}: bad regular expression: {exc}") from None
+
+    def match_length(self, column: object) -> int:
+        """Length of the longest run of the normalised name that a pattern matches (0: none)."""
+        norm = normalise_name(column)
+        starts = [0] + [m.end() for m in re.finditer("_", norm)]
+        best = 0
+        for pattern in self._compiled:
+            for start in starts:
+                m = pattern.match(norm, start)
+                if m and m.end() > m.start():
+                    best = max(best, m.end() - m.start())
+        return best
 
     def matches(self, column: object) -> bool:
-        norm = normalise_name(column)
-        return any(p.fullmatch(norm) for p in self._compiled)
+        return self.match_length(column) > 0
+
+    def check_values(self, values: Sequence[str], n_distinct: int) -> tuple[bool, float]:
+        """(consistent, share of ``values`` that fit ``values``); no check → (True, 1.0)."""
+        if self.max_distinct is not None and n_distinct > self.max_distinct:
+            return False, 0.0
+        if self._values_re is None or not values:
+            return True, 1.0
+        share = sum(1 for v in values if self._values_re.fullmatch(v)) / len(values)
+        return share >= self.min_value_share, share
 
 
-COLUMN_RECOGNIZERS = [
-    ColumnNameRecognizer("customer id", "CUSTOMER_ID", "identifier",
-                         [r"(customer|client|cust|member|user|account|contact|person|subscriber)_?(id|no|number|key|ref)",
-                          r"id"], 0.85),
-    ColumnNameRecognizer("email", "EMAIL_ADDRESS", "direct", [r"(e_?mail|email_address|mail)(_\w+)?"], 0.85),
-    ColumnNameRecognizer("phone", "PHONE_NUMBER", "direct",
-                         [r"(\w+_)?(phone|mobile|cell|tel|telephone|msisdn)(_\w+)?"], 0.85),
-    ColumnNameRecognizer("person name", "PERSON", "direct",
-                         [r"(first|last|middle|given|family|full|sur|maiden)_?name", r"name", r"surname",
-                          r"forename", r"(customer|client|contact)_name"], 0.8),
-    ColumnNameRecognizer("address", "ADDRESS", "direct",
-                         [r"(\w+_)?(address|street|addr)(_line_?\d?|_\d)?", r"house_(number|no)"], 0.8),
-    ColumnNameRecognizer("national id", "NATIONAL_ID", "direct",
-                         [r"ssn|social_security(_number)?|nino|national_(id|insurance)(_number)?|passport(_no|_number)?|tax_id"], 0.9),
-    ColumnNameRecognizer("bank account", "IBAN_CODE", "direct", [r"iban|bank_account(_number)?|account_number|card_number"], 0.85),
-    ColumnNameRecognizer("ip address", "IP_ADDRESS", "direct", [r"ip(_address)?"], 0.7),
-    ColumnNameRecognizer("birth date", "DATE_OF_BIRTH", "quasi",
-                         [r"dob|birth_?date|date_of_birth|birthday|birth_day"], 0.85),
-    ColumnNameRecognizer("age", "AGE", "quasi", [r"age(_years)?"], 0.8),
-    ColumnNameRecognizer("gender", "GENDER", "quasi", [r"gender|sex"], 0.8),
-    ColumnNameRecognizer("postcode", "POSTCODE", "quasi", [r"post_?code|postal_?code|zip(_?code)?|plz"], 0.8),
-    ColumnNameRecognizer("place", "LOCATION", "quasi",
-                         [r"city|town|municipality|county|district|native_country|country_of_birth|birth_place"], 0.6),
-    ColumnNameRecognizer("demographics", "DEMOGRAPHIC", "quasi",
-                         [r"race|marital(_status)?|occupation|job(_title)?|education(_level)?|nationality"], 0.6),
-    ColumnNameRecognizer("special category", "SENSITIVE", "sensitive",
-                         [r"\w*(health|diagnos|medical|religio|ethnic|sexual|political|union_member|disabil|"
-                          r"income|salary)\w*"], 0.7),
+# --------------------------------------------------------------------------- value checks
+_PHONE = r"(?!\d+[.,]\d+$)(?=(?:\D*\d){7})\+?[\d\s().\-/]{7,25}(?:\s*(?:x|ext\.?)\s*\d{1,6})?"
+_EMAIL = r"[^@\s]+@[^@\s]+"
+_NO_DIGITS = r"[^\d@]{1,100}"
+_HAS_LETTER = r"(?=.*[^\W\d_])[^@]{1,200}"
+_ID_LIKE = r"[\w\-.:/#]{1,64}"
+_HAS_DIGIT = r"(?=.*\d)[\w \-/.]{4,40}"
+_DATE_OR_YEAR = (r"\d{4}(?:[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?(?:[ T].*)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T].*)?"
+                 r"|\d{8}|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4}")
+_AGE = r"(?=.*\d)[\d\s<>=+\-–.a-zA-Z]{1,20}"
+_GENDER = r"(?i)[a-z?][a-z \-?/]{0,24}|\d"
+_POSTCODE = r"[A-Za-z0-9][A-Za-z0-9 \-]{1,10}"
+_COORD = r"[+-]?\d{1,3}(?:\.\d+)?(?:\s*[,;]\s*[+-]?\d{1,3}(?:\.\d+)?)?"
+_NUM = r"(?:number|no|nr|num)"
+
+R = ColumnNameRecognizer
+COLUMN_RECOGNIZERS: list[ColumnNameRecognizer] = [
+    # identifiers
+    R("customer id", "CUSTOMER_ID", "identifier",
+      [r"(customer|client|cust|member|membership|user|person|subscriber|patient|contact|loyalty|household|shopper"
+       r"|buyer|consumer|guest|visitor|profile)_?(id|no|nr|num|number|key|ref|code|uuid|guid)",
+       r"account_?(id|key|ref)", r"^(id|cid|uid|uuid|guid|customer|client|member)$"], 0.85, values=_ID_LIKE),
+    R("device id", "ONLINE_ID", "identifier",
+      [r"(device|cookie|advertising|ad|browser|idfa|gaid|aaid)_?id", r"idfa|gaid|aaid|mac(_?(address|addr))?"],
+      0.8, values=_ID_LIKE),
+    # direct identifiers
+    R("email", "EMAIL_ADDRESS", "direct", [r"e_?mail(_?(address|addr))?|mail(_?(address|addr))?"], 0.9,
+      values=_EMAIL, context=["email"]),
+    R("phone", "PHONE_NUMBER", "direct",
+      [rf"(phone|telephone|tel|mobile|cell|cellphone|msisdn|fax|landline|whatsapp)(_?{_NUM})?",
+       rf"(contact|home|work|mobile|cell)_?{_NUM}"], 0.9, values=_PHONE, context=["phone"]),
+    R("person name", "PERSON", "direct",
+      [r"(first|last|middle|given|family|full|sur|maiden|fore|birth|legal|display|nick|preferred|customer|client"
+       r"|contact|person|holder|account_holder|card_?holder|patient|recipient|member|father|mother|spouse)_?name",
+       r"surname|forename|^names?$"], 0.85, values=_NO_DIGITS),
+    R("username", "USERNAME", "direct", [r"user_?name|login(_?name)?|screen_?name|handle"], 0.8,
+      values=r"\S{1,64}"),
+    R("address", "ADDRESS", "direct",
+      [r"((street|home|postal|mailing|billing|shipping|delivery|residential|correspondence|customer|full)_)?"
+       r"(address|addr)(_?line)?(_?\d)?", rf"street(_?(name|address|{_NUM}))?", rf"house_?{_NUM}"], 0.85,
+      values=_HAS_LETTER),
+    R("national id", "NATIONAL_ID", "direct",
+      [rf"ssn|social_security(_?{_NUM})?|nino|ni_?{_NUM}|national_?(id|insurance)(_?{_NUM})?|nhs(_?{_NUM})?",
+       rf"passport(_?{_NUM})?|tax_?(id|code|{_NUM})|tin|itin|id_?card(_?{_NUM})?",
+       rf"(driver|drivers|driving)_?(license|licence)(_?{_NUM})?|personnummer|bsn|pesel|aadhaar|fiscal_?code|cpf"],
+      0.9, values=_HAS_DIGIT),
+    R("bank account", "BANK_ACCOUNT", "direct",
+      [rf"iban|bank_?account(_?{_NUM})?|account_?{_NUM}|sort_?code"], 0.85, values=r"(?=.*\d)[\w \-]{6,40}"),
+    R("card number", "CREDIT_CARD", "direct",
+      [rf"((credit|debit|payment|bank)_)?card_?{_NUM}|cc_?{_NUM}|credit_?card"], 0.85, values=r"[\d \-]{12,23}"),
+    R("ip address", "IP_ADDRESS", "direct", [r"ip(v4|v6)?(_?(address|addr))?"], 0.8, values=r"[0-9a-fA-F.:]{3,45}",
+      context=["ip"]),
+    # quasi-identifiers
+    R("birth date", "DATE_OF_BIRTH", "quasi",
+      [r"dob|d_o_b|birth_?(date|day|dt|year|month)|date_?of_?birth|birthday|year_?of_?birth|yob|born(_on)?"], 0.9,
+      values=_DATE_OR_YEAR),
+    R("age", "AGE", "quasi",
+      [r"age(_?(years|yrs|group|band|bracket|range|bucket|cat|category))?"], 0.85, values=_AGE),
+    R("gender", "GENDER", "quasi", [r"gender(_?identity)?|sex"], 0.85, values=_GENDER, max_distinct=20),
+    R("postcode", "POSTCODE", "quasi",
+      [r"post_?code|postal_?code|zip(_?code)?|plz|postleitzahl|outcode|eircode|pin_?code"], 0.85, values=_POSTCODE),
+    R("place", "LOCATION", "quasi",
+      [r"city|town|village|municipality|county|district|region|province|suburb|neighbou?rhood|borough|locality",
+       r"country(_?code)?|location|residence|^state$|home_?(city|town|country)"], 0.7, values=_HAS_LETTER),
+    R("coordinates", "COORDINATES", "quasi",
+      [r"lat|lon|lng|latitude|longitude|geo_?(location|loc|point|lat|lon)|coordinates"], 0.8, values=_COORD),
+    R("website", "URL", "quasi", [r"url|website|web_?site|homepage|home_?page|web_?address|profile_?(url|link)"],
+      0.6, values=r"\S{3,300}"),
+    R("race / ethnicity", "RACE_ETHNICITY", "quasi", [r"race|ethnicity|ethnic(_?(group|origin|background))?"], 0.8,
+      max_distinct=2000),
+    R("nationality", "NATIONALITY", "quasi",
+      [r"nationality|citizenship|native_?country|country_?of_?(birth|origin|citizenship)|birth_?(country|place)",
+       r"place_?of_?birth|native_?language|mother_?tongue"], 0.8, max_distinct=2000),
+    R("family status", "FAMILY_STATUS", "quasi",
+      [r"marital(_?status)?|civil_?status|relationship(_?status)?|household_?(size|type|composition)",
+       r"(number_?of_?|n_?|num_?)?(children|kids|dependents|dependants)"], 0.75, max_distinct=2000),
+    R("occupation", "OCCUPATION", "quasi",
+      [r"occupation|profession|job(_?(title|role|category|type|function))?|work_?class|employment(_?(status|type))?",
+       r"employer"], 0.75, max_distinct=2000),
+    R("education", "EDUCATION", "quasi",
+      [r"education(_?(level|num|years|degree))?|degree|qualification|schooling|highest_?(degree|qualification)"],
+      0.75, max_distinct=2000),
+    # sensitive
+    R("special category", "SPECIAL_CATEGORY", "sensitive",
+      [r"\w*(health|medical|diagnos|disease|illness|disabilit|disabled|religio|faith|sexual|orientation|political"
+       r"|trade_?union|union_?member|genetic|biometric|criminal|conviction|pregnan|blood_?type|medication|allerg)\w*"],
+      0.8),
+    R("financial", "FINANCIAL", "sensitive",
+      [r"income|salary|salaries|wages?|earnings|net_?worth|credit_?(score|rating)"], 0.7),
 ]
+del R
 
 
-def value_recognizers() -> list[object]:
-    """presidio recognizers that work offline and look at values."""
-    return [OfflineEmailRecognizer(), PhoneRecognizer(supported_regions=("GB", "US", "DE", "FR", "IN", "CA", "BR")),
-            CreditCardRecognizer(), IbanRecognizer(), IpRecognizer(), UsSsnRecognizer(), NhsRecognizer(),
-            UkNinoRecognizer()]
+@lru_cache(maxsize=1)
+def value_recognizers() -> tuple[object, ...]:
+    """presidio recognizers that work offline and look at values (built once per process).
+
+    E-mail (tldextract's bundled suffix list), phone (libphonenumber, presidio's default regions),
+    credit card (Luhn), IBAN (checksum), IP, MAC, URL, crypto wallet (checksum), US SSN,
+    UK NHS number (mod-11 checksum), UK NINO; PERSON/LOCATION only when an official spaCy English
+    model is installed.
+    """
+    from presidio_analyzer.predefined_recognizers import (CreditCardRecognizer, CryptoRecognizer, IbanRecognizer,
+                                                          IpRecognizer, MacAddressRecognizer, NhsRecognizer,
+                                                          PhoneRecognizer, UkNinoRecognizer, UrlRecognizer,
+                                                          UsSsnRecognizer)
+
+    from microseg.privacy.nlp_offline import OfflineEmailRecognizer, model_recognizers
+
+    return (OfflineEmailRecognizer(), PhoneRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer(),
+            MacAddressRecognizer(), UrlRecognizer(), CryptoRecognizer(), UsSsnRecognizer(), NhsRecognizer(),
+            UkNinoRecognizer(), *model_recognizers())
 
 
 @microseg.hookimpl
-def register_recognizers(register):
+def register_recognizers(register: Callable[[object], None]) -> None:
     for rec in COLUMN_RECOGNIZERS:
         register(rec)
     for rec in value_recognizers():
