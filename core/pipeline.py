@@ -122,7 +122,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         gated = gate_segments(specs, len(ids), policy, releasable=releasable)
     with timer.step("prepare"):
         customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
-        extra = _released_values(cfg, data, frame, assignments, actions, key)
+        extra, kanon = _released_values(cfg, data, frame, assignments, actions, key)
         report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
         run_row = {
             "as_of": str(data.as_of.date()), "engine": cfg.engine, "config_hash": cfg.digest(),
@@ -132,6 +132,8 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             "report": json.dumps(report, default=str),
         }
         audit = _audit_events(cfg, run_row, findings, actions, masks, gated)
+        if kanon is not None:
+            audit.append(("run.k_anonymity", kanon))
     with timer.step("store"):
         run_row["timings"] = json.dumps(timer.timings)
         run_id = store.write_run(run_row, gated.segment_rows, gated.members, customer_keys, extra, audit)
@@ -148,9 +150,10 @@ def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
 
 
 def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: dict[str, Assignment],
-                     actions: dict[str, str], key: bytes) -> pd.DataFrame | None:
-    """Per-customer values the release policy allows out: scores, k-anonymous attributes."""
-    parts = []
+                     actions: dict[str, str], key: bytes) -> tuple[pd.DataFrame | None, dict | None]:
+    """Per-customer values the release policy allows out (scores, k-anonymous attributes), and
+    the k-anonymity report when attributes are released."""
+    parts, kanon = [], None
     if cfg.release.include_scores:
         for instance_id, a in assignments.items():
             if a.scores is not None and not a.scores.empty:
@@ -168,12 +171,13 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
                                                           [k for k, a in actions.items() if a == "generalise"])]
         masked = apply_release_actions(attrs, {c: a for c, a in actions.items() if c not in qis}, key)
         if qis:
-            masked, _ = enforce_k_anonymity(masked, qis, cfg.privacy.k_anonymity,
-                                            sensitive=cfg.privacy.sensitive or None, l=cfg.privacy.l_diversity)
+            masked, rep = enforce_k_anonymity(masked, qis, cfg.privacy.k_anonymity,
+                                              sensitive=cfg.privacy.sensitive or None, l=cfg.privacy.l_diversity)
+            kanon = rep.as_dict() | {"quasi_identifiers": qis}
         parts.append(masked.reindex(data.ids))
     if not parts:
-        return None
-    return pd.concat(parts, axis=1)
+        return None, kanon
+    return pd.concat(parts, axis=1), kanon
 
 
 def _audit_events(cfg: Config, run_row: dict[str, Any], findings: list[Any], actions: dict[str, str],

@@ -70,6 +70,7 @@ def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False) 
                       "released_size": display_size(len(released.get(s.key, ())), k) if s.status == "released" else None,
                       "k": k, "reason": s.reason, "released_as": s.released_as} for s in segs],
         "differencing": {"checked_pairs": len(released) * (len(released) - 1) // 2},
+        "k_anonymity": mine.get("run.k_anonymity"),
         "erasures_since": len(erasures),
         "needs_rerun": run.status == "needs-rerun",
     }

@@ -74,3 +74,11 @@ def build_analyzer(recognizers: Iterable[object]) -> AnalyzerEngine:
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
         registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]))
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+
+
+def model_recognizers() -> list[object]:
+    """NER recognizers for PERSON / LOCATION when an official spaCy model is installed."""
+    if installed_model() is None:
+        return []
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+    return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"])]

@@ -155,3 +155,31 @@ def test_entry_point_plugin_package(installed_example_plugin, tmp_path):
     off = subprocess.run([*exe, "plugins", "--json"], env={**env, "MICROSEG_LOAD_PLUGINS": ""},
                          capture_output=True, text=True, check=True)
     assert "high_spenders" not in {p["name"] for p in json.loads(off.stdout)}
+
+
+def test_released_attributes_are_k_anonymous_and_audited(tmp_path):
+    cfg = write_shop_config(tmp_path, k=20)
+    cfg.write_text(cfg.read_text().replace("[release]\n", '[release]\nattributes = ["age", "city"]\n')
+                   .replace("[privacy]\n", '[privacy]\nk_anonymity = 10\nquasi_identifiers = ["age", "city"]\n'))
+    db = str(tmp_path / "out.db")
+    assert invoke("run", str(cfg), "--db", db).exit_code == 0
+    out = tmp_path / "e.csv"
+    assert invoke("export", "1", "--out", str(out), "--db", db).exit_code == 0
+    df = pd.read_csv(out)
+    raw_ages = set(pd.read_csv(tmp_path / "customers.csv")["age"].astype(str))
+    assert not set(df["age"].astype(str)) & raw_ages                       # generalised, not raw
+    kept = df[df["age"] != "*"]
+    assert kept.groupby(["age", "city"]).size().min() >= 10 or kept.empty
+    doc = json.loads(invoke("audit", "--db", db, "--json").output)
+    assert doc["k_anonymity"]["k"] == 10 and doc["k_anonymity"]["quasi_identifiers"] == ["age", "city"]
+
+
+def test_dp_released_sizes(tmp_path):
+    pytest.importorskip("opendp")
+    cfg = write_shop_config(tmp_path, k=20)
+    cfg.write_text(cfg.read_text().replace("[privacy]\n", "[privacy]\ndp = { epsilon = 0.5 }\n"))
+    report = json.loads(invoke("run", str(cfg), "--db", str(tmp_path / "o.db"), "--json").output)
+    assert report["privacy"]["dp"] is True
+    stored = {s.key: s.released_size for s in Store(f"sqlite:///{tmp_path / 'o.db'}").segments(1)}
+    noisy = {s["key"]: s["size"] for s in report["segments"] if s["status"] == "released"}
+    assert any(noisy[k] != stored[k] for k in noisy)
