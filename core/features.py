@@ -30,9 +30,23 @@ def _codes(ids: pd.Index, keys: pd.Series) -> np.ndarray:
     return codes
 
 
+def mix_levels(values: np.ndarray, weight: np.ndarray) -> list:
+    """The ``MAX_MIX_LEVELS`` levels with the largest positive spend (fixed once per run, so
+    partitions of a distributed run use the same columns)."""
+    level_codes, levels = pd.factorize(values)
+    ok = level_codes >= 0
+    spend = np.bincount(level_codes[ok], weights=weight[ok], minlength=len(levels))
+    return [levels[i] for i in np.argsort(-spend, kind="stable")[:MAX_MIX_LEVELS]]
+
+
 def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
-                         windows: tuple[int, ...] = DEFAULT_WINDOWS) -> pd.DataFrame:
-    """RFM, spend windows, trends and mixes per customer from transactions before ``as_of``."""
+                         windows: tuple[int, ...] = DEFAULT_WINDOWS,
+                         levels: dict[str, list] | None = None) -> pd.DataFrame:
+    """RFM, spend windows, trends and mixes per customer from transactions before ``as_of``.
+
+    ``levels`` fixes the channel / category levels of the mix columns (default: the largest
+    levels in ``tx``).
+    """
     n = len(ids)
     before = tx["ts"].to_numpy() < np.datetime64(as_of)
     t = tx.loc[before] if not before.all() else tx
@@ -44,7 +58,8 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
 
     line_codes, line_weight = codes, np.where(amount > 0, amount, 0.0)
     line_total = np.bincount(line_codes, weights=line_weight, minlength=n)
-    mixes = [_mix(line_codes, t[role].to_numpy()[keep], line_weight, line_total, ids, prefix)
+    mixes = [_mix(line_codes, t[role].to_numpy()[keep], line_weight, line_total, ids, prefix,
+                  (levels or {}).get(role))
              for role, prefix in (("channel", "share_"), ("category", "share_cat_")) if role in t.columns]
     if "invoice" in t.columns:
         # one purchase occasion per invoice: sum its lines, keep its time
@@ -89,17 +104,14 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
 
 
 def _mix(codes: np.ndarray, values: np.ndarray, weight: np.ndarray, total: np.ndarray,
-         ids: pd.Index, prefix: str) -> pd.DataFrame:
-    """Share of positive spend per level (the ``MAX_MIX_LEVELS`` largest levels)."""
-    level_codes, levels = pd.factorize(values)
-    spend_by_level = np.bincount(level_codes[level_codes >= 0], weights=weight[level_codes >= 0],
-                                 minlength=len(levels))
-    top = np.argsort(-spend_by_level)[:MAX_MIX_LEVELS]
+         ids: pd.Index, prefix: str, levels: list | None = None) -> pd.DataFrame:
+    """Share of positive spend per level (the ``MAX_MIX_LEVELS`` largest levels, or ``levels``)."""
+    chosen = levels if levels is not None else mix_levels(values, weight)
     cols = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        for lv in top:
-            s = np.bincount(codes, weights=np.where(level_codes == lv, weight, 0.0), minlength=len(ids))
-            cols[f"{prefix}{_slug(levels[lv])}"] = np.where(total > 0, s / np.where(total > 0, total, 1), 0.0)
+        for lv in chosen:
+            s = np.bincount(codes, weights=np.where(values == lv, weight, 0.0), minlength=len(ids))
+            cols[f"{prefix}{_slug(lv)}"] = np.where(total > 0, s / np.where(total > 0, total, 1), 0.0)
     return pd.DataFrame(cols, index=ids)
 
 
@@ -120,7 +132,7 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         out["response_rate"] = np.where(out["contacts"] > 0, out["responses"] / out["contacts"], np.nan)
     if "channel" in ev.columns:
-        ch_codes, channels = pd.factorize(ev["channel"].to_numpy()[keep])
+        ch_codes, channels = pd.factorize(ev["channel"].to_numpy()[keep], sort=True)
         for i, ch in enumerate(channels):
             mask = ch_codes == i
             out[f"contacts_{_slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")

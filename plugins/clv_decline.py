@@ -38,15 +38,21 @@ def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.T
     return np.round(spend, 6)   # fully cancelled purchases net to 0, not to a float artefact like 1e-13
 
 
+def spend_between(data: Any, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """Net spend in [start, end): on the cluster for the Dask engine, else in process."""
+    if hasattr(data, "window_spend"):
+        return data.window_spend(ids, start, end)
+    return window_spend(data.transactions, ids, start, end)
+
+
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int) -> pd.DataFrame:
     """Behaviour frame at ``cutoff`` plus windows and scale-free ratios that describe a trend."""
     base = data.features(cutoff).reindex(ids)
-    tx = data.transactions
     f = pd.DataFrame(index=ids)
     for days in (14, 30, 60, horizon, 2 * horizon, 365):
-        f[f"spend_last_{days}d"] = window_spend(tx, ids, cutoff - pd.Timedelta(days=days), cutoff)
-    f["spend_prev_window"] = window_spend(tx, ids, cutoff - pd.Timedelta(days=2 * horizon),
-                                          cutoff - pd.Timedelta(days=horizon))
+        f[f"spend_last_{days}d"] = spend_between(data, ids, cutoff - pd.Timedelta(days=days), cutoff)
+    f["spend_prev_window"] = spend_between(data, ids, cutoff - pd.Timedelta(days=2 * horizon),
+                                           cutoff - pd.Timedelta(days=horizon))
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
         f["window_vs_prev"] = np.log1p(cur.clip(lower=0)) - np.log1p(f["spend_prev_window"].clip(lower=0))
@@ -109,8 +115,8 @@ class ClvDecline(microseg.SegmentationMethod):
     def _labelled(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
         """Eligible customers' features at ``cutoff`` and their decline labels."""
         h = pd.Timedelta(days=self.horizon_days)
-        past = window_spend(data.transactions, ids, cutoff - h, cutoff)
-        future = window_spend(data.transactions, ids, cutoff, cutoff + h)
+        past = spend_between(data, ids, cutoff - h, cutoff)
+        future = spend_between(data, ids, cutoff, cutoff + h)
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days).loc[eligible]
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
@@ -148,7 +154,11 @@ class ClvDecline(microseg.SegmentationMethod):
             xv, yv = xp.iloc[:n_latest], y_all[:n_latest]
             xt, yt = xp.iloc[n_latest:], y_all[n_latest:]
             n_trees = fit_with_early_stopping(self._params(), xt, yt, xv, yv, self.n_estimators, patience=50)
-        model = classifier(self._params(), n_trees).fit(xp, y_all)
+        if getattr(data, "client", None) is not None:       # Dask engine: LightGBM's Dask interface
+            from microseg.dask_engine import fit_lgbm
+            model = fit_lgbm(data, self._params(), n_trees, xp, y_all)
+        else:
+            model = classifier(self._params(), n_trees).fit(xp, y_all)
         return model, cats, n_trees, len(x_all)
 
     # ------------------------------------------------------------------ estimator API
@@ -158,9 +168,10 @@ class ClvDecline(microseg.SegmentationMethod):
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         h = pd.Timedelta(days=self.horizon_days)
-        tx = data.transactions
-        first_tx = pd.Timestamp(tx["ts"].min())
-        last_tx = pd.Timestamp(tx["ts"].max())
+        if hasattr(data, "tx_date_range"):
+            first_tx, last_tx = data.tx_date_range()
+        else:
+            first_tx, last_tx = pd.Timestamp(data.transactions["ts"].min()), pd.Timestamp(data.transactions["ts"].max())
         latest = as_of - h
         cutoffs = self._cutoffs(as_of, latest, first_tx)
         if not cutoffs:
@@ -190,7 +201,7 @@ class ClvDecline(microseg.SegmentationMethod):
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         h = pd.Timedelta(days=self.horizon_days)
-        past = window_spend(data.transactions, ids, as_of - h, as_of)
+        past = spend_between(data, ids, as_of - h, as_of)
         x = history_features(data, ids, as_of, self.horizon_days)
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
