@@ -16,7 +16,7 @@ from microseg.errors import InputError
 from microseg.store.models import Membership, Run, RunCustomer, Segment
 
 DEFAULT_DB = "microseg.db"
-CHUNK = 50_000
+CHUNK = 100_000
 
 
 def resolve_url(db: str | None, config_url: str | None = None) -> str:
@@ -87,8 +87,12 @@ class Store:
                 self._bulk(conn, RunCustomer.__table__,
                            ("run_id", "customer_no", "customer_key", "scores"),
                            self._customer_rows(run_id, needed, customer_keys, scores))
-            self._bulk(conn, Membership.__table__, ("segment_id", "customer_no", "run_id"),
-                       ((seg_id[key], int(c), run_id) for key, m in members.items() for c in m))
+            if members:
+                seg_col = np.concatenate([np.full(len(m), seg_id[key], dtype=np.int64) for key, m in members.items()])
+                cust_col = np.concatenate([np.asarray(m, dtype=np.int64) for m in members.values()])
+                rows = np.column_stack([seg_col, cust_col, np.full(len(seg_col), run_id, dtype=np.int64)])
+                self._bulk(conn, Membership.__table__, ("segment_id", "customer_no", "run_id"),
+                           map(tuple, rows.tolist()))
             append_events(conn, [(kind, run_id, payload) for kind, payload in audit])
         return run_id
 
@@ -111,15 +115,18 @@ class Store:
                 for row in rows:
                     cp.write_row(row)
             return
-        stmt = insert(table)
-        chunk: list[dict[str, Any]] = []
+        # Core executemany of plain tuples in chunks (one transaction: the caller's)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        if self.dialect != "sqlite":
+            sql = sql.replace("?", "%s")
+        chunk: list[tuple] = []
         for row in rows:
-            chunk.append(dict(zip(columns, row)))
+            chunk.append(row)
             if len(chunk) >= CHUNK:
-                conn.execute(stmt, chunk)
+                conn.exec_driver_sql(sql, chunk)
                 chunk = []
         if chunk:
-            conn.execute(stmt, chunk)
+            conn.exec_driver_sql(sql, chunk)
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> list[Run]:
