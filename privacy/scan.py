@@ -85,9 +85,9 @@ def _value_evidence(values: list[str], column: str, analyzer: Any, entities: lis
                  if r.score >= min(threshold, TEXT_THRESHOLD)]
         if found:
             inside.append(max(r.score for r in found))
-        results = [r for r in found if r.score >= threshold]
-        if not results:
-            continue
+        # a value that is *wholly* an entity counts at the lower threshold: a column of bare phone
+        # numbers is a phone column even without context words; partial matches need ``threshold``
+        results = found
         best: dict[str, float] = {}
         for r in results:
             if (r.end - r.start) >= 0.8 * len(v):
@@ -99,13 +99,29 @@ def _value_evidence(values: list[str], column: str, analyzer: Any, entities: lis
     return whole, inside
 
 
+def _best_name_match(series: pd.Series, column: str, name_recs: list[ColumnNameRecognizer],
+                     values: list[str]) -> ColumnNameRecognizer | None:
+    """The most specific name recognizer whose value check (if any) the column passes."""
+    candidates = []
+    as_text = values or _sample_distinct(series, 200)
+    n_distinct = int(series.nunique(dropna=True))
+    for i, rec in enumerate(name_recs):
+        length = rec.match_length(column) if hasattr(rec, "match_length") else int(rec.matches(column))
+        if not length:
+            continue
+        if hasattr(rec, "check_values") and not rec.check_values(as_text, n_distinct)[0]:
+            continue
+        candidates.append((length, rec.score, i, rec))
+    return max(candidates, key=lambda c: c[:3])[3] if candidates else None
+
+
 def classify_column(series: pd.Series, column: str, name_recs: list[ColumnNameRecognizer], analyzer: Any,
                     entities: list[str], sample_size: int, min_share: float, score_threshold: float,
                     text_share: float) -> ColumnFinding:
-    by_name = max((r for r in name_recs if r.matches(column)), key=lambda r: r.score, default=None)
     numeric = pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
     temporal = pd.api.types.is_datetime64_any_dtype(series)
     values = [] if (numeric or temporal) else _sample_distinct(series, sample_size)
+    by_name = _best_name_match(series, column, name_recs, values)
     whole, inside = _value_evidence(values, column, analyzer, entities, score_threshold) if values else ({}, [])
     n = max(len(values), 1)
     best_entity, best_scores = max(whole.items(), key=lambda kv: len(kv[1]), default=(None, []))
