@@ -34,3 +34,19 @@ def test_example_runs_and_exports(config, tmp_path):
     assert len(pd.read_csv(out)) > 0
     audit = CliRunner().invoke(cli, ["audit", "--db", db, "--verify", "--json"])
     assert audit.exit_code == 0, audit.output
+
+
+@pytest.mark.realdata
+def test_forget_a_real_customer(tmp_path):
+    """Erase UCI Online Retail customer 17850 (written 17850.0 in the file) after a run."""
+    config = next(p for p in EXAMPLES if p.stem == "geography-online-retail")
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not available: {SHARED_DATA}")
+    reset_registry()
+    db = str(tmp_path / "ex.db")
+    assert CliRunner().invoke(cli, ["run", str(config), "--db", db]).exit_code == 0
+    before = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).output)
+    result = CliRunner().invoke(cli, ["forget", "17850.0", "--db", db, "--config", str(config)])
+    assert result.exit_code == 0 and "needs-rerun" in result.output and "17850" not in result.output
+    after = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).output)
+    assert after["erasures_since"] == 1 and after["needs_rerun"] and not before["needs_rerun"]
