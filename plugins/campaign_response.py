@@ -209,16 +209,20 @@ class CampaignResponse(microseg.SegmentationMethod):
         held = set(rng.choice(ids, int(len(ids) * (self.test_size or 0.3)), replace=False).tolist())
         te = ev["customer_id"].isin(held).to_numpy()
         tr_idx = np.flatnonzero(~te)
-        sel = tr_idx if len(tr_idx) <= 60_000 else rng.choice(tr_idx, 60_000, replace=False)
+        # contact rows are many and alike: choose the learner on 20k of them, fit on at most 60k
+        sel = tr_idx if len(tr_idx) <= 20_000 else rng.choice(tr_idx, 20_000, replace=False)
         (learner, kind), cv = choose_uplift(x.iloc[sel], y[sel], t[sel], self._lgbm(), self.random_state)
-        model = LEARNERS[learner](kind, self._lgbm()).fit(x.iloc[tr_idx], y[tr_idx], t[tr_idx])
+        fit_idx = tr_idx if len(tr_idx) <= 60_000 else rng.choice(tr_idx, 60_000, replace=False)
+        model = LEARNERS[learner](kind, self._lgbm()).fit(x.iloc[fit_idx], y[fit_idx], t[fit_idx])
         u, _ = model.predict(x.loc[te])
         self.evaluation_["uplift"] = {
             "protocol": f"contact rows; {len(held)} customers held out ({int(te.sum())} contacts)",
             "learner": f"{learner}/{kind}", "cv_qini_train": cv,
             "uplift_at_30": uplift_at_k(y[te], u, t[te], 0.3), "qini_auc": qini_auc_score(y[te], u, t[te]),
             "treated_rows": int((t == 1).sum()), "control_rows": int((t == 0).sum())}
-        self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(x, y, t)
+        everything = np.arange(len(y)) if len(y) <= 60_000 else rng.choice(len(y), 60_000, replace=False)
+        self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(x.iloc[everything], y[everything],
+                                                                      t[everything])
         self.channels_ = sorted(ev["channel"].unique()) if "channel" in ev.columns else None
         u_all, pc = self._customer_uplift(customers)
         self.uplift_bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
