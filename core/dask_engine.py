@@ -26,7 +26,7 @@ from microseg.config import Config, EventsSource, TransactionsSource
 from microseg.data import CustomerData
 from microseg.errors import ConfigError, InputError
 from microseg.features import DEFAULT_WINDOWS, event_features, mix_levels, transaction_features
-from microseg.loading import load_customers, normalise_ids, parse_bool, parse_dates, parse_numbers, source_label
+from microseg.loading import load_customers, normalise_events, normalise_transactions, source_label
 
 PARQUET_BLOCK = "8MiB"
 BYTES_PER_ROW = 48          # normalised transaction row in memory, with overhead
@@ -65,38 +65,17 @@ def read_partitioned(cfg: Config, src: Any, columns: list[str]):
 
 
 def _normalise_transactions(part: pd.DataFrame, src: TransactionsSource, label: str) -> pd.DataFrame:
-    part = part.loc[part[src.customer_id].notna().to_numpy()]
-    out = pd.DataFrame({"customer_id": normalise_ids(part[src.customer_id], label, src.customer_id).to_numpy()})
-    out["customer_id"] = out["customer_id"].astype(str) if out["customer_id"].dtype == object else out["customer_id"]
-    out["ts"] = parse_dates(part[src.timestamp], src, label, src.timestamp).to_numpy()
-    if src.amount:
-        out["amount"] = parse_numbers(part[src.amount], label, src.amount)
-    else:
-        out["amount"] = parse_numbers(part[src.quantity], label, src.quantity) * \
-            parse_numbers(part[src.unit_price], label, src.unit_price)
+    """The loader's own row normalisation, on one partition (text roles as plain strings)."""
+    out = normalise_transactions(part.loc[part[src.customer_id].notna().to_numpy()], src, label)
     for role in ("invoice", "channel", "category"):
-        col = getattr(src, role)
-        if col:
-            out[role] = part[col].astype(str).to_numpy()
+        if role in out:
+            out[role] = out[role].astype(str)
     return out
 
 
 def _normalise_events(part: pd.DataFrame, src: EventsSource, label: str) -> pd.DataFrame:
-    part = part.loc[part[src.customer_id].notna().to_numpy()]
-    out = pd.DataFrame({"customer_id": normalise_ids(part[src.customer_id], label, src.customer_id).to_numpy()})
-    if src.timestamp:
-        out["ts"] = parse_dates(part[src.timestamp], src, label, src.timestamp).to_numpy()
-    if src.channel:
-        out["channel"] = part[src.channel].astype(str).str.strip().str.lower().to_numpy()
-    if src.responded:
-        out["responded"] = parse_bool(part[src.responded], label, src.responded)
-    if src.campaign:
-        out["campaign"] = part[src.campaign].astype(str).to_numpy()
-    if src.treatment:
-        treat = part[src.treatment].astype(str).str.strip()
-        out["treatment"] = ~(treat == str(src.control_value)).to_numpy() if src.control_value is not None and \
-            src.treatment_value is None else parse_bool(part[src.treatment], label, src.treatment, src.treatment_value)
-    return out
+    """The loader's own event normalisation, on one partition."""
+    return normalise_events(part.loc[part[src.customer_id].notna().to_numpy()], src, label)
 
 
 def _tx_partition_features(part: pd.DataFrame, as_of: pd.Timestamp, windows: tuple[int, ...],

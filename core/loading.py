@@ -178,20 +178,8 @@ def load_customers(cfg: Config, src: CustomersSource) -> pd.DataFrame:
     return df
 
 
-def load_transactions(cfg: Config, src: TransactionsSource) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
-    """Normalised transactions, the per-customer ``attributes`` frame, and load statistics."""
-    label = source_label(cfg, src)
-    roles = {"customer_id": src.customer_id, "ts": src.timestamp, "invoice": src.invoice,
-             "channel": src.channel, "category": src.category}
-    needed = [c for c in [*roles.values(), src.amount, src.quantity, src.unit_price, *src.attributes] if c]
-    df = read_table(cfg, src, columns=needed)
-    require_columns(df, needed, label)
-    n_rows = len(df)
-    has_id = df[src.customer_id].notna().to_numpy()
-    if not has_id.all():
-        df = df.loc[has_id]
-    if df.empty:
-        raise InputError("no rows with a customer id", source=label, column=src.customer_id)
+def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str) -> pd.DataFrame:
+    """Rows with a customer id → ``customer_id``, ``ts``, ``amount`` (+ invoice, channel, category)."""
     out = pd.DataFrame({"customer_id": normalise_ids(df[src.customer_id], label, src.customer_id).to_numpy()})
     out["ts"] = parse_dates(df[src.timestamp], src, label, src.timestamp).to_numpy()
     if src.amount:
@@ -204,9 +192,27 @@ def load_transactions(cfg: Config, src: TransactionsSource) -> tuple[pd.DataFram
         row = int(np.flatnonzero(nan_amount)[0])
         raise InputError("missing amount", source=label, column=src.amount or src.quantity, row=row + 1)
     for role in ("invoice", "channel", "category"):
-        col = roles[role]
+        col = getattr(src, role)
         if col:
             out[role] = df[col].to_numpy()
+    return out
+
+
+def load_transactions(cfg: Config, src: TransactionsSource) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """Normalised transactions, the per-customer ``attributes`` frame, and load statistics."""
+    label = source_label(cfg, src)
+    roles = {"customer_id": src.customer_id, "ts": src.timestamp, "invoice": src.invoice,
+             "channel": src.channel, "category": src.category}
+    needed = [c for c in [*roles.values(), src.amount, src.quantity, src.unit_price, *src.attributes] if c]
+    df = read_table(cfg, src, columns=needed)
+    require_columns(df, needed, label)
+    n_rows = len(df)
+    has_id = df[src.customer_id].notna().to_numpy()
+    if not has_id.any():
+        raise InputError("no rows with a customer id", source=label, column=src.customer_id)
+    if not has_id.all():
+        df = df.loc[has_id]
+    out = normalise_transactions(df, src, label)
     attrs = None
     if src.attributes:
         latest = df[list(src.attributes)].copy()
@@ -224,7 +230,11 @@ def load_events(cfg: Config, src: EventsSource) -> pd.DataFrame:
     cols = [src.customer_id, src.timestamp, src.channel, src.responded, src.campaign, src.treatment]
     df = read_table(cfg, src, columns=[c for c in cols if c])
     require_columns(df, cols, label)
-    df = df.loc[df[src.customer_id].notna().to_numpy()]
+    return normalise_events(df.loc[df[src.customer_id].notna().to_numpy()], src, label)
+
+
+def normalise_events(df: pd.DataFrame, src: EventsSource, label: str) -> pd.DataFrame:
+    """Campaign contacts → ``customer_id``, ``ts``, ``channel``, ``responded``, ``campaign``, ``treatment``."""
     out = pd.DataFrame({"customer_id": normalise_ids(df[src.customer_id], label, src.customer_id).to_numpy()})
     if src.timestamp:
         out["ts"] = parse_dates(df[src.timestamp], src, label, src.timestamp).to_numpy()
