@@ -34,7 +34,7 @@ class CustomerData:
     #: customers column holding the sign-up date (used for ``tenure_days`` when given)
     signup_column: str | None = None
     windows: tuple[int, ...] = DEFAULT_WINDOWS
-    _cache: dict[Any, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.customers is None and self.transactions is None:
@@ -70,6 +70,38 @@ class CustomerData:
         frame.index.name = "customer_id"
         self._cache[when] = frame
         return frame
+
+    def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last transaction time."""
+        ts = self.transactions["ts"]
+        return pd.Timestamp(ts.min()), pd.Timestamp(ts.max())
+
+    def window_spend(self, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Net spend per customer of ``ids`` in [start, end), rounded to 6 decimals (fully
+        cancelled purchases net to 0, not to a float artefact like 1e-13)."""
+        codes, origin, seconds, amount = self._timeline(ids)
+        lo, hi = (np.clip((pd.Timestamp(t).value // 10**9) - origin, -2**31, 2**31 - 1) for t in (start, end))
+        sel = (seconds >= lo) & (seconds < hi)
+        spend = np.bincount(codes[sel], weights=amount[sel], minlength=len(ids))
+        return np.round(spend, 6)
+
+    def _timeline(self, ids: pd.Index) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+        """Transactions of ``ids`` as compact arrays, built once per ``ids``: position in ids
+        (int32), the first transaction's epoch second, seconds since it (int32: 68 years) and
+        the amount."""
+        key = ("timeline", id(ids))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is ids:
+            return hit[1]
+        tx = self.transactions
+        codes = ids.get_indexer(tx["customer_id"].to_numpy())
+        known = codes >= 0
+        seconds = tx["ts"].to_numpy()[known].astype("datetime64[s]").astype("int64")
+        origin = int(seconds.min()) if len(seconds) else 0
+        arrays = (codes[known].astype("int32"), origin, (seconds - origin).astype("int32"),
+                  tx["amount"].to_numpy(dtype="float64")[known])
+        self._cache[key] = (ids, arrays)
+        return arrays
 
     def restrict(self, keep: pd.Index | np.ndarray) -> "CustomerData":
         """A copy with only the customers in ``keep`` (e.g. those who consented)."""

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 import microseg
+from microseg.data import CustomerData
 from microseg.errors import ConfigError
 from microseg.plugins._lgbm import classifier, fit_with_early_stopping, prepare, top_drivers
 from microseg.plugins._metrics import classification_report
@@ -29,30 +30,25 @@ NOT_ACTIVE = "Not active"
 
 
 def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Net spend per customer in [start, end)."""
-    ts = tx["ts"].to_numpy()
-    sel = (ts >= np.datetime64(start)) & (ts < np.datetime64(end))
-    codes = ids.get_indexer(tx["customer_id"].to_numpy()[sel])
-    ok = codes >= 0
-    spend = np.bincount(codes[ok], weights=tx["amount"].to_numpy()[sel][ok], minlength=len(ids))
-    return np.round(spend, 6)   # fully cancelled purchases net to 0, not to a float artefact like 1e-13
+    """Net spend per customer in [start, end) of a transactions frame (see ``CustomerData.window_spend``)."""
+    return CustomerData(transactions=tx, as_of=end).window_spend(ids, start, end)
 
 
-def spend_between(data: Any, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Net spend in [start, end): on the cluster for the Dask engine, else in process."""
-    if hasattr(data, "window_spend"):
-        return data.window_spend(ids, start, end)
-    return window_spend(data.transactions, ids, start, end)
+def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
+                     static: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
-
-def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int) -> pd.DataFrame:
-    """Behaviour frame at ``cutoff`` plus windows and scale-free ratios that describe a trend."""
-    base = data.features(cutoff).reindex(ids)
+    ``static`` holds the customer attributes the method may use (the masked frame it was given);
+    the raw customers table of ``data`` is never used as features.
+    """
+    frame = data.features(cutoff)
+    raw_attributes = data.customers.columns if data.customers is not None else []
+    base = frame.drop(columns=[c for c in raw_attributes if c in frame.columns]).reindex(ids)
     f = pd.DataFrame(index=ids)
     for days in (14, 30, 60, horizon, 2 * horizon, 365):
-        f[f"spend_last_{days}d"] = spend_between(data, ids, cutoff - pd.Timedelta(days=days), cutoff)
-    f["spend_prev_window"] = spend_between(data, ids, cutoff - pd.Timedelta(days=2 * horizon),
-                                           cutoff - pd.Timedelta(days=horizon))
+        f[f"spend_last_{days}d"] = data.window_spend(ids, cutoff - pd.Timedelta(days=days), cutoff)
+    f["spend_prev_window"] = data.window_spend(ids, cutoff - pd.Timedelta(days=2 * horizon),
+                                               cutoff - pd.Timedelta(days=horizon))
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
         f["window_vs_prev"] = np.log1p(cur.clip(lower=0)) - np.log1p(f["spend_prev_window"].clip(lower=0))
@@ -61,8 +57,27 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
         f["last60_share_of_window"] = np.where(cur > 0, f["spend_last_60d"] / cur, np.nan)
         if "tenure_days" in base:
             f["spend_per_tenure_day"] = base["monetary"] / base["tenure_days"].clip(lower=1)
-    keep = [c for c in base.columns if c not in f.columns]
-    return pd.concat([base[keep], f], axis=1)
+    parts = [base[[c for c in base.columns if c not in f.columns]], f]
+    if static is not None:
+        parts.append(static[[c for c in static.columns if c not in base.columns and c not in f.columns]].reindex(ids))
+    return pd.concat(parts, axis=1)
+
+
+class _LabelledRows:
+    """Eligible customers' features and decline labels per cutoff, each computed once."""
+
+    def __init__(self, method: "ClvDecline", data: Any, ids: pd.Index, static: pd.DataFrame | None) -> None:
+        self.method, self.data, self.ids, self.static = method, data, ids, static
+        self._done: dict[pd.Timestamp, tuple[pd.DataFrame, np.ndarray]] = {}
+
+    def at(self, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+        if cutoff not in self._done:
+            self._done[cutoff] = self.method._labelled(self.data, self.ids, cutoff, self.static)
+        return self._done[cutoff]
+
+    def stack(self, cutoffs: list[pd.Timestamp]) -> tuple[pd.DataFrame, np.ndarray]:
+        parts = [self.at(t) for t in cutoffs]
+        return pd.concat([x for x, _ in parts]), np.concatenate([y for _, y in parts])
 
 
 class ClvDecline(microseg.SegmentationMethod):
@@ -74,6 +89,8 @@ class ClvDecline(microseg.SegmentationMethod):
     ratio : r (declining when next-window spend < r × last-window spend)
     n_origins : rolling training cutoffs (T₀, T₀ − step, …)
     origin_step_days : spacing of the training cutoffs (default H / 3)
+    max_training_customers : train (and backtest) on a seeded random sample of this many customers
+        when there are more; every customer is scored. ``None`` trains on everyone.
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining"
     n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
@@ -84,7 +101,8 @@ class ClvDecline(microseg.SegmentationMethod):
     summary = "Decline probability (LightGBM, out of time) and risk x value segments"
 
     def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 4,
-                 origin_step_days: int | None = None, value_quantiles: tuple[float, float] = (0.5, 0.8),
+                 origin_step_days: int | None = None, max_training_customers: int | None = 50_000,
+                 value_quantiles: tuple[float, float] = (0.5, 0.8),
                  risk_thresholds: tuple[float, float] = (0.35, 0.5), n_estimators: int = 500,
                  learning_rate: float = 0.05, num_leaves: int = 7, min_child_samples: int = 50,
                  subsample: float = 0.8, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
@@ -93,6 +111,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.ratio = ratio
         self.n_origins = n_origins
         self.origin_step_days = origin_step_days
+        self.max_training_customers = max_training_customers
         self.value_quantiles = value_quantiles
         self.risk_thresholds = risk_thresholds
         self.n_estimators = n_estimators
@@ -112,17 +131,18 @@ class ClvDecline(microseg.SegmentationMethod):
                 "colsample_bytree": self.colsample_bytree, "reg_lambda": self.reg_lambda, "n_jobs": self.n_jobs,
                 "random_state": self.random_state}
 
-    def _labelled(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+    def _labelled(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp,
+                  static: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Eligible customers' features at ``cutoff`` and their decline labels."""
         h = pd.Timedelta(days=self.horizon_days)
-        past = spend_between(data, ids, cutoff - h, cutoff)
-        future = spend_between(data, ids, cutoff, cutoff + h)
+        past = data.window_spend(ids, cutoff - h, cutoff)
+        future = data.window_spend(ids, cutoff, cutoff + h)
         eligible = past > 0
-        x = history_features(data, ids, cutoff, self.horizon_days).loc[eligible]
+        x = history_features(data, ids, cutoff, self.horizon_days, static).loc[eligible]
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return x, y
 
-    def _cutoffs(self, as_of: pd.Timestamp, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
+    def _cutoffs(self, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
         step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 3))
         h = pd.Timedelta(days=self.horizon_days)
         out = []
@@ -133,66 +153,97 @@ class ClvDecline(microseg.SegmentationMethod):
             out.append(t)
         return out
 
-    def _stack(self, data: Any, ids: pd.Index, cutoffs: list[pd.Timestamp]) -> tuple[pd.DataFrame, np.ndarray]:
-        xs, ys = [], []
-        for t in cutoffs:
-            x, y = self._labelled(data, ids, t)
-            xs.append(x)
-            ys.append(y)
-        return pd.concat(xs), np.concatenate(ys)
+    def _training_sample(self, data: Any, ids: pd.Index) -> tuple[Any, pd.Index]:
+        """The data restricted to a seeded random sample of customers when there are too many."""
+        cap = self.max_training_customers
+        if cap is None or len(ids) <= cap:
+            return data, ids
+        rng = np.random.default_rng(self.random_state)
+        sample = ids[np.sort(rng.choice(len(ids), cap, replace=False))]
+        return data.restrict(sample), sample
 
-    def _train(self, data: Any, ids: pd.Index, cutoffs: list[pd.Timestamp]):
-        """Early stopping on the latest cutoff, then a refit on all of them."""
-        x_all, y_all = self._stack(data, ids, cutoffs)
-        if len(x_all) < 20 or len(np.unique(y_all)) < 2:
+    @staticmethod
+    def _static_of(customers: pd.DataFrame, data: Any) -> pd.DataFrame:
+        """The customer attributes (as masked in ``customers``) among the method's input columns."""
+        raw = data.customers.columns if data.customers is not None else []
+        return customers[[c for c in customers.columns if c in raw]]
+
+    def _check_trainable(self, y: np.ndarray) -> None:
+        if len(y) < 20 or len(np.unique(y)) < 2:
             raise ConfigError("clv-decline: too few eligible customers with both outcomes to train "
                               f"(horizon_days={self.horizon_days}); use a shorter horizon or more history")
-        xp, cats = prepare(x_all)
-        n_trees = max(20, self.n_estimators // 4)
-        if len(cutoffs) > 1:
-            n_latest = len(self._labelled(data, ids, cutoffs[0])[1])
-            xv, yv = xp.iloc[:n_latest], y_all[:n_latest]
-            xt, yt = xp.iloc[n_latest:], y_all[n_latest:]
-            n_trees = fit_with_early_stopping(self._params(), xt, yt, xv, yv, self.n_estimators, patience=50)
+
+    def _early_stopped(self, rows: _LabelledRows, cutoffs: list[pd.Timestamp]) -> tuple[Any, int]:
+        """Trained on ``cutoffs[1:]`` with the number of trees chosen on the latest, ``cutoffs[0]``
+        (returns the model, already out of time for any later cutoff, and that number)."""
+        xv, yv = rows.at(cutoffs[0])
+        xt, yt = rows.stack(cutoffs[1:])
+        self._check_trainable(yt)
+        xt, cats = prepare(xt)
+        model, n_trees = fit_with_early_stopping(self._params(), xt, yt, prepare(xv, cats)[0], yv,
+                                                 self.n_estimators, patience=50)
+        model.categories_ = cats
+        return model, n_trees
+
+    def _fit_final(self, data: Any, rows: _LabelledRows, cutoffs: list[pd.Timestamp], n_trees: int):
+        x, y = rows.stack(cutoffs)
+        self._check_trainable(y)
+        xp, cats = prepare(x)
         if getattr(data, "client", None) is not None:       # Dask engine: LightGBM's Dask interface
             from microseg.dask_engine import fit_lgbm
-            model = fit_lgbm(data, self._params(), n_trees, xp, y_all)
+            model = fit_lgbm(data, self._params(), n_trees, xp, y)
         else:
-            model = classifier(self._params(), n_trees).fit(xp, y_all)
-        return model, cats, n_trees, len(x_all)
+            model = classifier(self._params(), n_trees).fit(xp, y)
+        return model, cats, len(x)
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":
+        """Train on rolling-origin cutoffs (labels ending at ``as_of``) and evaluate out of time.
+
+        With the future window in the data the as_of predictions are scored against it
+        ("forward"). Otherwise the early-stopping model — trained on cutoffs up to T₀ − H − step,
+        its number of trees chosen on T₀ − H — is scored at T₀ ("backtest"), and the final model
+        is refitted on cutoffs up to T₀ with that number of trees.
+        """
         if data is None or getattr(data, "transactions", None) is None:
             raise ConfigError("clv-decline needs transactions: pass data=CustomerData(...) / a transactions source")
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         h = pd.Timedelta(days=self.horizon_days)
-        if hasattr(data, "tx_date_range"):
-            first_tx, last_tx = data.tx_date_range()
-        else:
-            first_tx, last_tx = pd.Timestamp(data.transactions["ts"].min()), pd.Timestamp(data.transactions["ts"].max())
+        first_tx, last_tx = data.tx_date_range()
         latest = as_of - h
-        cutoffs = self._cutoffs(as_of, latest, first_tx)
+        cutoffs = self._cutoffs(latest, first_tx)
         if not cutoffs:
             raise ConfigError(f"clv-decline: not enough history before as_of for horizon_days={self.horizon_days}")
-        self.model_, self.categories_, self.n_trees_, self.training_rows_ = self._train(data, ids, cutoffs)
+        train_data, train_ids = self._training_sample(data, ids)
+        static = self._static_of(customers, data)
+        rows = _LabelledRows(self, train_data, train_ids, static)
+        back = self._cutoffs(latest - h, first_tx)
+        forward = last_tx >= as_of + h - pd.Timedelta(days=1)
+        default_trees = max(20, self.n_estimators // 4)
+        y_ev, p_ev, protocol = np.array([]), np.array([]), "none: not enough history for a backtest"
+        if not forward and len(back) >= 2:
+            model, n_trees = self._early_stopped(rows, back)
+            x_ev, y_ev = rows.at(latest)
+            p_ev = model.predict_proba(prepare(x_ev, model.categories_)[0])[:, 1]
+            protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
+                        f"ending {latest.date()}), evaluated at {latest.date()}")
+        else:
+            n_trees = self._early_stopped(rows, cutoffs)[1] if len(cutoffs) > 1 else default_trees
+            if not forward and back:
+                model, cats, _ = self._fit_final(data, rows, back, default_trees)
+                x_ev, y_ev = rows.at(latest)
+                p_ev = model.predict_proba(prepare(x_ev, cats)[0])[:, 1]
+                protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
+        self.model_, self.categories_, self.training_rows_ = self._fit_final(data, rows, cutoffs, n_trees)
+        self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
+        self.training_customers_ = len(train_ids)
         self.risk_bounds_ = tuple(float(t) for t in self.risk_thresholds)
-        # evaluation on a later cutoff than any training label
-        if last_tx >= as_of + h - pd.Timedelta(days=1):
-            x_ev, y_ev = self._labelled(data, ids, as_of)
+        if forward:
+            x_ev, y_ev = rows.at(as_of)
             p_ev = self.model_.predict_proba(prepare(x_ev, self.categories_)[0])[:, 1]
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
-        else:
-            back = self._cutoffs(as_of, latest - h, first_tx)
-            if back:
-                model, cats, _, _ = self._train(data, ids, back)
-                x_ev, y_ev = self._labelled(data, ids, latest)
-                p_ev = model.predict_proba(prepare(x_ev, cats)[0])[:, 1]
-                protocol = f"backtest: trained on labels ending {(latest).date()}, evaluated at {latest.date()}"
-            else:
-                y_ev, p_ev, protocol = np.array([]), np.array([]), "none: not enough history for a backtest"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         return self
@@ -201,8 +252,8 @@ class ClvDecline(microseg.SegmentationMethod):
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         h = pd.Timedelta(days=self.horizon_days)
-        past = spend_between(data, ids, as_of - h, as_of)
-        x = history_features(data, ids, as_of, self.horizon_days)
+        past = data.window_spend(ids, as_of - h, as_of)
+        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data))
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
         eligible = past > 0
@@ -249,7 +300,8 @@ class ClvDecline(microseg.SegmentationMethod):
 
     def report(self) -> dict[str, Any]:
         return {"evaluation": getattr(self, "evaluation_", {}), "training_cutoffs": getattr(self, "cutoffs_", []),
-                "training_rows": getattr(self, "training_rows_", 0), "n_trees": getattr(self, "n_trees_", 0),
+                "training_rows": getattr(self, "training_rows_", 0),
+                "training_customers": getattr(self, "training_customers_", 0), "n_trees": getattr(self, "n_trees_", 0),
                 "risk_bounds": list(getattr(self, "risk_bounds_", ())),
                 "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
                 "top_drivers": getattr(self, "drivers_", {})}

@@ -17,7 +17,7 @@ from microseg.privacy.policy import PrivacyPolicy
 
 #: report keys whose small integers are parameters, not counts of people
 PARAMETER_KEYS = {"k", "n_clusters", "k_min", "k_max", "horizon_days", "n_bootstrap", "bins", "random_state",
-                  "level", "min_segment_size", "k_anonymity", "l_diversity", "n_estimators", "best_iteration"}
+                  "level", "min_segment_size", "k_anonymity", "l_diversity", "n_estimators", "best_iteration", "n_trees"}
 
 
 @dataclass
@@ -52,11 +52,15 @@ class Gated:
 
 def gate_segments(specs: list[Any], n_customers: int, policy: PrivacyPolicy,
                   releasable: np.ndarray | None = None) -> Gated:
-    """Apply the gate; customers without marketing consent are never released."""
-    candidates = []
-    for s in specs:
-        members = s.members if releasable is None else np.intersect1d(s.members, releasable, assume_unique=True)
-        candidates.append(Candidate(key=s.key, family=s.family, members=members, parent=s.parent, label=s.label))
+    """Apply the gate; customers without marketing consent (not in ``releasable``, sorted
+    positions) are never released."""
+    allowed = None
+    if releasable is not None and len(releasable) < n_customers:
+        allowed = np.zeros(n_customers, dtype=bool)
+        allowed[releasable] = True
+    candidates = [Candidate(key=s.key, family=s.family, parent=s.parent, label=s.label,
+                            members=s.members if allowed is None else s.members[allowed[s.members]])
+                  for s in specs]
     gp = GatePolicy(k=policy.min_segment_size, small=policy.small_segments, differencing=policy.differencing,
                     check_differencing=policy.check_differencing)
     result = apply_gate(candidates, n_customers, gp)
