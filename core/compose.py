@@ -35,19 +35,23 @@ class SegmentSpec:
 def method_segments(instance_id: str, method_name: str, assignment: Assignment,
                     ids: pd.Index) -> list[SegmentSpec]:
     """One candidate per label of one method (multi-membership allowed)."""
-    pos = ids.get_indexer(assignment.labels.index)
+    index = assignment.labels.index
+    pos = np.arange(len(ids)) if index.equals(ids) else ids.get_indexer(index)
     labels = assignment.labels.to_numpy()
     ok = pos >= 0
-    pos, labels = pos[ok], labels[ok]
+    pos, labels = pos[ok].astype("int64"), labels[ok]
     codes, uniques = pd.factorize(labels, sort=True)
     order = np.lexsort((pos, codes))
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     out = []
     for chunk in np.split(order, bounds) if len(order) else []:
         label = str(uniques[codes[chunk[0]]])
+        members = pos[chunk]                       # sorted by the lexsort; a customer may repeat a label
+        if len(members) > 1 and not (members[1:] > members[:-1]).all():
+            members = np.unique(members)
         out.append(SegmentSpec(key=f"{instance_id}:{label}", family=instance_id, method=method_name,
                                label=label, description=assignment.descriptions.get(label, label),
-                               members=np.unique(pos[chunk]).astype("int64")))
+                               members=members))
     return out
 
 
@@ -84,7 +88,7 @@ def microsegments(dimensions: list[str], assignments: dict[str, Assignment], ids
             out.append(SegmentSpec(
                 key="micro:" + KEY_SEP.join(parts), family="micro", method="microsegments",
                 label=separator.join(parts), description="; ".join(descs),
-                members=np.sort(chunk).astype("int64"),
+                members=chunk.astype("int64"),            # ascending: the argsort is stable
                 parent=None if level == 1 else "micro:" + KEY_SEP.join(parts[:-1]), level=level))
         parts_of, prev_codes = new_parts, combined_codes
         combined = combined_codes.astype("int64")
