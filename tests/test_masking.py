@@ -35,6 +35,19 @@ def test_pseudonyms_are_deterministic_and_distinct(values):
     assert list(a) == list(b) and len(set(a)) == len(values)
     assert not set(values) & set(a)
 
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=16, max_size=200),
+       st.one_of(st.lists(st.integers(-2**63, 2**63 - 1), max_size=20), st.lists(st.text(max_size=30), max_size=20)))
+def test_batch_pseudonyms_are_standard_hmac_sha256(key, values):
+    """The batch path (precomputed HMAC states) equals the standard library's HMAC-SHA256, for
+    keys shorter and longer than SHA-256's 64-byte block, and for integer arrays."""
+    import hmac
+    expected = [hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:24] for v in values]
+    assert list(pseudonymise(values, key)) == expected
+    if values and all(isinstance(v, int) for v in values):
+        assert list(pseudonymise(np.array(values, dtype=np.int64), key)) == expected
+
+
 
 def test_key_from_env_or_file_never_default(tmp_path, monkeypatch):
     monkeypatch.delenv("MICROSEG_KEY")
