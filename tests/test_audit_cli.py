@@ -61,7 +61,9 @@ def test_erasure_below_k_is_a_violation(stored_run, monkeypatch):
     with engine.connect() as conn:
         seg_id, size = conn.execute(sa.text(
             "SELECT id, released_size FROM segment WHERE status = 'released' ORDER BY released_size LIMIT 1")).one()
-        nos = [n for (n,) in conn.execute(sa.text(f"SELECT customer_no FROM membership WHERE segment_id = {seg_id}"))]
+        nos = [n for (n,) in conn.execute(sa.text(      # the segment lists are JSON: plain SQL reads them
+            "SELECT customer_no FROM runcustomer, json_each(runcustomer.segment_ids) "
+            f"WHERE json_each.value = {seg_id} ORDER BY customer_no"))]
     customers = pd.read_csv(cfg.parent / "customers.csv")
     victims = customers["customer_id"].iloc[nos[: size - 19]].tolist()   # leaves 19 < k = 20
     for cid in victims:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from helpers import LOCAL_PLUGIN, write_shop_config
 from microseg.cli import cli
 from microseg.registry import reset_registry
-from microseg.store import Membership, Run, Segment, Store
+from microseg.store import Run, RunCustomer, Segment, Store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,7 +84,7 @@ def test_bad_input_exit_2_and_store_unchanged(tmp_path, mutate, match):
     db = str(tmp_path / "out.db")
     assert invoke("run", str(cfg), "--db", db).exit_code == 0
     store = Store(f"sqlite:///{db}")
-    before = {t: store.count(t) for t in (Run, Segment, Membership)}
+    before = {t: store.count(t) for t in (Run, Segment, RunCustomer)}
     mutate(tmp_path)
     result = CliRunner().invoke(cli, ["run", str(cfg), "--db", db])
     assert result.exit_code == 2

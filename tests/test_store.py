@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 from sqlalchemy import select, text, update
 
+from microseg.errors import InputError
 from microseg.privacy.audit import append_events, verify_chain
 from microseg.privacy.erasure import forget
 from microseg.privacy.pseudonym import pseudonymise
-from microseg.store import AuditEvent, Membership, Run, RunCustomer, Segment, Store
+from microseg.store import AuditEvent, Run, RunCustomer, Segment, Store
 
 KEY = b"k" * 32
 
@@ -44,7 +45,7 @@ def test_write_and_read_back(store_url):
 def test_failed_write_leaves_store_as_it_was(store_url):
     store = Store(store_url)
     _write(store)
-    before = {t: store.count(t) for t in (Run, Segment, Membership, RunCustomer, AuditEvent)}
+    before = {t: store.count(t) for t in (Run, Segment, RunCustomer, AuditEvent)}
     with pytest.raises(KeyError):
         store.write_run(_run_row(), _segments(), {"a:x": np.arange(600), "missing:key": np.arange(3)},
                         pseudonymise(range(1000), KEY), None, [("run.test", {})])
@@ -110,3 +111,24 @@ def test_postgres_bulk_copy_roundtrip(pg_url):
     keys = pseudonymise(range(20_000), KEY)
     run_id = store.write_run(_run_row(n_customers=20_000), _segments(), {"a:x": np.arange(20_000)}, keys, None, [])
     assert len(store.memberships(run_id)) == 20_000
+
+
+def test_store_of_an_older_layout_is_refused_clearly(tmp_path):
+    import sqlite3
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE runcustomer (run_id INTEGER, customer_no INTEGER, customer_key TEXT, scores TEXT)")
+    con.close()
+    with pytest.raises(InputError, match="older microseg"):
+        Store(f"sqlite:///{db}")
+
+
+def test_segment_lists_are_queryable_in_sql(store_url):
+    store = Store(store_url)
+    run_id = _write(store)
+    seg = [s for s in store.segments(run_id) if s.key == "a:x"][0]
+    sql = ("SELECT count(*) FROM runcustomer, json_each(runcustomer.segment_ids) WHERE json_each.value = :s"
+           if store.dialect == "sqlite" else
+           "SELECT count(*) FROM runcustomer WHERE segment_ids::jsonb @> to_jsonb(CAST(:s AS int))")
+    with store.engine.connect() as conn:
+        assert conn.execute(text(sql), {"s": seg.id}).scalar_one() == 600

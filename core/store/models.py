@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Column, Index, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -48,21 +48,20 @@ class Segment(SQLModel, table=True):
 
 
 class RunCustomer(SQLModel, table=True):
-    """A run's customers by position; ``customer_key`` is a keyed pseudonym (policy-dependent)."""
+    """A run's released customers, one row each: position, key and released segments.
+
+    ``customer_key`` is a keyed pseudonym, the original id, or empty (``release.customer_ids``);
+    ``segment_ids`` is a JSON array of the ``segment.id`` values the customer is released in
+    (one row per customer instead of one per customer × segment: SQLite ``json_each`` and
+    PostgreSQL ``::jsonb`` read it in SQL).
+    """
 
     __table_args__ = (Index("ix_runcustomer_key", "customer_key"),)
     run_id: int = Field(foreign_key="run.id", primary_key=True)
     customer_no: int = Field(primary_key=True)
-    customer_key: str
+    customer_key: str | None = None
+    segment_ids: str = Field(sa_column=Column(Text, nullable=False))
     scores: str | None = Field(default=None, sa_column=Column(Text))  # JSON when the policy allows
-
-
-class Membership(SQLModel, table=True):
-    """Released memberships: integer keys, one row per (segment, customer)."""
-
-    segment_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
-    customer_no: int = Field(sa_column=Column(BigInteger, primary_key=True))
-    run_id: int = Field(index=True)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,19 +1,20 @@
 """Open a store (SQLite by default, PostgreSQL for teams) and write runs atomically."""
 from __future__ import annotations
 
-import json
 import os
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from microseg.errors import InputError
-from microseg.store.models import Membership, Run, RunCustomer, Segment
+from microseg.store.int_lists import group_int_lists, parse_int_lists
+from microseg.store.models import Run, RunCustomer, Segment
 
 DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
@@ -57,9 +58,13 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             SQLModel.metadata.create_all(self.engine)
+            columns = {c["name"] for c in inspect(self.engine).get_columns(RunCustomer.__tablename__)}
         except Exception as exc:  # noqa: BLE001
             raise InputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
                              f"{type(exc).__name__}") from None
+        if "segment_ids" not in columns:
+            raise InputError(f"the store {parsed.render_as_string(hide_password=True)} was written by an older "
+                             "microseg (one row per membership); write to a new store (--db)")
 
     @property
     def display_url(self) -> str:
@@ -73,7 +78,8 @@ class Store:
         """Write a whole run atomically; returns its id.
 
         ``members`` maps a released segment key to customer positions; ``customer_keys[i]`` is the
-        key stored for position ``i`` (pseudonym or original id, per policy) or None.
+        key stored for position ``i`` (pseudonym or original id, per policy) or None. Each released
+        customer becomes one ``RunCustomer`` row listing its segments.
         """
         from microseg.privacy.audit import append_events
         with self.engine.begin() as conn:
@@ -82,30 +88,26 @@ class Store:
             ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
                                seg_rows).all()
             seg_id = {key: sid for sid, key in ids}
-            if customer_keys is not None:
-                needed = np.unique(np.concatenate([m for m in members.values()] or [np.array([], "int64")]))
-                self._bulk(conn, RunCustomer.__table__,
-                           ("run_id", "customer_no", "customer_key", "scores"),
-                           self._customer_rows(run_id, needed, customer_keys, scores))
             if members:
-                seg_col = np.concatenate([np.full(len(m), seg_id[key], dtype=np.int64) for key, m in members.items()])
-                cust_col = np.concatenate([np.asarray(m, dtype=np.int64) for m in members.values()])
-                rows = np.column_stack([seg_col, cust_col, np.full(len(seg_col), run_id, dtype=np.int64)])
-                self._bulk(conn, Membership.__table__, ("segment_id", "customer_no", "run_id"),
-                           map(tuple, rows.tolist()))
+                keys = sorted(members, key=seg_id.__getitem__)       # segment ids ascending per customer
+                seg_col = np.concatenate([np.full(len(members[k]), seg_id[k], dtype=np.int64) for k in keys])
+                cust_col = np.concatenate([np.asarray(members[k], dtype=np.int64) for k in keys])
+                positions, lists = group_int_lists(cust_col, seg_col)
+                self._bulk(conn, RunCustomer.__table__,
+                           ("run_id", "customer_no", "customer_key", "segment_ids", "scores"),
+                           self._customer_rows(run_id, positions, lists, customer_keys, scores))
             append_events(conn, [(kind, run_id, payload) for kind, payload in audit])
         return run_id
 
     @staticmethod
-    def _customer_rows(run_id: int, positions: np.ndarray, keys: np.ndarray,
+    def _customer_rows(run_id: int, positions: np.ndarray, lists: list[str], keys: np.ndarray | None,
                        scores: pd.DataFrame | None) -> Iterator[tuple]:
-        score_json = None
+        key_col: Iterable = keys[positions].astype(str).tolist() if keys is not None else repeat(None)
+        score_col: Iterable = repeat(None)
         if scores is not None:
-            sub = scores.iloc[positions]
-            score_json = [json.dumps({k: (None if pd.isna(v) else v) for k, v in row.items()})
-                          for row in sub.to_dict(orient="records")]
-        for i, pos in enumerate(positions.tolist()):
-            yield (run_id, pos, str(keys[pos]), score_json[i] if score_json is not None else None)
+            score_col = scores.iloc[positions].to_json(orient="records", lines=True,
+                                                       double_precision=15).splitlines()
+        return zip(repeat(run_id), positions.tolist(), key_col, lists, score_col)
 
     def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
         """Chunked executemany through SQLAlchemy Core (COPY on PostgreSQL)."""
@@ -119,13 +121,8 @@ class Store:
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         if self.dialect != "sqlite":
             sql = sql.replace("?", "%s")
-        chunk: list[tuple] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                conn.exec_driver_sql(sql, chunk)
-                chunk = []
-        if chunk:
+        rows = iter(rows)
+        while chunk := list(islice(rows, CHUNK)):
             conn.exec_driver_sql(sql, chunk)
 
     # ------------------------------------------------------------------ reading
@@ -148,13 +145,20 @@ class Store:
                                                        .order_by(Segment.id)).mappings()]
 
     def memberships(self, run_id: int) -> pd.DataFrame:
-        """Released memberships of a run: customer_no, segment_id, customer_key, scores."""
-        q = (select(Membership.customer_no, Membership.segment_id, RunCustomer.customer_key, RunCustomer.scores)
-             .join(RunCustomer, (RunCustomer.run_id == Membership.run_id)
-                   & (RunCustomer.customer_no == Membership.customer_no), isouter=True)
-             .where(Membership.run_id == run_id))
+        """Released memberships of a run, one row per customer × segment: customer_no,
+        segment_id, customer_key, scores."""
+        q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.scores, RunCustomer.segment_ids)
+             .where(RunCustomer.run_id == run_id).order_by(RunCustomer.customer_no))
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(q).all(), columns=["customer_no", "segment_id", "customer_key", "scores"])
+            rows = conn.execute(q).all()
+        cols = ["customer_no", "segment_id", "customer_key", "scores"]
+        if not rows:
+            return pd.DataFrame(columns=cols)
+        nos, keys, scores, lists = zip(*rows)
+        row, segment_ids = parse_int_lists(list(lists))
+        return pd.DataFrame({"customer_no": np.asarray(nos, dtype=np.int64)[row], "segment_id": segment_ids,
+                             "customer_key": np.asarray(keys, dtype=object)[row],
+                             "scores": np.asarray(scores, dtype=object)[row]}, columns=cols)
 
     def count(self, model: type) -> int:
         with self.engine.connect() as conn:
@@ -165,13 +169,11 @@ class Store:
         """Remove customers (by stored key) from every run; mark those runs as needing a re-run."""
         from microseg.privacy.audit import append_events
         with self.engine.begin() as conn:
-            hits = conn.execute(select(RunCustomer.run_id, RunCustomer.customer_no)
+            hits = conn.execute(select(RunCustomer.run_id, RunCustomer.customer_no, RunCustomer.segment_ids)
                                 .where(RunCustomer.customer_key.in_(keys))).all()
-            runs = sorted({r for r, _ in hits})
-            for run_id, no in hits:
-                seg_ids = [s for (s,) in conn.execute(
-                    select(Membership.segment_id).where(Membership.run_id == run_id, Membership.customer_no == no))]
-                conn.execute(delete(Membership).where(Membership.run_id == run_id, Membership.customer_no == no))
+            runs = sorted({r for r, _, _ in hits})
+            for run_id, no, lists in hits:
+                seg_ids = parse_int_lists([lists])[1].tolist()
                 if seg_ids:
                     conn.execute(update(Segment).where(Segment.id.in_(seg_ids))
                                  .values(released_size=Segment.released_size - 1))
