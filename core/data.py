@@ -15,7 +15,7 @@ date; that frame is what every method's ``fit`` / ``assign`` receives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ class CustomerData:
         ids = self.ids
         parts = [self.customers] if self.customers is not None else []
         if self.transactions is not None:
-            tf = transaction_features(self.transactions, ids, when, self.windows)
+            tf = transaction_features(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
             if self.signup_column and self.customers is not None:
                 signup = pd.to_datetime(self.customers[self.signup_column], errors="coerce")
                 tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
@@ -79,29 +79,48 @@ class CustomerData:
     def window_spend(self, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
         """Net spend per customer of ``ids`` in [start, end), rounded to 6 decimals (fully
         cancelled purchases net to 0, not to a float artefact like 1e-13)."""
+        return self.window_spends(ids, [(start, end)])[:, 0]
+
+    def window_spends(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
+        """Net spend per customer (rows) in each [start, end) window (columns), in one pass over
+        the transactions: each is bucketed between consecutive window bounds once."""
         codes, origin, seconds, amount = self._timeline(ids)
-        lo, hi = (np.clip((pd.Timestamp(t).value // 10**9) - origin, -2**31, 2**31 - 1) for t in (start, end))
-        sel = (seconds >= lo) & (seconds < hi)
-        spend = np.bincount(codes[sel], weights=amount[sel], minlength=len(ids))
-        return np.round(spend, 6)
+        bounds = np.array([[pd.Timestamp(t).value // 10**9 - origin for t in w] for w in windows], dtype=np.int64)
+        edges = np.unique(bounds)
+        bucket = np.searchsorted(edges, seconds, side="right") - 1     # in [edges[b], edges[b + 1])
+        inside = (bucket >= 0) & (bucket < len(edges) - 1)
+        width = max(len(edges) - 1, 1)
+        cells = np.bincount(codes[inside].astype(np.int64) * width + bucket[inside], weights=amount[inside],
+                            minlength=len(ids) * width).reshape(len(ids), width)
+        cumulative = np.concatenate([np.zeros((len(ids), 1)), np.cumsum(cells, axis=1)], axis=1)
+        lo = np.searchsorted(edges, bounds[:, 0])
+        hi = np.maximum(np.searchsorted(edges, bounds[:, 1]), lo)          # an empty window sums to 0
+        return np.round(cumulative[:, hi] - cumulative[:, lo], 6)
 
     def _timeline(self, ids: pd.Index) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
         """Transactions of ``ids`` as compact arrays, built once per ``ids``: position in ids
-        (int32), the first transaction's epoch second, seconds since it (int32: 68 years) and
-        the amount."""
+        (int32), the first transaction's epoch second, seconds since it and the amount."""
         key = ("timeline", id(ids))
         hit = self._cache.get(key)
         if hit is not None and hit[0] is ids:
             return hit[1]
         tx = self.transactions
-        codes = ids.get_indexer(tx["customer_id"].to_numpy())
+        codes = self.tx_codes(ids)
         known = codes >= 0
         seconds = tx["ts"].to_numpy()[known].astype("datetime64[s]").astype("int64")
         origin = int(seconds.min()) if len(seconds) else 0
-        arrays = (codes[known].astype("int32"), origin, (seconds - origin).astype("int32"),
-                  tx["amount"].to_numpy(dtype="float64")[known])
+        arrays = (codes[known], origin, seconds - origin, tx["amount"].to_numpy(dtype="float64")[known])
         self._cache[key] = (ids, arrays)
         return arrays
+
+    def tx_codes(self, ids: pd.Index) -> np.ndarray:
+        """Position in ``ids`` of every transaction's customer (−1 when absent), computed once per ids."""
+        key = ("tx_codes", id(ids))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not ids:
+            hit = (ids, ids.get_indexer(self.transactions["customer_id"].to_numpy()).astype(np.int32))
+            self._cache[key] = hit
+        return hit[1]
 
     def restrict(self, keep: pd.Index | np.ndarray) -> "CustomerData":
         """A copy with only the customers in ``keep`` (e.g. those who consented)."""

@@ -41,16 +41,20 @@ def mix_levels(values: np.ndarray, weight: np.ndarray) -> list:
 
 def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
                          windows: tuple[int, ...] = DEFAULT_WINDOWS,
-                         levels: dict[str, list] | None = None) -> pd.DataFrame:
+                         levels: dict[str, list] | None = None, codes: np.ndarray | None = None) -> pd.DataFrame:
     """RFM, spend windows, trends and mixes per customer from transactions before ``as_of``.
 
     ``levels`` fixes the channel / category levels of the mix columns (default: the largest
-    levels in ``tx``).
+    levels in ``tx``); ``codes`` may give each row's position in ``ids`` (−1: not a customer).
     """
     n = len(ids)
     before = tx["ts"].to_numpy() < np.datetime64(as_of)
-    t = tx.loc[before] if not before.all() else tx
-    codes = _codes(ids, t["customer_id"])
+    everything = bool(before.all())
+    t = tx if everything else tx.loc[before]
+    if codes is None:
+        codes = _codes(ids, t["customer_id"])
+    elif not everything:
+        codes = codes[before]
     keep = codes >= 0
     codes = codes[keep]
     amount = t["amount"].to_numpy(dtype="float64")[keep]

@@ -26,6 +26,8 @@ from microseg.plugins._lgbm import classifier, fit_with_early_stopping, prepare,
 from microseg.plugins._metrics import classification_report
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
+VALUE_TIERS = ("Low", "Mid", "High")
+RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
 
 
@@ -34,21 +36,35 @@ def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.T
     return CustomerData(transactions=tx, as_of=end).window_spend(ids, start, end)
 
 
+def trend_windows(cutoff: pd.Timestamp, horizon: int) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """The spend windows before ``cutoff`` that describe a trend, by feature name."""
+    out = {f"spend_last_{days}d": (cutoff - pd.Timedelta(days=days), cutoff)
+           for days in (14, 30, 60, horizon, 2 * horizon, 365)}
+    out["spend_prev_window"] = (cutoff - pd.Timedelta(days=2 * horizon), cutoff - pd.Timedelta(days=horizon))
+    return out
+
+
+def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
+                   ) -> dict[str, np.ndarray]:
+    """Net spend per customer in each named window (one pass over the transactions)."""
+    return dict(zip(windows, data.window_spends(ids, list(windows.values())).T))
+
+
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
-                     static: pd.DataFrame | None = None) -> pd.DataFrame:
+                     static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None
+                     ) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
-    the raw customers table of ``data`` is never used as features.
+    the raw customers table of ``data`` is never used as features. ``spends`` may hold the
+    :func:`trend_windows` already computed.
     """
     frame = data.features(cutoff)
     raw_attributes = data.customers.columns if data.customers is not None else []
     base = frame.drop(columns=[c for c in raw_attributes if c in frame.columns]).reindex(ids)
-    f = pd.DataFrame(index=ids)
-    for days in (14, 30, 60, horizon, 2 * horizon, 365):
-        f[f"spend_last_{days}d"] = data.window_spend(ids, cutoff - pd.Timedelta(days=days), cutoff)
-    f["spend_prev_window"] = data.window_spend(ids, cutoff - pd.Timedelta(days=2 * horizon),
-                                               cutoff - pd.Timedelta(days=horizon))
+    windows = trend_windows(cutoff, horizon)
+    spends = spends if spends is not None else window_columns(data, ids, windows)
+    f = pd.DataFrame({name: spends[name] for name in windows}, index=ids)
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
         f["window_vs_prev"] = np.log1p(cur.clip(lower=0)) - np.log1p(f["spend_prev_window"].clip(lower=0))
@@ -134,11 +150,11 @@ class ClvDecline(microseg.SegmentationMethod):
     def _labelled(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp,
                   static: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Eligible customers' features at ``cutoff`` and their decline labels."""
-        h = pd.Timedelta(days=self.horizon_days)
-        past = data.window_spend(ids, cutoff - h, cutoff)
-        future = data.window_spend(ids, cutoff, cutoff + h)
+        spends = window_columns(data, ids, trend_windows(cutoff, self.horizon_days)
+                                | {"future": (cutoff, cutoff + pd.Timedelta(days=self.horizon_days))})
+        past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
-        x = history_features(data, ids, cutoff, self.horizon_days, static).loc[eligible]
+        x = history_features(data, ids, cutoff, self.horizon_days, static, spends).loc[eligible]
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return x, y
 
@@ -251,9 +267,9 @@ class ClvDecline(microseg.SegmentationMethod):
     def _score(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
-        h = pd.Timedelta(days=self.horizon_days)
-        past = data.window_spend(ids, as_of - h, as_of)
-        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data))
+        spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
+        past = spends[f"spend_last_{self.horizon_days}d"]
+        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends)
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
         eligible = past > 0
@@ -271,11 +287,12 @@ class ClvDecline(microseg.SegmentationMethod):
         if eligible.any():
             past = s["past_window_spend"].to_numpy()[eligible]
             vq = np.quantile(past, self.value_quantiles)
-            value = np.where(past >= vq[1], "High", np.where(past >= vq[0], "Mid", "Low"))
+            value = (past >= vq[0]).astype(np.int64) + (past >= vq[1])     # index into VALUE_TIERS
             p = s["decline_probability"].to_numpy()[eligible]
             lo, hi = self.risk_bounds_
-            risk = np.where(p >= hi, "high", np.where(p >= lo, "medium", "low"))
-            labels[eligible] = [f"{v} value · {RISK_WORDS[r]}" for v, r in zip(value, risk)]
+            risk = (p >= lo).astype(np.int64) + (p >= hi)                 # index into RISK_LEVELS
+            names = np.array([f"{v} value · {RISK_WORDS[r]}" for v in VALUE_TIERS for r in RISK_LEVELS], dtype=object)
+            labels[eligible] = names[value * len(RISK_LEVELS) + risk]
         out = pd.Series(labels, index=customers.index)
         active = out[eligible]
         self.drivers_ = top_drivers(self.model_, self._xp, active) if len(active) else {}
