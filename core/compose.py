@@ -37,10 +37,9 @@ def method_segments(instance_id: str, method_name: str, assignment: Assignment,
     """One candidate per label of one method (multi-membership allowed)."""
     index = assignment.labels.index
     pos = np.arange(len(ids)) if index.equals(ids) else ids.get_indexer(index)
-    labels = assignment.labels.to_numpy()
+    codes, uniques = pd.factorize(assignment.labels, sort=True)      # on the Series: no object copy
     ok = pos >= 0
-    pos, labels = pos[ok].astype("int64"), labels[ok]
-    codes, uniques = pd.factorize(labels, sort=True)
+    pos, codes = pos[ok].astype("int64"), codes[ok]
     order = np.lexsort((pos, codes))
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     out = []
@@ -67,14 +66,12 @@ def microsegments(dimensions: list[str], assignments: dict[str, Assignment], ids
         if a.multi_membership:
             raise ConfigError(f"method {dim!r} assigns several segments per customer (multi mode); "
                               "it cannot be a microsegment dimension", key="microsegments.dimensions")
-        aligned = a.labels.reindex(ids).fillna(UNASSIGNED).astype(str).to_numpy()
-        label_arrays.append(aligned)
+        label_arrays.append(pd.factorize(a.labels.reindex(ids).fillna(UNASSIGNED).astype(str), sort=True))
         desc_maps.append(a.descriptions)
     out: list[SegmentSpec] = []
     combined = np.zeros(n, dtype="int64")
     parts_of: dict[int, tuple[str, ...]] = {}
-    for level, labels in enumerate(label_arrays, start=1):
-        codes, uniques = pd.factorize(labels, sort=True)
+    for level, (codes, uniques) in enumerate(label_arrays, start=1):
         combined = combined * (len(uniques) + 1) + codes
         combined_codes, combined_uniques = pd.factorize(combined, sort=True)
         order = np.argsort(combined_codes, kind="stable")
@@ -82,7 +79,7 @@ def microsegments(dimensions: list[str], assignments: dict[str, Assignment], ids
         new_parts: dict[int, tuple[str, ...]] = {}
         for chunk in np.split(order, bounds):
             first = chunk[0]
-            parts = (*([] if level == 1 else parts_of[int(prev_codes[first])]), str(labels[first]))
+            parts = (*([] if level == 1 else parts_of[int(prev_codes[first])]), str(uniques[codes[first]]))
             new_parts[int(combined_codes[first])] = parts
             descs = [desc_maps[i].get(p, p) for i, p in enumerate(parts)]
             out.append(SegmentSpec(
