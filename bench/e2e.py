@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""End-to-end speed and memory: microseg's governed pipeline vs the hand-written baseline.
+"""End-to-end speed, memory and output: microseg's governed pipeline vs the hand-written baseline.
 
     .venv/bin/python bench/e2e.py --n 100000 --rounds 3
-    .venv/bin/python bench/e2e.py --n 1000000 --rounds 2 --write-docs
+    .venv/bin/python bench/e2e.py --n 100000 1000000 --rounds 3 --write-docs
+    .venv/bin/python bench/e2e.py --n 1000000 --rounds 1 --profile      # + a pyinstrument profile
 
-Generates the baseline's synthetic data (its own `generate` command, seeded) once per N, then
-alternates baseline and microseg runs (each in a fresh process, peak RSS measured per process),
-and prints wall time, peak RSS, the per-step breakdown and the ratios.
+Generates the baseline's synthetic data once per N with the baseline's own `generate` command
+(seeded: ~20 transactions and ~6 campaign contacts per customer), then alternates baseline and
+`microseg run` (the CLI, each in a fresh process; peak RSS measured per process) for several
+rounds. Prints wall time, peak RSS, the ratios against the targets (at the largest N: wall
+≤ 1.15×, RSS ≤ 1.3×; growth: time per customer at the largest N within 1.2× of the smallest),
+the per-step breakdown and what each produced (decline AUC, segments, store size).
+
+Both run LightGBM single-threaded (`--lgbm-jobs 1` for the baseline, `n_jobs = 1` in the config).
 """
 from __future__ import annotations
 
@@ -17,14 +23,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO.parent / "shared" / "bench" / "baseline.py"
 MEASURE = Path(__file__).with_name("_measure.py")
+OUT = Path(__file__).with_name("out")
+TARGETS = {"wall": 1.15, "rss": 1.3, "growth": 1.2}
 
 CONFIG = """
 as_of = "2026-01-01"
+engine = "{engine}"
 
 [sources.customers]
 path = "{data}/customers.parquet"
@@ -100,7 +110,16 @@ customer_ids = "pseudonym"
 """
 
 
+@dataclass
+class Run:
+    wall_s: float
+    peak_rss_mb: int
+    steps: dict[str, float]
+    output: dict[str, object] = field(default_factory=dict)
+
+
 def measure(cmd: list[str], env: dict[str, str]) -> tuple[dict, str]:
+    """Run ``cmd`` in a fresh process; its wall time, peak RSS and standard output."""
     out = subprocess.run([sys.executable, str(MEASURE), *cmd], capture_output=True, text=True, env=env)
     lines = out.stdout.strip().splitlines()
     stats = json.loads(lines[-1])
@@ -109,11 +128,46 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[dict, str]:
     return stats, "\n".join(lines[:-1])
 
 
-def baseline_steps(text: str) -> dict[str, float]:
-    for line in reversed(text.splitlines()):
-        if line.startswith("{") and "steps_s" in line:
-            return json.loads(line)["steps_s"]
-    return {}
+def run_baseline(data: Path, env: dict[str, str], lgbm_jobs: int) -> Run:
+    db = data / "bl.sqlite"
+    stats, text = measure([sys.executable, str(BASELINE), "run", "--data", str(data), "--db", str(db),
+                           "--lgbm-jobs", str(lgbm_jobs)], env)
+    res = next(json.loads(line) for line in reversed(text.splitlines()) if line.startswith("{") and "steps_s" in line)
+    return Run(stats["wall_s"], stats["peak_rss_mb"], res["steps_s"], {
+        "decline AUC": f"{res['auc']:.3f} (random 20% holdout at one cutoff)",
+        "segments released": f"{res['microsegments_kept']} microsegment cells ≥ 50 (+ 5 rules, 8 clusters, "
+                             "3 bands, 4 channels)",
+        "store": f"{db.stat().st_size / 2**20:.0f} MB, {res['rows']['membership']:,} membership rows"})
+
+
+def run_microseg(data: Path, cfg: Path, env: dict[str, str]) -> Run:
+    db = data / "ms.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    microseg = str(Path(sys.executable).with_name("microseg"))
+    stats, text = measure([microseg, "run", str(cfg), "--db", str(db), "--json"], env)
+    report = json.loads(text)
+    ev = report["methods"]["decline"]["evaluation"]
+    released = [s for s in report["segments"] if s["status"] == "released"]
+    micro = sum(1 for s in released if s["family"] == "micro")
+    protocol = ev["protocol"].split(":")[0]
+    return Run(stats["wall_s"], stats["peak_rss_mb"], report["timings"], {
+        "decline AUC": f"{ev['roc_auc']:.3f} ({protocol}: trained before, evaluated on a later cutoff)",
+        "segments released": f"{micro} microsegments (partition, merge-into-parent, differencing-checked) "
+                             f"+ {len(released) - micro} method segments",
+        "store": f"{db.stat().st_size / 2**20:.0f} MB, one row per released customer"})
+
+
+def profile_microseg(data: Path, cfg: Path, env: dict[str, str]) -> Path:
+    """One more microseg run under pyinstrument; the text report goes to bench/out/."""
+    OUT.mkdir(exist_ok=True)
+    target = OUT / f"e2e-profile-n{data.name.removeprefix('n')}.txt"
+    db = data / "ms-profile.db"
+    db.unlink(missing_ok=True)
+    microseg = str(Path(sys.executable).with_name("microseg"))
+    subprocess.run([sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(target), microseg, "run", str(cfg),
+                    "--db", str(db)], check=True, env=env, capture_output=True)
+    return target
 
 
 def main() -> None:
@@ -122,56 +176,76 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "microseg-e2e")
     ap.add_argument("--lgbm-jobs", type=int, default=1, help="baseline LightGBM threads (microseg uses n_jobs=1)")
+    ap.add_argument("--engine", choices=["pandas", "dask"], default="pandas", help="microseg engine")
+    ap.add_argument("--profile", action="store_true", help="also profile one microseg run (needs pyinstrument)")
     ap.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     a = ap.parse_args()
     if not BASELINE.is_file():
-        raise SystemExit(f"baseline not found: {BASELINE}")
+        raise SystemExit(f"baseline not found: {BASELINE} (it lives in ../shared/bench)")
     env = {**os.environ, "MICROSEG_BENCH_KEY": "bench-key-0123456789abcdef"}
-    microseg = str(Path(sys.executable).with_name("microseg"))
-    rows = []
+    results: dict[int, dict[str, list[Run]]] = {}
+    profiles = []
     for n in a.n:
         data = a.work / f"n{n}"
         if not (data / "contacts.parquet").exists():
             subprocess.run([sys.executable, str(BASELINE), "generate", "--n", str(n), "--out", str(data)], check=True)
-        cfg = data / "microseg.toml"
-        cfg.write_text(CONFIG.format(data=data.as_posix()))
-        res: dict[str, list] = {"baseline": [], "microseg": []}
+        cfg = data / f"microseg-{a.engine}.toml"
+        cfg.write_text(CONFIG.format(data=data.as_posix(), engine=a.engine))
+        results[n] = {"baseline": [], "microseg": []}
         for r in range(a.rounds):
-            db = data / "bl.sqlite"
-            stats, text = measure([sys.executable, str(BASELINE), "run", "--data", str(data), "--db", str(db),
-                                   "--lgbm-jobs", str(a.lgbm_jobs)], env)
-            res["baseline"].append((stats, baseline_steps(text)))
-            mdb = data / "ms.db"
-            mdb.unlink(missing_ok=True)
-            stats, text = measure([microseg, "run", str(cfg), "--db", str(mdb), "--json"], env)
-            res["microseg"].append((stats, json.loads(text).get("timings", {})))
-            print(f"n={n} round {r + 1}: baseline {res['baseline'][-1][0]}  microseg {res['microseg'][-1][0]}",
-                  flush=True)
-        rows.append((n, res))
-    table = render(rows, a)
+            results[n]["baseline"].append(run_baseline(data, env, a.lgbm_jobs))
+            results[n]["microseg"].append(run_microseg(data, cfg, env))
+            b, m = results[n]["baseline"][-1], results[n]["microseg"][-1]
+            print(f"n={n:,} round {r + 1}: baseline {b.wall_s:.1f} s {b.peak_rss_mb:,} MB | "
+                  f"microseg {m.wall_s:.1f} s {m.peak_rss_mb:,} MB", flush=True)
+        if a.profile:
+            profiles.append(profile_microseg(data, cfg, env))
+    table = render(results, a)
     print(table)
+    for p in profiles:
+        print(f"profile: {p}")
     if a.write_docs:
         from bench_docs import replace_section
         replace_section("## End to end (bench/e2e.py)", table)
 
 
-def render(rows: list, a: argparse.Namespace) -> str:
-    out = [f"Command: `.venv/bin/python bench/e2e.py --n {' '.join(map(str, a.n))} --rounds {a.rounds}` "
-           f"(2 cores; medians over rounds; baseline with `--lgbm-jobs {a.lgbm_jobs}`)", "",
-           "| N | tool | wall s (median) | peak RSS MB (max) | µs / customer | wall ratio | RSS ratio |",
-           "|---:|---|---:|---:|---:|---:|---:|"]
-    for n, res in rows:
-        med = {t: statistics.median(s["wall_s"] for s, _ in v) for t, v in res.items()}
-        rss = {t: max(s["peak_rss_mb"] for s, _ in v) for t, v in res.items()}
-        for t in ("baseline", "microseg"):
-            ratio_w = f"{med[t] / med['baseline']:.2f}" if t == "microseg" else "1.00"
-            ratio_r = f"{rss[t] / rss['baseline']:.2f}" if t == "microseg" else "1.00"
-            out.append(f"| {n:,} | {t} | {med[t]:.1f} | {rss[t]:,} | {med[t] / n * 1e6:.1f} | {ratio_w} | {ratio_r} |")
-    out += ["", "Per-step seconds (last round):", ""]
-    for n, res in rows:
-        for t in ("baseline", "microseg"):
-            steps = res[t][-1][1]
-            out.append(f"- N={n:,} {t}: " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()))
+def _verdict(value: float, target: float) -> str:
+    return f"{value:.2f} ({'met' if value <= target else f'**missed** by {value - target:.2f}'}, target ≤ {target})"
+
+
+def render(results: dict[int, dict[str, list[Run]]], a: argparse.Namespace) -> str:
+    engine = "" if a.engine == "pandas" else f" --engine {a.engine}"
+    out = [f"Command: `.venv/bin/python bench/e2e.py --n {' '.join(map(str, a.n))} --rounds {a.rounds}{engine}` "
+           f"(2 cores; baseline `--lgbm-jobs {a.lgbm_jobs}`, microseg `n_jobs = 1`; each run a fresh process, "
+           "baseline and microseg alternating)", "",
+           "| N | tool | wall s, median (min–max) | peak RSS MB, max | µs / customer | wall ratio | RSS ratio |",
+           "|---:|---|---:|---:|---:|---|---|"]
+    med = {n: {t: statistics.median(r.wall_s for r in runs) for t, runs in res.items()} for n, res in results.items()}
+    rss = {n: {t: max(r.peak_rss_mb for r in runs) for t, runs in res.items()} for n, res in results.items()}
+    for n, res in results.items():
+        for tool, runs in res.items():
+            walls = [r.wall_s for r in runs]
+            wr = _verdict(med[n][tool] / med[n]["baseline"], TARGETS["wall"]) if tool == "microseg" else "1.00"
+            rr = _verdict(rss[n][tool] / rss[n]["baseline"], TARGETS["rss"]) if tool == "microseg" else "1.00"
+            out.append(f"| {n:,} | {tool} | {med[n][tool]:.1f} ({min(walls):.1f}–{max(walls):.1f}) | "
+                       f"{rss[n][tool]:,} | {med[n][tool] / n * 1e6:.1f} | {wr} | {rr} |")
+    if len(results) > 1:
+        lo, hi = min(results), max(results)
+        out += ["", f"Growth, time per customer at {hi:,} ÷ at {lo:,}:", ""]
+        for tool in ("baseline", "microseg"):
+            g = (med[hi][tool] / hi) / (med[lo][tool] / lo)
+            out.append(f"- {tool}: " + (_verdict(g, TARGETS["growth"]) if tool == "microseg" else f"{g:.2f}"))
+    out += ["", "What each run produced (last round):", "",
+            "| N | tool | decline AUC | segments released | store |", "|---:|---|---|---|---|"]
+    for n, res in results.items():
+        for tool, runs in res.items():
+            o = runs[-1].output
+            out.append(f"| {n:,} | {tool} | {o['decline AUC']} | {o['segments released']} | {o['store']} |")
+    out += ["", "Per-step seconds (median over rounds):", ""]
+    for n, res in results.items():
+        for tool, runs in res.items():
+            steps = {k: statistics.median(r.steps.get(k, 0.0) for r in runs) for k in runs[-1].steps}
+            out.append(f"- N={n:,} {tool}: " + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()))
     return "\n".join(out)
 
 
