@@ -109,6 +109,7 @@ class ClvDecline(microseg.SegmentationMethod):
         when there are more; every customer is scored. ``None`` trains on everyone.
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining"
+    early_stopping_rounds : trees without a validation gain before the number of trees is fixed
     n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
         cores are shared)
     """
@@ -120,7 +121,8 @@ class ClvDecline(microseg.SegmentationMethod):
                  origin_step_days: int | None = None, max_training_customers: int | None = 50_000,
                  value_quantiles: tuple[float, float] = (0.5, 0.8),
                  risk_thresholds: tuple[float, float] = (0.35, 0.5), n_estimators: int = 500,
-                 learning_rate: float = 0.05, num_leaves: int = 7, min_child_samples: int = 50,
+                 learning_rate: float = 0.05, early_stopping_rounds: int = 100, num_leaves: int = 7,
+                 min_child_samples: int = 50,
                  subsample: float = 0.8, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
@@ -132,6 +134,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.risk_thresholds = risk_thresholds
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
+        self.early_stopping_rounds = early_stopping_rounds
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.subsample = subsample
@@ -197,7 +200,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self._check_trainable(yt)
         xt, cats = prepare(xt)
         model, n_trees = fit_with_early_stopping(self._params(), xt, yt, prepare(xv, cats)[0], yv,
-                                                 self.n_estimators, patience=50)
+                                                 self.n_estimators, patience=self.early_stopping_rounds)
         model.categories_ = cats
         return model, n_trees
 

@@ -181,3 +181,18 @@ def test_propensity_on_bank_marketing_time_split():
     ev = m.report()["evaluation"]["propensity"]
     assert ev["rows"] == len(bank) - int(len(bank) * 0.8) and ev["roc_auc"] > 0.6
     assert "duration" not in m._features(bank).columns
+
+
+def test_training_sample_caps_training_and_scores_everyone():
+    data = CustomerData(transactions=_shop(n=900, seed=5), as_of=AS_OF)
+    f = data.features()
+    m = _fast(max_training_customers=300).fit(f, data=data)
+    labels = m.assign(f, data=data)
+    assert m.report()["training_customers"] == 300 and len(labels) == len(f)
+    assert m.report()["evaluation"]["eligible"] <= 300                  # evaluated on the sample's rows
+    scored = m.scores(f, data=data)["decline_probability"]
+    assert scored.notna().sum() == (labels != "Not active").sum() > 300   # everyone eligible is scored
+    again = _fast(max_training_customers=300).fit(f, data=data)
+    assert np.allclose(again.scores(f, data=data).fillna(-1), scored.fillna(-1).to_frame())   # seeded
+    full = _fast(max_training_customers=None).fit(f, data=data)
+    assert full.report()["training_customers"] == len(f)
