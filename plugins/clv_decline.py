@@ -5,12 +5,12 @@ if their net spend in [T−H, T) is > 0, and *declining* if their net spend in [
 r × their net spend in [T−H, T).
 
 Training is out of time. Labels end at ``as_of``: the latest labelled cutoff is T₀ = as_of − H,
-and earlier cutoffs T₀ − j·step (rolling origins) add rows. Early stopping uses the latest
-cutoff T₀ as validation for a model trained on the earlier ones; the final model is refitted on
-all cutoffs with that number of trees. Scoring uses features from data before ``as_of``.
-Evaluation is on a later cutoff than any training label: when the data reach as_of + H (a
-realised future window), the as_of predictions are scored against it ("forward"); otherwise a
-model trained on cutoffs ≤ T₀ − H is scored at T₀ ("backtest").
+and earlier cutoffs T₀ − j·step (rolling origins) add rows; with many customers a seeded sample
+of them is used for training (every customer is scored, from data before ``as_of``). Evaluation
+is on a later cutoff than any training label: when the data reach as_of + H, the as_of
+predictions are scored against that realised window ("forward"); otherwise the model trained on
+cutoffs ≤ T₀ − H − step, with its number of trees chosen by early stopping on T₀ − H, is scored
+at T₀ ("backtest") and the final model is refitted on cutoffs ≤ T₀ with that number of trees.
 """
 from __future__ import annotations
 
