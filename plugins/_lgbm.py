@@ -25,8 +25,10 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
                 if len(levels) > MAX_CATEGORIES or len(levels) < 2:
                     continue
                 cats[col] = sorted(levels.index.tolist())
-            if col in cats:                                       # unseen levels become missing
-                out[col] = pd.Categorical(s.astype("string"), categories=cats[col])
+            if col in cats:
+                text = s.astype("string")
+                known = text.where(text.isin(cats[col]))          # unseen levels become missing
+                out[col] = pd.Categorical(known, categories=cats[col])
     return pd.DataFrame(out, index=frame.index), cats
 
 
