@@ -144,21 +144,27 @@ class Store:
             return [Segment(**r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
                                                        .order_by(Segment.id)).mappings()]
 
-    def memberships(self, run_id: int) -> pd.DataFrame:
-        """Released memberships of a run, one row per customer × segment: customer_no,
-        segment_id, customer_key, scores."""
+    def released_customers(self, run_id: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """A run's released customers — one row each: ``customer_no``, ``customer_key``,
+        ``scores`` — and their memberships as (row of that frame, segment id) arrays."""
         q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.scores, RunCustomer.segment_ids)
              .where(RunCustomer.run_id == run_id).order_by(RunCustomer.customer_no))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        cols = ["customer_no", "segment_id", "customer_key", "scores"]
-        if not rows:
-            return pd.DataFrame(columns=cols)
-        nos, keys, scores, lists = zip(*rows)
+        nos, keys, scores, lists = zip(*rows) if rows else ((), (), (), ())
+        frame = pd.DataFrame({"customer_no": np.asarray(nos, dtype=np.int64),
+                              "customer_key": np.asarray(keys, dtype=object),
+                              "scores": np.asarray(scores, dtype=object)})
         row, segment_ids = parse_int_lists(list(lists))
-        return pd.DataFrame({"customer_no": np.asarray(nos, dtype=np.int64)[row], "segment_id": segment_ids,
-                             "customer_key": np.asarray(keys, dtype=object)[row],
-                             "scores": np.asarray(scores, dtype=object)[row]}, columns=cols)
+        return frame, row, segment_ids
+
+    def memberships(self, run_id: int) -> pd.DataFrame:
+        """Released memberships of a run, one row per customer × segment: customer_no,
+        segment_id, customer_key, scores."""
+        customers, row, segment_ids = self.released_customers(run_id)
+        return pd.DataFrame({"customer_no": customers["customer_no"].to_numpy()[row], "segment_id": segment_ids,
+                             "customer_key": customers["customer_key"].to_numpy()[row],
+                             "scores": customers["scores"].to_numpy()[row]})
 
     def count(self, model: type) -> int:
         with self.engine.connect() as conn:
