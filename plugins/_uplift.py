@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,10 @@ def _numeric_fill(x: pd.DataFrame) -> pd.DataFrame:
 class Propensity:
     """Probability of responding: logistic regression, regularised LightGBM, or their average."""
 
-    def __init__(self, kind: str, lgbm_params: dict) -> None:
-        self.kind, self.lgbm_params = kind, lgbm_params
+    def __init__(self, kind: str, lgbm_params: dict, fit_gbm: Callable[..., Any] | None = None) -> None:
+        """``fit_gbm(params, n_estimators, x, y)`` trains the LightGBM part elsewhere (the Dask
+        engine passes LightGBM's Dask interface); by default it is fitted in process."""
+        self.kind, self.lgbm_params, self.fit_gbm = kind, lgbm_params, fit_gbm
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "Propensity":
         if self.kind in ("logistic", "blend"):
@@ -57,7 +60,11 @@ class Propensity:
         if self.kind in ("lgbm", "blend"):
             xp, self.cats_ = prepare(x)
             params = dict(self.lgbm_params)
-            self.gbm_ = classifier(params, params.pop("n_estimators", 300)).fit(xp, y, sample_weight=sample_weight)
+            n_trees = params.pop("n_estimators", 300)
+            if self.fit_gbm is not None and sample_weight is None:
+                self.gbm_ = self.fit_gbm(params, n_trees, xp, y)
+            else:
+                self.gbm_ = classifier(params, n_trees).fit(xp, y, sample_weight=sample_weight)
         return self
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:

@@ -12,7 +12,7 @@ evaluated on held-out rows; the learner is chosen by validation inside the train
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,14 @@ def _truthy(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.fillna(0).to_numpy() != 0
     return values.astype(str).str.strip().str.lower().isin({"1", "true", "yes", "y", "t"}).to_numpy()
+
+
+def _cluster_fitter(data: Any) -> Callable[..., Any] | None:
+    """On the Dask engine, LightGBM's Dask interface for the final model; else None (in process)."""
+    if getattr(data, "client", None) is None:
+        return None
+    from microseg.dask_engine import fit_lgbm
+    return lambda params, n_trees, x, y: fit_lgbm(data, params, n_trees, x, y)
 
 
 class CampaignResponse(microseg.SegmentationMethod):
@@ -253,20 +261,20 @@ class CampaignResponse(microseg.SegmentationMethod):
                 raise ConfigError("campaign-response: uplift needs outcome_column and treatment_column")
             self._fit_uplift(x, y, t)
         elif y is not None:
-            self._fit_propensity(x, y)
+            self._fit_propensity(x, y, data)
         if self.mode_ == "uplift" and not hasattr(self, "uplift_model_"):
             raise ConfigError("campaign-response: no control group (no row matches control_value), uplift "
                               "is not possible; use segments = 'channel' or 'propensity'")
         return self
 
-    def _fit_propensity(self, x: pd.DataFrame, y: np.ndarray) -> None:
+    def _fit_propensity(self, x: pd.DataFrame, y: np.ndarray, data: Any = None) -> None:
         tr, te = self._split(len(y), y)
         kind, val = choose_propensity(x.iloc[tr], y[tr], self._lgbm(), self.split == "ordered", self.random_state)
         model = Propensity(kind, self._lgbm()).fit(x.iloc[tr], y[tr])
         p = model.predict(x.iloc[te])
         self.evaluation_["propensity"] = {"protocol": f"{self.split} split, {len(te)} held-out rows",
                                           "model": kind, "validation_auc": val} | classification_report(y[te], p)
-        self.propensity_model_ = Propensity(kind, self._lgbm()).fit(x, y)
+        self.propensity_model_ = Propensity(kind, self._lgbm(), fit_gbm=_cluster_fitter(data)).fit(x, y)
         self.propensity_bounds_ = tuple(np.quantile(self.propensity_model_.predict(x), [0.5, 0.8]))
 
     def _fit_uplift(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> None:
