@@ -34,6 +34,11 @@ class CustomerData:
     #: customers column holding the sign-up date (used for ``tenure_days`` when given)
     signup_column: str | None = None
     windows: tuple[int, ...] = DEFAULT_WINDOWS
+    #: the PII scan of the unmasked customers table, when the loader already ran it (else the
+    #: pipeline scans ``customers``); findings name columns and kinds, never values
+    pii_findings: list[Any] | None = field(default=None, repr=False)
+    #: column → masking action the loader already applied to ``customers`` (not applied twice)
+    masked_actions: dict[str, str] = field(default_factory=dict, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -130,7 +135,8 @@ class CustomerData:
               if self.transactions is not None else None)
         ev = self.events.loc[self.events["customer_id"].isin(keep_ids)] if self.events is not None else None
         return CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
-                            signup_column=self.signup_column, windows=self.windows)
+                            signup_column=self.signup_column, windows=self.windows,
+                            pii_findings=self.pii_findings, masked_actions=self.masked_actions)
 
 
 def default_as_of(transactions: pd.DataFrame | None) -> pd.Timestamp:

@@ -96,8 +96,10 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     with timer.step("load"):
         data, load_stats = load(cfg)
     with timer.step("scan"):
-        findings = scan_frame(data.customers.reset_index(), registry=registry) if data.customers is not None else []
+        findings = data.pii_findings if data.pii_findings is not None else (
+            scan_frame(data.customers.reset_index(), registry=registry) if data.customers is not None else [])
         actions = column_actions(findings, policy)
+        to_mask = {c: a for c, a in actions.items() if c not in data.masked_actions}
     with timer.step("consent"):
         masks = consent_masks(data.customers, len(data.ids), policy)
         if not masks.profiling.all():
@@ -107,7 +109,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             raise ConfigError("no customer left after applying profiling consent", key="privacy.consent")
     ids = data.ids
     with timer.step("features"):
-        frame = frame_for_methods(data.features(), actions, key)
+        frame = frame_for_methods(data.features(), to_mask, key)
     assignments: dict[str, Assignment] = {}
     for instance_id, method in methods.items():
         with timer.step(f"method:{instance_id}"):
@@ -169,7 +171,8 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
         attrs = data.customers.loc[data.ids, cfg.release.attributes]
         qis = [c for c in cfg.release.attributes if c in (cfg.privacy.quasi_identifiers or
                                                           [k for k, a in actions.items() if a == "generalise"])]
-        masked = apply_release_actions(attrs, {c: a for c, a in actions.items() if c not in qis}, key)
+        masked = apply_release_actions(attrs, {c: a for c, a in actions.items()
+                                               if c not in qis and c not in data.masked_actions}, key)
         if qis:
             masked, rep = enforce_k_anonymity(masked, qis, cfg.privacy.k_anonymity,
                                               sensitive=cfg.privacy.sensitive or None, l=cfg.privacy.l_diversity)

@@ -1,0 +1,200 @@
+"""``DaskCustomerData``: a :class:`~microseg.data.CustomerData` whose transactions and campaign
+events stay on a Dask cluster.
+
+``customers`` is the masked customers table (pandas, one row per customer). Everything computed
+from rows — behaviour features, windowed spend, the date range — runs on the workers, and only
+customer-level numbers come back.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from microseg.dask_engine.bycustomer import HOLD_SHARE, RowTable, cluster_room, collect, per_customer
+from microseg.dask_engine.partitions import (channels_before_part, event_columns, event_features_part,
+                                             level_spend_part, ts_range_part, tx_features_part, window_sums_part)
+from microseg.data import CustomerData
+from microseg.features import DEFAULT_WINDOWS, event_features, mix_levels, transaction_features
+
+class DaskCustomerData(CustomerData):
+    """Customers (masked, pandas) plus transactions / events as :class:`RowTable` s on the cluster.
+
+    ``transactions`` / ``events`` are the Dask DataFrames of normalised rows (read lazily from
+    the files); ``pii_findings`` are the scan of the unmasked customers table and
+    ``masked_actions`` the masking already applied on the workers.
+    """
+
+    engine = "dask"
+
+    def __init__(self, *, client: Any, customers: pd.DataFrame | None, tx: RowTable | None, ev: RowTable | None,
+                 as_of: pd.Timestamp, ids: pd.Index, signup_column: str | None = None,
+                 signup: pd.Series | None = None, windows: tuple[int, ...] = DEFAULT_WINDOWS,
+                 date_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+                 levels: dict[pd.Timestamp, dict[str, list]] | None = None,
+                 pii_findings: list | None = None, masked_actions: dict[str, str] | None = None) -> None:
+        self.client = client
+        self._ids = ids
+        self.tx, self.ev = tx, ev
+        self._signup = signup
+        self._date_range = date_range
+        self._levels: dict[pd.Timestamp, dict[str, list]] = dict(levels or {})
+        self._channels: dict[pd.Timestamp, list] = {}
+        self._spend: dict[tuple[pd.Timestamp, pd.Timestamp], pd.Series] = {}
+        super().__init__(customers=customers if customers is not None else pd.DataFrame(index=ids),
+                         transactions=tx.rows if tx is not None else None,
+                         events=ev.rows if ev is not None else None, as_of=as_of, signup_column=signup_column,
+                         windows=windows, pii_findings=pii_findings, masked_actions=dict(masked_actions or {}))
+
+    @property
+    def ids(self) -> pd.Index:
+        return self._ids
+
+    # ------------------------------------------------------------------ the customer-level frame
+    def features(self, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """The customer-level frame as of ``as_of``: the pandas engine's columns and values."""
+        when = pd.Timestamp(as_of) if as_of is not None else self.as_of
+        if when in self._cache:
+            return self._cache[when]
+        parts = [self.customers]
+        if self.tx is not None:
+            parts.append(self._tx_features(when))
+        if self.ev is not None:
+            parts.append(self._event_features(when))
+        frame = pd.concat(parts, axis=1)
+        frame.index.name = "customer_id"
+        self._cache[when] = frame
+        return frame
+
+    def _tx_features(self, when: pd.Timestamp) -> pd.DataFrame:
+        levels = self.mix_levels(when)
+        empty = self.tx.rows._meta
+        meta = transaction_features(empty, pd.Index([], dtype=empty["customer_id"].dtype, name="customer_id"),
+                                    when, self.windows, levels)
+        got = per_customer(self.client, self.tx, tx_features_part, when, self.windows, levels, meta=meta,
+                           before=when)
+        missing = self.ids.difference(got.index)
+        if len(missing):
+            got = pd.concat([got, transaction_features(empty, missing, when, self.windows, levels)])
+        tf = got.reindex(self.ids)
+        signup = self.signup_dates()
+        if signup is not None:
+            signup = pd.to_datetime(signup.reindex(self.ids), errors="coerce")
+            tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
+        return tf
+
+    def signup_dates(self) -> pd.Series | None:
+        if not self.signup_column:
+            return None
+        if self.signup_column in self.customers.columns:
+            return self.customers[self.signup_column]
+        return self._signup
+
+    def mix_levels(self, when: pd.Timestamp) -> dict[str, list]:
+        """The channel / category levels of the share columns: the largest by positive spend before
+        ``when`` (exact ties in order of the level, where the pandas engine takes the first seen)."""
+        if when not in self._levels:
+            out = {}
+            rows = self.tx.rows
+            for role in ("channel", "category"):
+                if role in rows.columns:
+                    meta = pd.DataFrame({"level": pd.Series(dtype=object), "spend": pd.Series(dtype="float64")})
+                    spend = rows.map_partitions(level_spend_part, role, when, meta=meta).groupby("level")["spend"].sum()
+                    spend = self.client.compute(spend).result().sort_index()
+                    out[role] = mix_levels(spend.index.to_numpy(), spend.to_numpy())
+            self._levels[when] = out
+        return self._levels[when]
+
+    def _event_features(self, when: pd.Timestamp) -> pd.DataFrame:
+        channels = self.event_channels(when)
+        empty = self.ev.rows._meta
+        meta = event_features(empty, pd.Index([], dtype=empty["customer_id"].dtype, name="customer_id"), when)
+        meta = meta.reindex(columns=event_columns(channels), fill_value=0)
+        got = per_customer(self.client, self.ev, event_features_part, when, channels, meta=meta, before=when)
+        ef = got.reindex(self.ids)
+        counts = [c for c in ef.columns if c != "response_rate"]
+        ef[counts] = ef[counts].fillna(0).astype("int64")
+        return ef
+
+    def event_channels(self, when: pd.Timestamp) -> list:
+        """Campaign channels contacted before ``when``, sorted (``event_features``' columns)."""
+        if "channel" not in self.ev.rows.columns:
+            return []
+        if when not in self._channels:
+            meta = pd.DataFrame({"channel": pd.Series(dtype=object)})
+            parts = collect(self.client, self.ev.rows.map_partitions(channels_before_part, when, meta=meta))
+            self._channels[when] = sorted({c for p in parts for c in p["channel"].tolist()})
+        return self._channels[when]
+
+    # ------------------------------------------------------------------ windows and ranges
+    def window_spends(self, ids: pd.Index, windows: Iterable[tuple[Any, Any]]) -> np.ndarray:
+        """Net spend per customer (rows) in each [start, end) window (columns), rounded to 6
+        decimals; windows not asked before are summed on the workers in one pass over the rows
+        (``window_spend`` is the one-window case)."""
+        windows = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows]
+        todo = [w for w in dict.fromkeys(windows) if w not in self._spend]
+        if todo:
+            sums = self._window_sums(todo)
+            for i, w in enumerate(todo):
+                self._spend[w] = sums[f"w{i}"]
+        cols = [self._spend[w].reindex(ids).fillna(0.0).to_numpy(dtype="float64") for w in windows]
+        return np.round(np.column_stack(cols), 6) if cols else np.zeros((len(ids), 0))
+
+    def _window_sums(self, windows: list[tuple[pd.Timestamp, pd.Timestamp]]) -> pd.DataFrame:
+        """Per customer with rows, the sums of every window: one shuffle of the rows before the
+        last window's end (none when the rows are held)."""
+        meta = window_sums_part(self.tx.rows._meta, None, windows)
+        return per_customer(self.client, self.tx, window_sums_part, windows, meta=meta,
+                            before=max(e for _, e in windows))
+
+    def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last transaction time of this run's customers."""
+        if self._date_range is None:
+            meta = pd.DataFrame({"lo": pd.Series(dtype="datetime64[ns]"), "hi": pd.Series(dtype="datetime64[ns]")})
+            parts = pd.concat(collect(self.client, self.tx.rows.map_partitions(ts_range_part, meta=meta)))
+            self._date_range = (pd.Timestamp(parts["lo"].min()), pd.Timestamp(parts["hi"].max()))
+        return self._date_range
+
+    def event_rows(self, before: Any = None, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """Campaign contacts (before ``before`` when given; only ``columns`` when given) as a
+        pandas frame on the client, for a method that trains on contact rows — the one place rows
+        are collected: call it only on what fits in this process."""
+        if self.ev is None:
+            return None
+        ev = self.ev.rows
+        if before is not None and "ts" in ev.columns:
+            ev = ev[ev["ts"] < pd.Timestamp(before)]
+        if columns is not None:
+            ev = ev[[c for c in columns if c in ev.columns]]
+        parts = [p for p in collect(self.client, ev) if len(p)]
+        out = pd.concat(parts, ignore_index=True) if parts else ev._meta.reset_index(drop=True)
+        for col in out.columns:
+            if isinstance(out[col].dtype, pd.CategoricalDtype):
+                out[col] = out[col].astype(object)
+        return out
+
+    # ------------------------------------------------------------------ subsets
+    def restrict(self, keep: Any) -> DaskCustomerData:
+        """Only the customers in ``keep`` (consent, or a training sample): the others' rows are
+        filtered out on the workers; held again when the subset now fits in memory."""
+        ids = self.ids[self.ids.isin(pd.Index(keep))]
+        share = len(ids) / max(1, len(self.ids))
+        room: list[int] = []
+
+        def sub(table: RowTable | None) -> RowTable | None:
+            if table is None:
+                return None
+            out = table.restricted(ids, share)
+            if out.held is None:
+                room[:] = room or [cluster_room(self.client)]
+                if out.nbytes <= HOLD_SHARE * room[0]:
+                    room[0] -= out.plan(room[0])
+            return out
+
+        signup = self._signup.reindex(ids) if self._signup is not None else None
+        return DaskCustomerData(client=self.client, customers=self.customers.loc[self.customers.index.isin(ids)],
+                                tx=sub(self.tx), ev=sub(self.ev), as_of=self.as_of, ids=ids,
+                                signup_column=self.signup_column, signup=signup, windows=self.windows,
+                                pii_findings=self.pii_findings, masked_actions=self.masked_actions)

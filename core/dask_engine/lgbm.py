@@ -1,0 +1,34 @@
+"""LightGBM through its own Dask interface when a run is on the Dask engine."""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def fit_lgbm(data: Any, params: dict, n_estimators: int, x: pd.DataFrame, y: np.ndarray) -> Any:
+    """Fit a LightGBM classifier on ``x``, ``y``.
+
+    With a Dask ``data`` (anything with a ``client``) it trains ``lightgbm.DaskLGBMClassifier`` on
+    the workers — one partition of rows per worker — and returns the equivalent local model
+    (``to_local()``), so scoring stays the same; ``n_jobs`` is dropped there (each worker uses
+    its own threads). Otherwise it fits in process.
+    """
+    client = getattr(data, "client", None)
+    if client is None:
+        from microseg.plugins._lgbm import classifier
+        return classifier(params, n_estimators).fit(x, y)
+    import dask.dataframe as dd
+    from lightgbm import DaskLGBMClassifier
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    parts = max(1, min(workers, len(x) // 1000))
+    dx = dd.from_pandas(x, npartitions=parts, sort=False)
+    dy = dd.from_pandas(pd.Series(np.asarray(y), index=x.index), npartitions=parts, sort=False)
+    local = {k: v for k, v in params.items() if k not in ("n_jobs", "num_threads")}
+    model = DaskLGBMClassifier(client=client, n_estimators=n_estimators, verbose=-1, **local)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Parameter .* will be ignored")
+        model.fit(dx, dy)
+    return model.to_local()
