@@ -127,6 +127,18 @@ class CustomerData:
             self._cache[key] = hit
         return hit[1]
 
+    def event_rows(self, before: Any = None, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """Campaign contacts (before ``before`` when given; only ``columns`` when given) as a
+        pandas frame, for a method that trains on contact rows (None without events)."""
+        ev = self.events
+        if ev is None:
+            return None
+        if before is not None and "ts" in ev.columns:
+            ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(pd.Timestamp(before))]
+        if columns is not None:
+            ev = ev[[c for c in columns if c in ev.columns]]
+        return ev.reset_index(drop=True)
+
     def restrict(self, keep: pd.Index | np.ndarray) -> "CustomerData":
         """A copy with only the customers in ``keep`` (e.g. those who consented)."""
         keep_ids = pd.Index(keep)

@@ -176,12 +176,12 @@ class CampaignResponse(microseg.SegmentationMethod):
         return pd.Series(labels, index=customers.index), scores
 
     # ------------------------------------------------------------------ fit
-    def _mode(self, customers: pd.DataFrame, data: Any) -> str:
+    def _mode(self, customers: pd.DataFrame, events_t: pd.DataFrame | None) -> str:
         if self.segments != "auto":
             if self.segments not in ("channel", "uplift", "propensity"):
                 raise ConfigError("campaign-response: segments must be auto, channel, uplift or propensity")
             return self.segments
-        if self.treatment_column or self._event_treatment(data) is not None:
+        if self.treatment_column or events_t is not None:
             return "uplift"
         if any(str(c).startswith("contacts_") for c in customers.columns):
             return "channel"
@@ -192,11 +192,11 @@ class CampaignResponse(microseg.SegmentationMethod):
     @staticmethod
     def _event_treatment(data: Any) -> pd.DataFrame | None:
         """Campaign contacts with a treatment flag and an outcome, before as_of (or None)."""
-        ev = getattr(data, "events", None)
-        if ev is None or not {"treatment", "responded"} <= set(ev.columns):
+        events = getattr(data, "events", None)
+        if events is None or not {"treatment", "responded"} <= set(events.columns):
             return None
-        if "ts" in ev.columns and getattr(data, "as_of", None) is not None:
-            ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(pd.Timestamp(data.as_of))]
+        ev = data.event_rows(before=getattr(data, "as_of", None),     # pandas rows on every engine
+                             columns=["customer_id", "ts", "channel", "responded", "treatment"])
         return ev if ev["treatment"].nunique() == 2 else None
 
     def _contact_rows(self, customers: pd.DataFrame, ev: pd.DataFrame, channel: np.ndarray | None = None):
@@ -248,12 +248,12 @@ class CampaignResponse(microseg.SegmentationMethod):
         return np.mean([p[0] for p in parts], axis=0), np.mean([p[1] for p in parts], axis=0)
 
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "CampaignResponse":
-        self.mode_ = self._mode(customers, data)
+        t = self._treatment(customers)
+        events_t = self._event_treatment(data) if t is None else None     # collected once (Dask)
+        self.mode_ = self._mode(customers, events_t)
         self.evaluation_: dict[str, Any] = {}
         x = self._features(customers)
         y = self._outcome(customers)
-        t = self._treatment(customers)
-        events_t = self._event_treatment(data) if t is None else None
         if self.mode_ == "uplift" and events_t is not None:
             self._fit_event_uplift(customers, events_t)
         elif self.mode_ == "uplift" or (t is not None and y is not None):
