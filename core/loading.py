@@ -40,26 +40,43 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
     if src.url:
         return _read_sql(src, label)
     path = cfg.resolve(src.path or "")
-    if not path.is_file():
-        raise InputError("file not found", source=str(path))
-    fmt = src.format or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+    files = data_files(path)
+    fmt = src.format or ("parquet" if all(f.suffix.lower() in PARQUET_SUFFIXES for f in files) else "csv")
     wanted = set(columns) if columns else None
     try:
-        if fmt == "parquet":
+        if fmt == "parquet":       # a folder is read as one data set (pyarrow skips "_*" / ".*" files)
             df = pd.read_parquet(path, columns=list(wanted) if wanted else None)
         else:
             sep = src.sep or ","
             spaced = sep.endswith(" ") and sep.strip() != ""
-            df = pd.read_csv(
-                path, sep=sep.strip() if spaced else sep, skipinitialspace=spaced,
+            parts = [pd.read_csv(
+                f, sep=sep.strip() if spaced else sep, skipinitialspace=spaced,
                 header=0 if src.header else None, names=src.names, encoding=src.encoding,
                 na_values=src.na_values or None,
                 usecols=(lambda c: c in wanted) if wanted else None, low_memory=False,
-            )
+            ) for f in files]
+            df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {_safe(exc)}",
                          source=str(path)) from None
     return _check_nonempty(df, str(path))
+
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def data_files(path: Path) -> list[Path]:
+    """The file at ``path``, or the data files of a folder (a partitioned data set, as the Dask
+    engine reads it), in name order; names starting with ``_`` or ``.`` are not data."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file()
+                       and not any(part.startswith(("_", ".")) for part in f.relative_to(path).parts))
+        if not files:
+            raise InputError("the folder holds no data file", source=str(path))
+        return files
+    raise InputError("file not found", source=str(path))
 
 
 def _read_sql(src: SourceConfig, label: str) -> pd.DataFrame:

@@ -116,6 +116,40 @@ def test_parquet_and_sql_sources(tmp_path):
     assert list(data.ids) == [2]
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_folder_of_files_is_one_source(tmp_path, fmt):
+    """A partitioned data set (a folder, as the Dask engine reads it) loads as the single file
+    would; marker files (``_SUCCESS``, ``.crc``) are not data; an error's row counts every
+    earlier file."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": rng.integers(0, 50, 600), "ts": pd.Timestamp("2024-01-01")
+                       + pd.to_timedelta(rng.integers(0, 300, 600), unit="D"), "amount": rng.random(600).round(2)})
+    (tmp_path / "tx").mkdir()
+    for i in range(3):
+        part = df.iloc[200 * i:200 * (i + 1)]
+        if fmt == "parquet":
+            part.to_parquet(tmp_path / "tx" / f"part-{i}.parquet", index=False)
+        else:
+            part.to_csv(tmp_path / "tx" / f"part-{i}.csv", index=False)
+    (tmp_path / "tx" / "_SUCCESS").write_text("")
+    (tmp_path / "tx" / ".part-0.crc").write_text("x")
+    df.to_parquet(tmp_path / "whole.parquet", index=False)
+    whole, _ = load_data(_cfg(tmp_path, TX.replace("tx.csv", "whole.parquet")))
+    folder, stats = load_data(_cfg(tmp_path, TX.replace("tx.csv", "tx")))
+    assert stats["transactions"]["rows"] == 600
+    pd.testing.assert_frame_equal(whole.features(), folder.features())
+    if fmt == "csv":
+        bad = df.iloc[400:600].astype({"ts": str}).reset_index(drop=True)
+        bad.loc[41, "ts"] = "not-a-date"
+        bad.to_csv(tmp_path / "tx" / "part-2.csv", index=False)
+        with pytest.raises(InputError, match="row 442") as exc:
+            load_data(_cfg(tmp_path, TX.replace("tx.csv", "tx")))
+        assert "not-a-date" not in str(exc.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no data file"):
+        load_data(_cfg(tmp_path, TX.replace("tx.csv", "empty")))
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=50))
 def test_integral_float_ids_become_ints(values):
