@@ -166,6 +166,10 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
         from microseg.privacy.kanon import enforce_k_anonymity
         missing = [c for c in cfg.release.attributes if c not in data.customers.columns] \
             if data.customers is not None else cfg.release.attributes
+        if missing and missing[0] in data.masked_actions:
+            raise ConfigError(f"{missing[0]!r} was removed when the customers table was masked on the Dask "
+                              f"workers (action {data.masked_actions[missing[0]]}); release it with the pandas "
+                              "engine", key="release.attributes")
         if missing:
             raise ConfigError(f"{missing[0]!r} is not a customer attribute", key="release.attributes")
         attrs = data.customers.loc[data.ids, cfg.release.attributes]

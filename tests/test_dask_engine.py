@@ -31,7 +31,7 @@ from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from microseg.config import parse_config  # noqa: E402
 from microseg.dask_engine import fit_lgbm, load_data_dask, run_config_dask  # noqa: E402
-from microseg.errors import InputError  # noqa: E402
+from microseg.errors import ConfigError, InputError  # noqa: E402
 from microseg.features import transaction_features  # noqa: E402
 from microseg.loading import load_data  # noqa: E402
 from microseg.pipeline import run_config  # noqa: E402
@@ -311,6 +311,20 @@ def test_findings_and_released_pseudonyms_match_the_pandas_engine(pii_runs):
     assert released[0].equals(released[1])
 
 
+def test_a_column_masked_away_on_the_workers_cannot_be_released(tmp_path, client):
+    """``hash`` drops the column on the workers: releasing it stops the run with an error that
+    says so, and nothing is written."""
+    write_data(tmp_path, n=300, seed=2, personal=True)
+    text = PII_CONFIG.replace('attributes = ["loyalty_no"]', 'attributes = ["email"]').replace(
+        "[privacy]\n", '[privacy]\nallow_hashed_audiences = true\ncolumns = { email = "hash" }\n')
+    store = Store(f"sqlite:///{tmp_path}/d.db")
+    reg = Registry(entry_points=False)
+    with pytest.raises(ConfigError, match="'email' was removed .*action hash") as err:
+        run_config(parse_config(text, base_dir=tmp_path), store, reg,
+                   load=lambda cfg: load_data_dask(cfg, client, registry=reg))
+    assert "@" not in str(err.value) and not store.runs()
+
+
 # --------------------------------------------------------------------------- errors
 def test_an_input_error_names_the_row_over_the_whole_input(tmp_path, client):
     """A bad date in the third file of a partitioned CSV input: the row counts every earlier file."""
@@ -365,6 +379,23 @@ def test_cli_runs_on_an_existing_cluster(tmp_path, client):
     assert sd.run(1).engine == "dask" and sp.run(1).engine == "pandas"
     for family in ("age", "rfm"):
         assert _labels(sd, 1, family).equals(_labels(sp, 1, family)), family
+
+
+def test_cli_json_stays_parseable_on_the_dask_engine(tmp_path):
+    """Dask workers and LightGBM's network set-up print to standard output; with ``--json`` the
+    CLI's standard output is still exactly one JSON document (a real process, its own cluster)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    write_data(tmp_path, n=800, seed=4)
+    (tmp_path / "microseg.toml").write_text(CONFIG.format(tx="tx.parquet"))
+    exe = Path(sys.executable).with_name("microseg")
+    proc = subprocess.run([str(exe), "run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "d.db"),
+                           "--engine", "dask", "--json"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "MICROSEG_KEY": "dask-test-key-0123456789"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["customers"] == 800 and report["methods"]["decline"]["evaluation"]["roc_auc"] > 0.5
 
 
 def test_cli_names_an_unreachable_scheduler_and_a_too_small_worker(tmp_path):

@@ -1,7 +1,12 @@
 """Shared CLI options and helpers."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
+import sys
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import click
@@ -33,3 +38,27 @@ def with_options(*options: Callable) -> Callable:
             fn = opt(fn)
         return fn
     return deco
+
+
+@contextlib.contextmanager
+def library_output_to_stderr() -> Iterator[None]:
+    """While a run works, what libraries and the processes it starts (Dask workers, LightGBM's
+    network set-up) write to standard output goes to standard error instead: standard output
+    carries only microseg's own result, so ``--json`` stays parseable."""
+    try:
+        out_fd, err_fd = sys.stdout.fileno(), sys.stderr.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):     # no real file (e.g. a test runner)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(out_fd)
+    try:
+        os.dup2(err_fd, out_fd)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved, out_fd)
+        os.close(saved)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from microseg.cli.common import db_option, echo_json, json_option, open_store, registry_from
+from microseg.cli.common import db_option, echo_json, json_option, library_output_to_stderr, open_store, registry_from
 from microseg.errors import InputError
 
 
@@ -51,8 +51,9 @@ def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: 
         scheduler: str | None) -> None:
     """Run a governed segmentation from CONFIG and store it."""
     from microseg.api import run as api_run
-    result = api_run(config, db=db, registry=registry_from(ctx), engine=engine, scheduler=scheduler,
-                     progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True))
+    with library_output_to_stderr():
+        result = api_run(config, db=db, registry=registry_from(ctx), engine=engine, scheduler=scheduler,
+                         progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True))
     if as_json:
         echo_json({**result.report, "timings": result.timings})
         return

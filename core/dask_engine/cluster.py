@@ -1,6 +1,7 @@
 """Connect to a Dask cluster, or start a local one with memory settings that reach its workers."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -60,6 +61,8 @@ def local_cluster(n_workers: int = 2, memory_limit: str | int | None = None, **k
         raise ConfigError(f"memory_limit {memory_limit!r} is below the {MIN_WORKER_MEMORY >> 20} MiB a Dask "
                           "worker needs (it takes ~200 MB for itself and would pause before any data arrive)",
                           key="memory_limit")
+    # the scheduler (in this process) logs every shuffle's start and end as a warning: not news
+    logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
     with dask.config.set({**WORKER_MEMORY, **p2p_buffers(limit)}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=limit,
                             dashboard_address=None, scheduler_kwargs={"dashboard": False}, **kwargs)

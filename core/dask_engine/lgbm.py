@@ -23,9 +23,13 @@ def fit_lgbm(data: Any, params: dict, n_estimators: int, x: pd.DataFrame, y: np.
     import dask.dataframe as dd
     from lightgbm import DaskLGBMClassifier
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    parts = max(1, min(workers, len(x) // 1000))
-    dx = dd.from_pandas(x, npartitions=parts, sort=False)
-    dy = dd.from_pandas(pd.Series(np.asarray(y), index=x.index), npartitions=parts, sort=False)
+    n_parts = max(1, min(workers, len(x) // 1000))
+    bounds = np.linspace(0, len(x), n_parts + 1).astype(int)
+    frame = x.assign(__label=np.asarray(y))
+    # sent to the workers once as data (scattered), not embedded in the task graph
+    futures = client.scatter([frame.iloc[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])])
+    rows = dd.from_delayed(futures, meta=frame.iloc[:0], verify_meta=False)
+    dx, dy = rows.drop(columns="__label"), rows["__label"]
     local = {k: v for k, v in params.items() if k not in ("n_jobs", "num_threads")}
     model = DaskLGBMClassifier(client=client, n_estimators=n_estimators, verbose=-1, **local)
     with warnings.catch_warnings():
