@@ -45,7 +45,8 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
     wanted = set(columns) if columns else None
     try:
         if fmt == "parquet":       # a folder is read as one data set (pyarrow skips "_*" / ".*" files)
-            df = pd.read_parquet(path, columns=list(wanted) if wanted else None)
+            source = path if len(files) == 1 or path.is_dir() else [str(f) for f in files]
+            df = pd.read_parquet(source, columns=list(wanted) if wanted else None)
         else:
             sep = src.sep or ","
             spaced = sep.endswith(" ") and sep.strip() != ""
@@ -63,13 +64,20 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+GLOB_CHARS = "*?["
 
 
 def data_files(path: Path) -> list[Path]:
-    """The file at ``path``, or the data files of a folder (a partitioned data set, as the Dask
-    engine reads it), in name order; names starting with ``_`` or ``.`` are not data."""
+    """The file at ``path``, the files a pattern in its last part matches (``tx/part-*.csv``),
+    or the data files of a folder (a partitioned data set, as the Dask engine reads it), in name
+    order; in a folder, names starting with ``_`` or ``.`` are not data."""
     if path.is_file():
         return [path]
+    if any(ch in path.name for ch in GLOB_CHARS):
+        matched = sorted(f for f in path.parent.glob(path.name) if f.is_file())
+        if not matched:
+            raise InputError("no file matches this pattern", source=str(path))
+        return matched
     if path.is_dir():
         files = sorted(f for f in path.rglob("*") if f.is_file()
                        and not any(part.startswith(("_", ".")) for part in f.relative_to(path).parts))
@@ -308,11 +316,15 @@ def fingerprint_inputs(cfg: Config) -> dict[str, str]:
         src = getattr(cfg.sources, role)
         if src is None:
             continue
-        if src.path:
+        if src.path and "://" in src.path:      # an object store (Dask engine): only the workers read it
+            out[role] = "url:" + hashlib.sha256(src.path.encode()).hexdigest()[:16]
+        elif src.path:
             p = cfg.resolve(src.path)
-            if p.is_dir():                      # a partitioned data set: every file's name, size, mtime
-                files = sorted(f for f in p.rglob("*") if f.is_file())
-                listing = "".join(f"{f.relative_to(p)}:{f.stat().st_size}:{int(f.stat().st_mtime)};" for f in files)
+            if p.is_dir() or any(ch in p.name for ch in GLOB_CHARS):   # a partitioned data set: every
+                files = data_files(p)                                  # file's name, size, mtime
+                base = p if p.is_dir() else p.parent
+                listing = "".join(f"{f.relative_to(base)}:{f.stat().st_size}:{int(f.stat().st_mtime)};"
+                                  for f in files)
                 out[role] = f"{p.name}/:{len(files)} files:{hashlib.sha256(listing.encode()).hexdigest()[:16]}"
                 continue
             st = p.stat()

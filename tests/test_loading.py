@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from conftest import shared_file
 from microseg.config import parse_config
 from microseg.errors import InputError
-from microseg.loading import load_data, normalise_ids
+from microseg.loading import fingerprint_inputs, load_data, normalise_ids
 
 
 def _cfg(folder, body: str):
@@ -138,6 +138,12 @@ def test_a_folder_of_files_is_one_source(tmp_path, fmt):
     folder, stats = load_data(_cfg(tmp_path, TX.replace("tx.csv", "tx")))
     assert stats["transactions"]["rows"] == 600
     pd.testing.assert_frame_equal(whole.features(), folder.features())
+    pattern, _ = load_data(_cfg(tmp_path, TX.replace("tx.csv", f"tx/part-[01].{fmt}")))
+    assert len(pattern.transactions) == 400
+    prints = [fingerprint_inputs(_cfg(tmp_path, TX.replace("tx.csv", p)))["transactions"]
+              for p in ("tx", f"tx/part-*.{fmt}", "s3://bucket/tx/")]
+    assert prints[0].startswith("tx/:3 files") and prints[1].startswith(f"part-*.{fmt}/:3 files")
+    assert prints[2].startswith("url:")
     if fmt == "csv":
         bad = df.iloc[400:600].astype({"ts": str}).reset_index(drop=True)
         bad.loc[41, "ts"] = "not-a-date"
