@@ -84,8 +84,9 @@ def _text(codes: np.ndarray, values: list[str]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values)).cast(pa.large_string())
 
 
-def generate(folder: Path, n_customers: int, n_rows: int, files: int = 4, seed: int = 0) -> int:
-    """Write the data set; returns the transactions' size in memory as pandas holds them."""
+def generate(folder: Path, n_customers: int, n_rows: int, files: int = 4, seed: int = 0) -> pa.Table:
+    """Write the data set (``customers.csv`` with ``age``; ``tx/part*.parquet`` in time order, as
+    files are appended: every file holds every customer); returns the transactions."""
     rng = np.random.default_rng(seed)
     pd.DataFrame({"customer_id": np.arange(n_customers), "age": rng.integers(18, 80, n_customers)}).to_csv(
         folder / "customers.csv", index=False)
@@ -102,8 +103,13 @@ def generate(folder: Path, n_customers: int, n_rows: int, files: int = 4, seed: 
     for i in range(files):
         pq.write_table(table.slice(i * step, step), folder / "tx" / f"part{i}.parquet", row_group_size=250_000,
                        compression="none", use_dictionary=["channel", "category"])
-    sample = min(n_rows, 1_000_000)
-    return int(table.slice(0, sample).to_pandas().memory_usage(deep=True).sum() * n_rows / sample)
+    return table
+
+
+def pandas_size(table: pa.Table) -> int:
+    """Bytes the table takes as a pandas frame (measured on its first million rows)."""
+    sample = min(table.num_rows, 1_000_000)
+    return int(table.slice(0, sample).to_pandas().memory_usage(deep=True).sum() * table.num_rows / sample)
 
 
 class TreeMemory:
@@ -212,7 +218,7 @@ def predict_where(n: int, rounds: int = 3) -> list[dict]:
 
 
 def engines(folder: Path, a: argparse.Namespace) -> None:
-    nbytes = generate(folder, a.customers, a.rows)
+    nbytes = pandas_size(generate(folder, a.customers, a.rows))
     (folder / "microseg.toml").write_text(CONFIG)
     print(f"\n{a.rows:,} transactions of {a.customers:,} customers: {nbytes / 2**20:,.0f} MiB as pandas "
           f"holds them; dask-limited workers: {a.limit} each; {os.cpu_count()} cores\n")

@@ -26,7 +26,6 @@ distributed = pytest.importorskip("distributed")
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from microseg.config import parse_config  # noqa: E402
@@ -417,59 +416,16 @@ def test_cli_names_an_unreachable_scheduler_and_a_too_small_worker(tmp_path):
 
 # --------------------------------------------------------------------------- larger than a worker
 LIMIT = 384 << 20                 # per worker
-BIG_CONFIG = """
-as_of = "2024-05-01"
-[sources.customers]
-path = "customers.csv"
-customer_id = "customer_id"
-[sources.transactions]
-path = "tx"
-customer_id = "customer_id"
-timestamp = "ts"
-amount = "amount"
-channel = "channel"
-category = "category"
-[[methods]]
-id = "age"
-method = "rules"
-params = { segments = [{ name = "Young", when = "age < 30" }, { name = "Big", when = "monetary > 600" }] }
-[[methods]]
-id = "rfm"
-method = "rfm"
-[[methods]]
-id = "clusters"
-method = "clusters"
-params = { n_clusters = 4, n_bootstrap = 0 }
-[microsegments]
-dimensions = ["rfm", "age"]
-[privacy]
-min_segment_size = 50
-"""
 
-
-def _text(codes: np.ndarray, values: list[str]) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values)).cast(pa.large_string())
-
-
-def write_large(folder, n_customers: int, n_rows: int, files: int = 4, seed: int = 0) -> pa.Table:
-    """Transactions in time order (as files are appended): every file holds every customer."""
-    rng = np.random.default_rng(seed)
-    pd.DataFrame({"customer_id": np.arange(n_customers), "age": rng.integers(18, 80, n_customers)}).to_csv(
-        folder / "customers.csv", index=False)
-    seconds = np.sort(rng.integers(0, 850 * 86400, n_rows)) + np.datetime64("2022-01-01", "s").astype(np.int64)
-    amount = np.round(rng.lognormal(3, 0.6, n_rows), 2)
-    amount[rng.random(n_rows) < 0.03] *= -1
-    table = pa.table({"customer_id": rng.integers(0, n_customers, n_rows),
-                      "ts": seconds.astype("datetime64[s]").astype("datetime64[ns]"), "amount": amount,
-                      "channel": _text(rng.integers(0, 3, n_rows, dtype=np.int32), ["app", "web", "store"]),
-                      "category": _text(rng.integers(0, 6, n_rows, dtype=np.int32),
-                                        ["food", "home", "toys", "garden", "sport", "books"])})
-    (folder / "tx").mkdir()
-    step = -(-n_rows // files)
-    for i in range(files):
-        pq.write_table(table.slice(i * step, step), folder / "tx" / f"part{i}.parquet", row_group_size=250_000,
-                       compression="none", use_dictionary=["channel", "category"])
-    return table
+def _bench():
+    """``bench/dask_scale.py``: the test runs on the benchmark's data and config."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "bench" / "dask_scale.py"
+    spec = importlib.util.spec_from_file_location("microseg_bench_dask_scale", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class _WorkerMemory:
@@ -512,8 +468,9 @@ def test_run_larger_than_the_worker_memory_limit(tmp_path, client, monkeypatch):
     restarted or exceeds its limit, and the results are right."""
     from microseg.dask_engine import loader
     n_customers, n_rows = 150_000, 13_000_000
-    table = write_large(tmp_path, n_customers, n_rows)
-    pandas_bytes = table.slice(0, 1_000_000).to_pandas().memory_usage(deep=True).sum() * n_rows / 1_000_000
+    bench = _bench()
+    table = bench.generate(tmp_path, n_customers, n_rows)
+    pandas_bytes = bench.pandas_size(table)
     assert pandas_bytes >= 1.5 * LIMIT
     loaded = {}
     real_load = loader.load_data_dask
@@ -528,7 +485,7 @@ def test_run_larger_than_the_worker_memory_limit(tmp_path, client, monkeypatch):
     others = set(client.run(os.getpid).values())
     t0 = time.perf_counter()
     with _WorkerMemory(others) as memory:
-        result = run_config_dask(parse_config(BIG_CONFIG, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/d.db"),
+        result = run_config_dask(parse_config(bench.CONFIG, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/d.db"),
                                  Registry(entry_points=False), memory_limit=LIMIT)
     wall = time.perf_counter() - t0
     peak = max(memory.peak.values())

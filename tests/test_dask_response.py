@@ -72,17 +72,7 @@ def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
     assert abs(ev_dist["roc_auc"] - ev_local["roc_auc"]) <= 0.01
 
 
-UPLIFT_CONFIG = """
-as_of = "2024-01-01"
-[sources.customers]
-path = "customers.csv"
-customer_id = "customer_id"
-[sources.transactions]
-path = "tx.parquet"
-customer_id = "customer_id"
-timestamp = "ts"
-amount = "amount"
-[sources.events]
+UPLIFT_CONFIG = CONFIG.split("[[methods]]")[0] + """[sources.events]
 path = "events.parquet"
 customer_id = "customer_id"
 timestamp = "ts"
