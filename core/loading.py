@@ -63,7 +63,7 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
     return _check_nonempty(df, str(path))
 
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 GLOB_CHARS = "*?["
 
 

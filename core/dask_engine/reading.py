@@ -18,14 +18,13 @@ import pandas as pd
 
 from microseg.config import Config, SourceConfig
 from microseg.errors import ConfigError, InputError
-from microseg.loading import _safe, require_columns, source_label
+from microseg.loading import PARQUET_SUFFIXES, _safe, data_files, require_columns, source_label
 
 MIN_PARTITION = 4 << 20
 MAX_PARTITION = 64 << 20
 #: a partition is this share of the smallest worker memory limit (parsing needs several times it)
 PARTITION_SHARE = 1 / 48
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
-GLOB_CHARS = "*?["
 
 
 def require_dask() -> Any:
@@ -59,24 +58,15 @@ def locate(cfg: Config, src: SourceConfig) -> tuple[str | list[str], str]:
     if "://" in raw:                                   # object store: only the workers read it
         return raw, src.format or _format_of(raw)
     path = cfg.resolve(raw)
-    if any(ch in path.name for ch in GLOB_CHARS):
-        files = sorted(p for p in path.parent.glob(path.name) if p.is_file())
-        if not files:
-            raise InputError("no file matches this pattern", source=str(path))
-        return [str(p) for p in files], src.format or _format_of(files[0].name)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
-        if not files:
-            raise InputError("the folder holds no data files", source=str(path))
-        fmt = src.format or _format_of(files[0].name)
-        return (str(path) if fmt == "parquet" else [str(p) for p in files]), fmt
-    if not path.is_file():
-        raise InputError("file not found", source=str(path))
-    return str(path), src.format or _format_of(path.name)
+    files = data_files(path)                           # the pandas engine's: a file, a folder, a pattern
+    fmt = src.format or _format_of(files[0].name)
+    if path.is_file() or (path.is_dir() and fmt == "parquet"):
+        return str(path), fmt
+    return [str(f) for f in files], fmt
 
 
 def _format_of(name: str) -> str:
-    return "parquet" if name.lower().endswith((".parquet", ".pq", ".parq")) else "csv"
+    return "parquet" if name.lower().endswith(PARQUET_SUFFIXES) else "csv"
 
 
 def _csv_options(src: SourceConfig) -> dict[str, Any]:
