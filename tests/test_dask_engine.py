@@ -115,7 +115,7 @@ def write_data(folder, n=1500, seed=0, invoices=False, personal=False):
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        scheduler_kwargs={"dashboard": False}, memory_limit="1GiB")
     c = distributed.Client(cluster)
     yield c

@@ -65,7 +65,8 @@ def local_cluster(n_workers: int = 2, memory_limit: str | int | None = None, **k
     logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
     with dask.config.set({**WORKER_MEMORY, **p2p_buffers(limit)}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=limit,
-                            dashboard_address=None, scheduler_kwargs={"dashboard": False}, **kwargs)
+                            # no dashboard; the scheduler's own HTTP server on a free port, not 8787
+                            dashboard_address=":0", scheduler_kwargs={"dashboard": False}, **kwargs)
 
 
 def check_workers(client: Any) -> None:
