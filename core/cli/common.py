@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -30,14 +30,6 @@ def open_store(db: str | None, config_url: str | None = None) -> Store:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
-
-
-def with_options(*options: Callable) -> Callable:
-    def deco(fn: Callable) -> Callable:
-        for opt in reversed(options):
-            fn = opt(fn)
-        return fn
-    return deco
 
 
 @contextlib.contextmanager
