@@ -120,7 +120,9 @@ class MicrosegmentConfig(_Strict):
 class ReleaseConfig(_Strict):
     customer_ids: Literal["pseudonym", "original", "none"] = "pseudonym"
     include_scores: bool = False
+    score_bands: int = Field(4, ge=2, le=16)
     attributes: list[str] = Field(default_factory=list)
+    families: list[str] | None = None
 
 
 class StoreConfig(_Strict):

@@ -214,7 +214,6 @@ dimensions = ["rfm", "region", "response"]
 
 [privacy]
 min_segment_size = 50
-small_segments = "merge"
 key_file = ".microseg/key"
 consent = { profiling = "consent_profiling", marketing = "consent_marketing" }
 

@@ -21,8 +21,10 @@ from microseg.loading import fingerprint_inputs, load_data
 from microseg.method import Assignment, SegmentationMethod, run_method
 from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
+from microseg.privacy.history import release_namespace
 from microseg.privacy.pseudonym import load_key, pseudonymise
-from microseg.privacy.release import gate_segments, public_report
+from microseg.privacy.subkeys import key_id
+from microseg.privacy.release import gate_release, public_report, release_spec
 from microseg.registry import Registry
 from microseg.store import Store
 
@@ -120,25 +122,25 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             specs += method_segments(instance_id, methods[instance_id].name, a, ids)
         specs += microsegments(cfg.microsegments.dimensions, assignments, ids, cfg.microsegments.separator)
     with timer.step("gate"):
-        releasable = np.flatnonzero(masks.marketing)
-        gated = gate_segments(specs, len(ids), policy, releasable=releasable)
-    with timer.step("prepare"):
         customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
-        extra, kanon = _released_values(cfg, data, frame, assignments, actions, key)
-        report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
+        namespace = release_namespace(cfg.release.customer_ids, key)
+        scores, attributes, generalised = _released_values(cfg, data, assignments, actions, key)
+        release = gate_release(release_spec(cfg, scores, attributes, generalised), specs, ids,
+                               np.flatnonzero(masks.marketing), customer_keys, namespace, store)
+    with timer.step("prepare"):
+        report = public_report(cfg, ids, release, assignments, findings, actions, masks, load_stats)
         run_row = {
             "as_of": str(data.as_of.date()), "engine": cfg.engine, "config_hash": cfg.digest(),
             "policy_hash": policy.digest(), "input_fingerprint": json.dumps(fingerprint_inputs(cfg)),
             "plugin_versions": json.dumps(plugin_versions(registry)), "n_customers": int(len(ids)),
-            "k": policy.min_segment_size, "customer_ids": cfg.release.customer_ids,
-            "report": json.dumps(report, default=str),
+            "k": policy.min_segment_size, "customer_ids": cfg.release.customer_ids, "key_id": key_id(key),
+            "namespace": namespace, "scope": json.dumps(release.scope), "report": json.dumps(report, default=str),
         }
-        audit = _audit_events(cfg, run_row, findings, actions, masks, gated)
-        if kanon is not None:
-            audit.append(("run.k_anonymity", kanon))
+        audit = _audit_events(cfg, run_row, findings, actions, masks, release)
     with timer.step("store"):
         run_row["timings"] = json.dumps(timer.timings)
-        run_id = store.write_run(run_row, gated.segment_rows, gated.members, customer_keys, extra, audit)
+        run_id = store.write_run(run_row, release.segment_rows, release.members, customer_keys, release.cells,
+                                 audit, key)
     report["run_id"] = run_id
     return RunResult(run_id=run_id, store_url=store.display_url, report=report, timings=timer.timings)
 
@@ -151,11 +153,11 @@ def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
     return pseudonymise(ids.to_numpy(), key)
 
 
-def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: dict[str, Assignment],
-                     actions: dict[str, str], key: bytes) -> tuple[pd.DataFrame | None, dict | None]:
-    """Per-customer values the release policy allows out (scores, k-anonymous attributes), and
-    the k-anonymity report when attributes are released."""
-    parts, kanon = [], None
+def _released_values(cfg: Config, data: Any, assignments: dict[str, Assignment], actions: dict[str, str],
+                     key: bytes) -> tuple[pd.DataFrame | None, pd.DataFrame | None, set[str]]:
+    """Per-customer values the release policy allows out, before the gate: scores, attributes
+    (masked per their column action), and the attributes whose action is ``generalise``."""
+    parts, attrs, generalised = [], None, set()
     if cfg.release.include_scores:
         for instance_id, a in assignments.items():
             if a.scores is not None and not a.scores.empty:
@@ -163,7 +165,6 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
                 s.columns = [f"{instance_id}.{c}" for c in s.columns]
                 parts.append(s)
     if cfg.release.attributes:
-        from microseg.privacy.kanon import enforce_k_anonymity
         missing = [c for c in cfg.release.attributes if c not in data.customers.columns] \
             if data.customers is not None else cfg.release.attributes
         if missing and missing[0] in data.masked_actions:
@@ -173,27 +174,19 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
         if missing:
             raise ConfigError(f"{missing[0]!r} is not a customer attribute", key="release.attributes")
         attrs = data.customers.loc[data.ids, cfg.release.attributes]
-        qis = [c for c in cfg.release.attributes if c in (cfg.privacy.quasi_identifiers or
-                                                          [k for k, a in actions.items() if a == "generalise"])]
-        masked = apply_release_actions(attrs, {c: a for c, a in actions.items()
-                                               if c not in qis and c not in data.masked_actions}, key)
-        if qis:
-            masked, rep = enforce_k_anonymity(masked, qis, cfg.privacy.k_anonymity,
-                                              sensitive=cfg.privacy.sensitive or None, l=cfg.privacy.l_diversity)
-            kanon = rep.as_dict() | {"quasi_identifiers": qis}
-        parts.append(masked.reindex(data.ids))
-    if not parts:
-        return None, kanon
-    return pd.concat(parts, axis=1), kanon
+        generalised = {c for c in cfg.release.attributes if actions.get(c) == "generalise"}
+        attrs = apply_release_actions(attrs, {c: a for c, a in actions.items()
+                                              if c not in generalised and c not in data.masked_actions}, key)
+    return (pd.concat(parts, axis=1) if parts else None), attrs, generalised
 
 
 def _audit_events(cfg: Config, run_row: dict[str, Any], findings: list[Any], actions: dict[str, str],
-                  masks: Any, gated: Any) -> list[tuple[str, dict[str, Any]]]:
+                  masks: Any, release: Any) -> list[tuple[str, dict[str, Any]]]:
     return [
         ("run.inputs", {"config_hash": run_row["config_hash"], "policy_hash": run_row["policy_hash"],
                         "input_fingerprint": json.loads(run_row["input_fingerprint"]),
                         "plugin_versions": json.loads(run_row["plugin_versions"])}),
         ("run.pii", {"findings": [f.as_dict() for f in findings], "actions": actions}),
         ("run.consent", masks.summary() | {"purposes": dict(cfg.privacy.consent)}),
-        ("run.gate", gated.audit_summary()),
+        ("run.gate", release.audit_summary()),
     ]

@@ -14,11 +14,21 @@ def render_markdown(report: dict[str, Any]) -> str:
     for s in report["segments"]:
         if s["status"] == "released":
             lines.append(f"| {s['family']} | {s['label']} | {s['size']} | {s['description']} |")
-    lines += ["", "## Withheld by the gate", "", "| family | segment | size | status | released as |",
-              "|---|---|---:|---|---|"]
+    lines += ["", "## Withheld by the gate", "", "| family | segment | status | released as | reason |",
+              "|---|---|---|---|---|"]
     for s in report["segments"]:
         if s["status"] != "released":
-            lines.append(f"| {s['family']} | {s['label']} | {s['size']} | {s['status']} | {s.get('released_as') or '-'} |")
+            lines.append(f"| {s['family']} | {s['label']} | {s['status']} | {s.get('released_as') or '-'} | "
+                         f"{s.get('reason', '')} |")
+    loss = report.get("release")
+    if loss:
+        lines += ["", "## What the gate coarsened", "",
+                  f"Released customers: {loss['released_customers']}; share with some value coarsened: "
+                  f"{loss['coarsened_share']:.1%}; checked with earlier runs: "
+                  f"{', '.join(map(str, loss['scope'].get('earlier_runs', []))) or 'none'}", "",
+                  "| column | coarsened | withheld (*) | held from an earlier run |", "|---|---:|---:|---:|"]
+        for name, v in loss["per_column"].items():
+            lines.append(f"| {name} | {v['coarsened_share']:.1%} | {v['withheld_share']:.1%} | {v['held_share']:.1%} |")
     lines += ["", "## Personal data found and what was done", "", "| column | kind | entity | action |",
               "|---|---|---|---|"]
     for c in report["privacy"]["columns"]:

@@ -51,14 +51,15 @@ segments = [
 dimensions = ["rfm", "lifestage"]
 
 [privacy]
-min_segment_size = 50              # k: no released segment is smaller
-small_segments = "merge"           # or "suppress"
+min_segment_size = 50              # k: every combination of released values is held by 0 or >= k customers
+release_scope = { runs = 12 }      # checked together with earlier releases; or { days = 365 }, { all = true }
 key_file = ".microseg/key"         # keyed pseudonyms (HMAC-SHA256); or set $MICROSEG_KEY
 # consent = { profiling = "consent_profiling", marketing = "consent_marketing" }
 # columns = { email = "drop", birth_date = "generalise" }
 
 [release]
 customer_ids = "pseudonym"         # "original" only for evaluation; "none" for counts only
-include_scores = false
-# attributes = ["age", "city"]     # released with k-anonymity over quasi-identifiers
+include_scores = false             # true: scores released as quantile bands
+# families = ["rfm", "micro"]      # released columns (default: every method and micro); fewer = less coarsening
+# attributes = ["age", "city"]     # released as part of each customer's values, generalised as needed
 '''

@@ -1,9 +1,12 @@
-"""The tamper-evident audit trail: an append-only, hash-chained event log.
+"""The tamper-evident audit trail: an append-only, hash-chained event log with a keyed head.
 
 Each event's ``hash`` is ``sha256`` over the previous hash and the event's canonical JSON
-(sequence number, time, kind, run, payload). A head row keeps the last sequence number and hash,
-so editing, deleting (also at the tail) or reordering events is detected by :func:`verify_chain`.
-Payloads hold counts, hashes and decisions only — never personal data.
+(sequence number, time, kind, run, payload). The head row keeps the last sequence number and
+hash and an HMAC of both under a key derived from the pseudonymisation secret
+(:func:`microseg.privacy.subkeys.audit_key`), which is not in the store. Editing, deleting (also
+at the tail, with the head rewritten) or reordering events is detected by :func:`verify_chain`;
+only a holder of the key can re-sign a rewritten chain. Payloads hold counts, hashes and
+decisions only — never personal data.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from microseg.privacy.subkeys import audit_key, key_id, mac
 from microseg.store.models import AuditEvent, AuditHead, utcnow
 
 GENESIS = "0" * 64
@@ -29,11 +33,18 @@ def chain_hash(prev_hash: str, body: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
 
 
-def append_events(conn: Connection, events: list[tuple[str, int | None, dict[str, Any]]]) -> None:
-    """Append ``(kind, run_id, payload)`` events inside the caller's transaction."""
-    head_row = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+def head_mac(secret: bytes, seq: int, hash_: str) -> str:
+    return mac(audit_key(secret), f"{seq}|{hash_}|{key_id(secret)}")
+
+
+def append_events(conn: Connection, events: list[tuple[str, int | None, dict[str, Any]]], secret: bytes) -> None:
+    """Append ``(kind, run_id, payload)`` events inside the caller's transaction and re-sign the
+    head with ``secret`` (the pseudonymisation key). A change of key is itself recorded."""
+    head_row = conn.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.key_id).where(AuditHead.id == 1)
                             .with_for_update()).first()
     seq, prev = (head_row[0], head_row[1]) if head_row else (0, GENESIS)
+    if head_row and head_row[2] != key_id(secret):
+        events = [("audit.key-change", None, {"from_key_id": head_row[2], "to_key_id": key_id(secret)}), *events]
     rows = []
     for kind, run_id, payload in events:
         seq += 1
@@ -46,10 +57,11 @@ def append_events(conn: Connection, events: list[tuple[str, int | None, dict[str
     if not rows:
         return
     conn.execute(insert(AuditEvent), rows)
+    values = {"seq": seq, "hash": prev, "mac": head_mac(secret, seq, prev), "key_id": key_id(secret)}
     if head_row:
-        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(**values))
     else:
-        conn.execute(insert(AuditHead).values(id=1, seq=seq, hash=prev))
+        conn.execute(insert(AuditHead).values(id=1, **values))
 
 
 @dataclass
@@ -63,8 +75,9 @@ class ChainReport:
         return {"ok": self.ok, "events": self.events, "head_hash": self.head_hash, "problems": self.problems}
 
 
-def verify_chain(conn: Connection) -> ChainReport:
-    """Recompute the chain; report every edited, missing or reordered event."""
+def verify_chain(conn: Connection, secret: bytes) -> ChainReport:
+    """Recompute the chain and the head's signature; report every edited, missing or
+    reordered event and a head not signed with ``secret``."""
     problems: list[str] = []
     prev, expected_seq, count = GENESIS, 1, 0
     for ev in conn.execute(select(AuditEvent).order_by(AuditEvent.seq)).mappings():
@@ -77,9 +90,17 @@ def verify_chain(conn: Connection) -> ChainReport:
         if recomputed != ev["hash"]:
             problems.append(f"event {ev['seq']}: content was edited (hash mismatch)")
         prev, expected_seq = ev["hash"], ev["seq"] + 1
-    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    head = conn.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.mac, AuditHead.key_id)
+                        .where(AuditHead.id == 1)).first()
     if head is None and count:
         problems.append("the chain head is missing")
-    elif head is not None and (head[0] != expected_seq - 1 or head[1] != prev):
-        problems.append(f"the chain head says {head[0]} events; the last events were deleted or the head edited")
+    elif head is not None:
+        if head[0] != expected_seq - 1 or head[1] != prev:
+            problems.append(f"the chain head says {head[0]} events; the last events were deleted or the head edited")
+        if head[3] != key_id(secret):
+            problems.append(f"the chain head is signed by key id {head[3]}, not by the key given "
+                            f"(key id {key_id(secret)}): wrong key, or the head was rewritten")
+        elif head[2] != head_mac(secret, head[0], head[1]):
+            problems.append("the chain head's signature does not match: the head was rewritten "
+                            "(e.g. after deleting the last events)")
     return ChainReport(ok=not problems, events=count, head_hash=prev, problems=problems)

@@ -1,7 +1,13 @@
 """``microseg audit``: everything a reviewer needs about one run, and its violations.
 
-Violations (exit code 1): a released segment smaller than k (for instance after erasures), a
-pair of released segments whose symmetric difference is 1..k−1, a broken audit chain.
+Violations (exit code 1):
+
+* the release invariant, recomputed from the stored released table: a cell (customers sharing
+  every released value) of 1..k−1 customers — within the run, and over the run's customers
+  joined with the earlier runs it was checked with (absent from a run is a value);
+* with ``--verify`` (needs the pseudonymisation key): a broken or re-signed audit chain, and any
+  difference between what the trail recorded for each release and what the store holds now
+  (an edited size, k, status, membership, a deleted run, a run status not explained by erasures).
 """
 from __future__ import annotations
 
@@ -9,75 +15,124 @@ import json
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+import pandas as pd
 from sqlalchemy import select
 
 from microseg.privacy.audit import verify_chain
-from microseg.privacy.gate import display_size
-from microseg.store import AuditEvent, Store
+from microseg.privacy.cells import CellCheck, check_cells
+from microseg.privacy.release import display_size
+from microseg.privacy.release_record import compare_records, record_from_store
+from microseg.store import AuditEvent, Run, RunCustomer, Store
 
 
-def differencing_pairs(members: dict[str, np.ndarray], k: int) -> list[tuple[str, str, int]]:
-    """Pairs of segments whose symmetric difference has 1..k−1 customers."""
-    keys = sorted(members)
-    if len(keys) < 2:
-        return []
-    rows = np.concatenate([members[kk] for kk in keys])
-    cols = np.concatenate([np.full(len(members[kk]), i) for i, kk in enumerate(keys)])
-    n = int(rows.max()) + 1 if len(rows) else 0
-    m = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, len(keys)))
-    inter = (m.T @ m).toarray()
-    sizes = np.diag(inter)
-    sym = sizes[:, None] + sizes[None, :] - 2 * inter
-    i, j = np.nonzero(np.triu((sym >= 1) & (sym < k), 1))
-    return [(keys[a], keys[b], int(sym[a, b])) for a, b in zip(i, j)]
-
-
-def _events(store: Store, run_id: int) -> list[dict[str, Any]]:
+def _events(store: Store) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         rows = conn.execute(select(AuditEvent).order_by(AuditEvent.seq)).mappings().all()
     return [dict(r) for r in rows]
 
 
-def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False) -> dict[str, Any]:
+def _vectors(store: Store, run_id: int) -> pd.Series:
+    """A run's released vectors: customer key → stored value list (the segment ids)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.segment_ids)
+                            .where(RunCustomer.run_id == run_id)).all()
+    if not rows:
+        return pd.Series([], dtype=object)
+    nos, keys, lists = zip(*rows)
+    index = [k if k is not None else f"#{n}" for n, k in zip(nos, keys)]
+    return pd.Series(lists, index=index, dtype=object)
+
+
+def invariant_checks(store: Store, run: Run) -> tuple[CellCheck, CellCheck | None, list[int]]:
+    """The run's cells alone, and joined with the earlier runs in its scope (same namespace)."""
+    own = _vectors(store, run.id)
+    within = check_cells([own.to_numpy()], run.k)
+    scope = json.loads(run.scope or "{}")
+    earlier = [r for r in scope.get("earlier_runs", []) if _exists(store, r)]
+    if not earlier or run.namespace is None:
+        return within, None, earlier
+    frames = [_vectors(store, r) for r in earlier] + [own]
+    keys = pd.Index(np.unique(np.concatenate([f.index.to_numpy(dtype=object) for f in frames]).astype(str)))
+    columns = [f.reindex(keys).to_numpy(dtype=object) for f in frames]      # NaN: absent from that run
+    columns = [np.where(pd.isna(c), None, c) for c in columns]
+    return within, check_cells(columns, run.k), earlier
+
+
+def _exists(store: Store, run_id: int) -> bool:
+    with store.engine.connect() as conn:
+        return conn.execute(select(Run.id).where(Run.id == run_id)).first() is not None
+
+
+def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False,
+              secret: bytes | None = None) -> dict[str, Any]:
     run = store.run(run_id)
     k = run.k
-    events = _events(store, run.id)
+    events = _events(store)
     mine = {e["kind"]: json.loads(e["payload"]) for e in events if e["run_id"] == run.id}
     first_seq = min((e["seq"] for e in events if e["run_id"] == run.id), default=0)
     erasures = [e for e in events if e["kind"] == "erasure" and e["seq"] > first_seq
                 and run.id in json.loads(e["payload"]).get("runs_affected", [])]
     segs = store.segments(run.id)
-    memberships = store.memberships(run.id)
-    by_seg = {int(sid): g.to_numpy() for sid, g in memberships.groupby("segment_id")["customer_no"]}
-    released = {s.key: by_seg.get(s.id, np.array([], "int64")) for s in segs if s.status == "released"}
+    within, across, earlier = invariant_checks(store, run)
     violations = []
-    for s in segs:
-        if s.status == "released" and len(released[s.key]) < k:
-            violations.append(f"released segment {s.key!r} has {display_size(len(released[s.key]), k)} members")
-    for a, b, _ in differencing_pairs(released, k):
-        violations.append(f"released segments {a!r} and {b!r} differ by fewer than {k} customers")
+    if not within.ok:
+        violations.append(f"run {run.id}: {within.small_cells} cells of released customers hold fewer than "
+                          f"{k} customers (customers sharing every released value)")
+    if across is not None and not across.ok:
+        violations.append(f"run {run.id} together with earlier runs {', '.join(map(str, earlier))}: "
+                          f"{across.small_cells} cells hold fewer than {k} customers (absent counts as a value)")
+    gate = mine.get("run.gate", {})
     doc: dict[str, Any] = {
         "run": {"id": run.id, "as_of": run.as_of, "status": run.status, "k": k, "created_at": str(run.created_at),
-                "policy_hash": run.policy_hash, "config_hash": run.config_hash, "engine": run.engine},
+                "policy_hash": run.policy_hash, "config_hash": run.config_hash, "engine": run.engine,
+                "key_id": run.key_id, "namespace": run.namespace, "scope": json.loads(run.scope or "{}")},
         "inputs": json.loads(run.input_fingerprint),
         "plugins": json.loads(run.plugin_versions),
         "pii": mine.get("run.pii", {}).get("findings", []),
         "actions": mine.get("run.pii", {}).get("actions", {}),
         "consent": mine.get("run.consent", {}),
-        "gate": mine.get("run.gate", {}),
-        "segments": [{"key": s.key, "status": s.status, "size": display_size(s.size, k),
-                      "released_size": display_size(len(released.get(s.key, ())), k) if s.status == "released" else None,
-                      "k": k, "reason": s.reason, "released_as": s.released_as} for s in segs],
-        "differencing": {"checked_pairs": len(released) * (len(released) - 1) // 2},
-        "k_anonymity": mine.get("run.k_anonymity"),
+        "gate": {"decisions": gate.get("decisions", {}), "loss": gate.get("loss", {}), "scope": gate.get("scope", {})},
+        "segments": [{"key": s.key, "family": s.family, "status": s.status, "reason": s.reason,
+                      "released_as": s.released_as,
+                      **({"size": display_size(s.released_size, k)} if s.status == "released" else {})}
+                     for s in segs],
+        "invariant": {"within_run": within.as_dict(), "across_runs": across.as_dict() if across else None,
+                      "earlier_runs": earlier},
         "erasures_since": len(erasures),
         "needs_rerun": run.status == "needs-rerun",
     }
     if verify:
+        if secret is None:
+            raise ValueError("verify needs the pseudonymisation key")
         with store.engine.connect() as conn:
-            chain = verify_chain(conn)
-        doc["chain"] = chain.as_dict()
-        violations += [f"audit trail: {p}" for p in chain.problems]
+            chain = verify_chain(conn, secret)
+            doc["chain"] = chain.as_dict()
+            violations += [f"audit trail: {p}" for p in chain.problems]
+            violations += [f"audit trail: {p}" for p in verify_releases(conn, secret, events)]
     doc["violations"] = violations
     return doc
+
+
+def verify_releases(conn: Any, secret: bytes, events: list[dict[str, Any]]) -> list[str]:
+    """Compare every release the trail recorded (as last updated by erasures) with the store."""
+    latest: dict[int, dict[str, Any]] = {}
+    erased: set[int] = set()
+    for e in events:
+        payload = json.loads(e["payload"])
+        if e["kind"] == "run.release" and e["run_id"] is not None:
+            latest[e["run_id"]] = payload
+        elif e["kind"] == "erasure":
+            for run_id, record in payload.get("releases", {}).items():
+                if record is not None:
+                    latest[int(run_id)] = record
+            erased.update(payload.get("runs_affected", []))
+    problems = []
+    stored = {int(r): status for r, status in conn.execute(select(Run.id, Run.status))}
+    for run_id in sorted(set(stored) - set(latest)):
+        problems.append(f"run {run_id} is in the store but its release is not in the audit trail")
+    for run_id, recorded in sorted(latest.items()):
+        problems += compare_records(run_id, recorded, record_from_store(conn, secret, run_id))
+        expected = "needs-rerun" if run_id in erased else "complete"
+        if run_id in stored and stored[run_id] != expected:
+            problems.append(f"run {run_id}: status {stored[run_id]!r} but the audit trail says {expected!r}")
+    return problems

@@ -29,4 +29,4 @@ def forget(store: Store, raw_id: str, key: bytes) -> list[int]:
     forms = id_forms(raw_id)
     pseudonyms = [pseudonymise_one(f, key) for f in forms]
     subject_ref = hashlib.sha256(pseudonyms[-1].encode()).hexdigest()[:16]
-    return store.forget_keys(pseudonyms + forms, [("erasure", {"subject_ref": subject_ref})])
+    return store.forget_keys(pseudonyms + forms, [("erasure", {"subject_ref": subject_ref})], key)

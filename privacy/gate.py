@@ -1,223 +1,270 @@
-"""The release gate: minimum size k, merge-into-parent, and differencing.
+"""The release gate: every cell of the released table holds 0 or at least k customers.
 
-Semantics (``docs/privacy-gate.md`` has the full argument):
+Input: the released table's columns (:mod:`microseg.privacy.columns`), each customer's true
+value in each, k, and — across runs — the *strata* of earlier releases in scope
+(:mod:`microseg.privacy.history`). Output: the value each customer is released with in each
+column, at the true value or coarser.
 
-* A family whose candidates have parents (microsegments) is released as a **partition**: each
-  candidate is released with its *remainder* — its members minus those released in its released
-  descendants. A remainder smaller than k is merged into its parent's remainder, level by level;
-  one still smaller than k at the top is suppressed. Released sets of one family are therefore
-  disjoint and each has ≥ k members, so no two of them can be differenced.
-* A family without parents (one method's labels) releases each segment of ≥ k members and
-  suppresses the rest.
-* Across everything released the gate then removes, until none is left:
-  - **pairs**: two released segments whose symmetric difference has 1..k−1 customers;
-  - **chains**: a released segment S minus the union of one family's released segments contained
-    in S (e.g. RFM ``Champions`` minus its released microsegments) leaving 1..k−1 customers.
-  A violation is resolved by merging a microsegment into its parent (when it has one) or by
-  suppressing the smaller segment; each step withdraws one segment for good, so it terminates.
+The algorithm is a top-down specialisation with local recoding (in the spirit of Mondrian and
+top-down specialisation in the k-anonymity literature; ``docs/privacy-gate.md`` has the argument):
+
+1. Every customer starts with every column withheld (``"*"``), in one cell per stratum (without
+   earlier releases: one cell). A customer whose columns are all withheld is not released.
+2. Each round, every cell considers, for every column, the step one level finer towards each
+   member's true value. Members whose finer value is shared by ≥ k members of the cell move; the
+   others stay behind (the *remainder*, which keeps the cell's values). A remainder of 1..k−1 is
+   not allowed (withheld is a value too): it is topped up with members of the largest group when
+   that group can spare them, else the smallest group stays behind whole. The cell refines the
+   lowest *tier* of columns that can move anyone — microsegment dimensions first, in their order
+   (so the microsegment tree is refined top-down, a too-small leaf staying in its parent), then
+   the other families, score bands, attributes; within tiers 1..3 it takes the column that moves
+   the most members (weighted by 1/depth of the column, so a full step in any column counts the
+   same); ties go to the column listed first.
+3. Cells split; a cell where no column moves anyone is final. Each round moves somebody one level
+   down a finite tree, so the loop ends.
+
+Every cell is ≥ k whenever it is visible, so the final table satisfies the invariant by
+construction; :func:`apply_gate` re-checks it with :func:`microseg.privacy.cells.check_cells`
+and refuses to return a table that does not.
+
+Across runs, the cells start as strata (customers who shared every released value in every
+earlier release in scope). The all-withheld remainder of a stratum counts the stratum's
+customers absent from this run (leavers): absence is visible to whoever holds both exports. For
+customers new to every release in scope, not being released is invisible. A *holdable* column
+(a family) may give members whose move would form a small group the stratum's value from the
+earlier release instead ("held"), when that value's group is ≥ k.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
+import pandas as pd
+
+from microseg.privacy.cells import check_cells
+from microseg.privacy.columns import Column
 
 
 @dataclass
-class Candidate:
-    key: str
-    family: str
-    members: np.ndarray
-    parent: str | None = None
-    label: str = ""
+class Strata:
+    """Earlier releases in scope, as seen by this run's releasable customers.
+
+    ``code[i]``: customer ``i``'s stratum (0: in no earlier release in scope). Per stratum:
+    ``absent`` (its customers of earlier releases who are not releasable now), ``visible``
+    (False only for stratum 0) and, per holdable column name, ``hold`` (the stratum's value code
+    in that column in its latest earlier release; -1: none).
+    """
+
+    code: np.ndarray
+    absent: np.ndarray
+    visible: np.ndarray
+    hold: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def none(cls, n: int) -> "Strata":
+        return cls(code=np.zeros(n, dtype=np.int64), absent=np.zeros(1, dtype=np.int64),
+                   visible=np.zeros(1, dtype=bool))
 
 
 @dataclass
-class GatePolicy:
-    k: int = 50
-    small: str = "merge"            # "merge" into the parent, or "suppress"
-    differencing: str = "suppress"  # "suppress" or "merge"
-    check_differencing: bool = True
+class GateOutcome:
+    """Released value codes (``codes[j, i]``: column ``j``, customer ``i``; 0 = withheld)."""
+
+    columns: list[Column]
+    codes: np.ndarray
+    held: np.ndarray
+    rounds: int
+    k: int
+    #: customers of strata already smaller than k (e.g. an earlier run with a smaller k): withheld
+    stranded: int = 0
+
+    @property
+    def released(self) -> np.ndarray:
+        """Customers released at all (some column not withheld)."""
+        return self.codes.any(axis=0) if len(self.codes) else np.zeros(0, dtype=bool)
+
+    def coarsened(self) -> np.ndarray:
+        """(columns × customers) True where the released value is not the true one."""
+        truths = np.stack([c.truth for c in self.columns]) if self.columns else self.codes
+        return self.codes != truths
+
+    def loss(self) -> dict[str, object]:
+        """Share of released customers whose value was coarsened or held, per column and overall."""
+        rel = self.released
+        n_rel = int(rel.sum())
+        co = self.coarsened()[:, rel]
+        share = (lambda x: round(float(x) / n_rel, 4)) if n_rel else (lambda x: 0.0)
+        return {"released_customers": n_rel,
+                "coarsened_share": share(co.any(axis=0).sum()),
+                "per_column": {c.name: {"coarsened_share": share(co[j].sum()),
+                                        "withheld_share": share((self.codes[j, rel] == 0).sum()),
+                                        "held_share": share(self.held[j, rel].sum())}
+                               for j, c in enumerate(self.columns)},
+                "rounds": self.rounds}
 
 
-@dataclass
-class Decision:
-    key: str
-    status: str                     # released | suppressed | merged
-    size: int
-    released_as: str | None
-    reason: str
+class _State:
+    def __init__(self, columns: list[Column], k: int, strata: Strata) -> None:
+        self.cols, self.k, self.strata = columns, k, strata
+        n = len(strata.code)
+        m = len(columns)
+        self.cur = np.zeros((m, n), dtype=np.int32)
+        self.depth = np.zeros((m, n), dtype=np.int16)
+        self.stuck = np.zeros((m, n), dtype=bool)
+        self.held = np.zeros((m, n), dtype=bool)
+        codes, uniq = pd.factorize(strata.code, sort=True)
+        self.cell = codes.astype(np.int64)
+        self.cell_stratum = np.asarray(uniq, dtype=np.int64)
+        self.cell_root = np.ones(len(uniq), dtype=bool)
+        self.cell_active = np.ones(len(uniq), dtype=bool)
+        self.width = max((len(c.values) for c in columns), default=1) + 1
+        for j in range(m):
+            self._advance_unchanged(j, np.arange(n))
 
+    def _advance_unchanged(self, j: int, idx: np.ndarray) -> None:
+        """Move customers down levels where their value does not change (e.g. "no score")."""
+        col = self.cols[j]
+        while len(idx):
+            d = self.depth[j, idx]
+            ok = (d < col.depth) & ~self.held[j, idx]
+            idx, d = idx[ok], d[ok]
+            same = col.paths[d + 1, idx] == self.cur[j, idx]
+            idx = idx[same]
+            self.depth[j, idx] += 1
 
-@dataclass
-class GateResult:
-    decisions: dict[str, Decision]
-    released: dict[str, np.ndarray]
-    suppressed_customers: dict[str, np.ndarray] = field(default_factory=dict)   # per family
-    rounds: int = 0
+    # ------------------------------------------------------------------ one column, all cells
+    def plan(self, j: int, active: np.ndarray, total: np.ndarray, needs_k: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(candidates, their target code or -1, held flags, gain per cell) for column ``j``."""
+        col, k = self.cols[j], self.k
+        n_cells = len(total)
+        cand = np.flatnonzero(active & (self.depth[j] < col.depth) & ~self.stuck[j])
+        if not len(cand):
+            return cand, cand, cand.astype(bool), np.zeros(n_cells)
+        nxt = col.paths[self.depth[j, cand] + 1, cand].astype(np.int64)
+        c = self.cell[cand]
+        width = len(col.values)
+        groups, keys = pd.factorize(c * width + nxt)
+        gsize = np.bincount(groups)
+        big = gsize >= k
+        target = np.where(big[groups], nxt, -1)
+        held = np.zeros(len(cand), dtype=bool)
+        hold = self.strata.hold.get(col.name) if col.holdable else None
+        if hold is not None:
+            hc = hold[self.cell_stratum[c]]
+            maybe = (target < 0) & (hc > 0)
+            if maybe.any():
+                ok = np.isin(c[maybe] * width + hc[maybe], keys[big])
+                where = np.flatnonzero(maybe)[ok]
+                target[where], held[where] = hc[where], True
+        moved = np.bincount(c[target >= 0], minlength=n_cells)
+        rem = total - moved
+        fix = (moved > 0) & (rem > 0) & (rem < k) & needs_k
+        if fix.any():
+            self._top_up(c, target, held, np.where(fix, k - rem, 0), width)
+            moved = np.bincount(c[target >= 0], minlength=n_cells)
+        return cand, target, held, moved / col.depth
 
-    def released_keys(self) -> list[str]:
-        return sorted(self.released)
-
-
-def display_size(size: int, k: int) -> int | str:
-    """A size as it may be printed: counts of 1..k−1 become ``"< k"``."""
-    return f"< {k}" if 0 < size < k else int(size)
-
-
-class _Gate:
-    def __init__(self, candidates: list[Candidate], n: int, policy: GatePolicy) -> None:
-        self.c = {c.key: c for c in candidates}
-        if len(self.c) != len(candidates):
-            raise ValueError("candidate keys must be unique")
-        self.n, self.p = n, policy
-        self.children: dict[str, list[str]] = {}
-        for c in candidates:
-            if c.parent is not None:
-                if c.parent not in self.c:
-                    raise ValueError(f"candidate {c.key!r}: parent {c.parent!r} is not a candidate")
-                self.children.setdefault(c.parent, []).append(c.key)
-        self.depth = {key: self._depth(key) for key in self.c}
-        self.withdrawn: dict[str, str] = {}        # key -> reason (forced merge/suppress)
-
-    def _depth(self, key: str) -> int:
-        d, c = 0, self.c[key]
-        while c.parent is not None:
-            d, c = d + 1, self.c[c.parent]
-        return d
-
-    def _family_is_tree(self, family: str) -> bool:
-        return any(self.c[k].parent is not None for k in self.c if self.c[k].family == family)
-
-    # ------------------------------------------------------------------ one pass
-    def assign(self) -> tuple[dict[str, Decision], dict[str, np.ndarray], dict[str, np.ndarray]]:
-        k = self.p.k
-        decisions: dict[str, Decision] = {}
-        released: dict[str, np.ndarray] = {}
-        passed_up: dict[str, np.ndarray] = {}        # customers a merged sub-segment hands to its parent
-        suppressed: dict[str, list[np.ndarray]] = {}
-        for key in sorted(self.c, key=lambda x: (-self.depth[x], x)):        # deepest first
-            cand = self.c[key]
-            size = len(cand.members)
-            kids = self.children.get(key, [])
-            if kids:
-                # the remainder: customers of this segment not taken (released or withheld) below it
-                own = np.setdiff1d(cand.members, np.concatenate([self.c[ch].members for ch in kids]),
-                                   assume_unique=True)
-                pool = np.union1d(own, np.concatenate([passed_up.get(ch, np.array([], np.int64)) for ch in kids]))
+    def _top_up(self, c: np.ndarray, target: np.ndarray, held: np.ndarray, need: np.ndarray, width: int) -> None:
+        """Make each small remainder ≥ k (``need[cell]`` members short): take that many members of
+        the cell's largest moving group when it keeps ≥ k, else keep the smallest moving group
+        behind whole. Changes ``target`` / ``held`` in place."""
+        sel = np.flatnonzero((target >= 0) & (need[c] > 0))
+        groups, keys = pd.factorize(c[sel] * width + target[sel])
+        gsize = np.bincount(groups)
+        frame = pd.DataFrame({"cell": keys // width, "size": gsize, "g": np.arange(len(gsize))})
+        by_size = frame.sort_values(["cell", "size", "g"])
+        smallest = by_size.drop_duplicates("cell", keep="first").set_index("cell")["g"]
+        largest = by_size.drop_duplicates("cell", keep="last").set_index("cell")
+        order = np.argsort(groups, kind="stable")     # each group's members, lowest customer first
+        starts = np.r_[0, np.cumsum(gsize)]
+        back = []
+        for cell, (size, g) in zip(largest.index.to_numpy(), largest[["size", "g"]].to_numpy()):
+            short = int(need[cell])
+            if size - short >= self.k:
+                back.append(sel[order[starts[g]:starts[g] + short]])
             else:
-                pool = cand.members
-            forced = self.withdrawn.get(key)
-            if not forced and len(pool) >= k:
-                released[key] = pool
-                reason = "" if len(pool) == size else "released as the remainder of its released sub-segments"
-                decisions[key] = Decision(key, "released", size, key, reason)
+                s_g = int(smallest[cell])
+                back.append(sel[order[starts[s_g]:starts[s_g + 1]]])
+        idx = np.concatenate(back)
+        target[idx], held[idx] = -1, False
+
+    # ------------------------------------------------------------------ rounds
+    def round(self) -> bool:
+        """One round: every active cell takes its best column. False when nothing moved."""
+        n_cells = len(self.cell_stratum)
+        sizes = np.bincount(self.cell, minlength=n_cells)
+        absent = np.where(self.cell_root, self.strata.absent[self.cell_stratum], 0)
+        total = sizes + absent
+        needs_k = ~self.cell_root | self.strata.visible[self.cell_stratum]
+        active = self.cell_active[self.cell]
+        best = np.zeros(n_cells)
+        choice = np.full(n_cells, -1)
+        tier = np.full(n_cells, 99)
+        plans = []
+        for j in range(len(self.cols)):
+            plan = self.plan(j, active, total, needs_k)
+            t = self.cols[j].tier
+            gain = plan[3]
+            # a lower tier wins; in tier 0 the first column that moves anyone; else the largest gain
+            better = (gain > 0) & ((t < tier) | ((t == tier) & (t > 0) & (gain > best + 1e-12)))
+            best[better], choice[better], tier[better] = gain[better], j, t
+            plans.append(plan)
+        if not (best > 0).any():
+            return False
+        tag = np.zeros(len(self.cell), dtype=np.int64)
+        for j, (cand, target, held, _) in enumerate(plans):
+            mine = choice[self.cell[cand]] == j
+            if not mine.any():
                 continue
-            reason = forced or ("size < k" if len(pool) == size else "remainder after its sub-segments < k")
-            if cand.parent is not None and self.p.small == "merge":
-                decisions[key] = Decision(key, "merged", size, None,
-                                          reason + ("; merged into the parent" if len(pool) else ""))
-                passed_up[key] = pool
-            else:
-                decisions[key] = Decision(key, "suppressed", size, None, reason)
-                if len(pool):
-                    suppressed.setdefault(cand.family, []).append(pool)
-        for key, d in decisions.items():
-            if d.status == "merged":
-                d.released_as = self._absorber(key, released)
-                if d.released_as is None:
-                    d.status, d.reason = "suppressed", d.reason + "; no ancestor reached k"
-        return decisions, released, {f: np.unique(np.concatenate(v)) for f, v in suppressed.items()}
-
-    def _absorber(self, key: str, released: dict[str, np.ndarray]) -> str | None:
-        parent = self.c[key].parent
-        while parent is not None:
-            if parent in released:
-                return parent
-            parent = self.c[parent].parent
-        return None
-
-    # ------------------------------------------------------------------ violations
-    def violations(self, released: dict[str, np.ndarray]) -> list[tuple[str, str, str]]:
-        """(key to withdraw, other key, reason) for every differencing problem found."""
-        k = self.p.k
-        keys = sorted(released)
-        if len(keys) < 2:
-            return []
-        rows = np.concatenate([released[x] for x in keys])
-        cols = np.repeat(np.arange(len(keys)), [len(released[x]) for x in keys])
-        m = sp.csc_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)), shape=(self.n, len(keys)))
-        inter = (m.T @ m).toarray()
-        size = np.diag(inter).copy()
-        found: list[tuple[str, str, str]] = []
-        sym = size[:, None] + size[None, :] - 2 * inter
-        ii, jj = np.nonzero(np.triu((sym >= 1) & (sym < k), 1))
-        for i, j in zip(ii.tolist(), jj.tolist()):
-            victim = self._pick(keys[i], keys[j])
-            other = keys[j] if victim == keys[i] else keys[i]
-            found.append((victim, other, f"differencing with {other!r}: difference < k"))
-        # chains: S minus the union of one family's released segments inside S
-        families: dict[str, list[int]] = {}
-        for idx, key in enumerate(keys):
-            families.setdefault(self.c[key].family, []).append(idx)
-        for s in range(len(keys)):
-            contained = inter[s] == size                     # R ⊆ S
-            contained[s] = False
-            if not contained.any():
-                continue
-            for fam, idxs in families.items():
-                inside = [r for r in idxs if contained[r] and size[r] < size[s]]
-                if not inside:
-                    continue
-                union = int(size[inside].sum())
-                if union > size[s] or self._overlapping(inside, inter):
-                    union = len(np.unique(np.concatenate([released[keys[r]] for r in inside])))
-                rest = int(size[s]) - union
-                if 1 <= rest < k:
-                    victim = min(inside, key=lambda r: (size[r], keys[r]))
-                    child = keys[victim]
-                    target, other = (child, keys[s]) if self.c[child].parent is not None else (keys[s], child)
-                    found.append((target, other, f"differencing: {keys[s]!r} minus its released "
-                                                   f"sub-segments of {fam!r} leaves < k"))
-        return found
-
-    @staticmethod
-    def _overlapping(idxs: list[int], inter: np.ndarray) -> bool:
-        sub = inter[np.ix_(idxs, idxs)]
-        return bool((sub - np.diag(np.diag(sub))).any())
-
-    def _pick(self, a: str, b: str) -> str:
-        """Which of a pair to withdraw: a microsegment with a parent first (merge), else the smaller."""
-        ca, cb = self.c[a], self.c[b]
-        if self.p.differencing == "merge":
-            if (ca.parent is not None) != (cb.parent is not None):
-                return a if ca.parent is not None else b
-        la, lb = len(ca.members), len(cb.members)
-        return a if (la, a) < (lb, b) else b
-
-    # ------------------------------------------------------------------ fixed point
-    def run(self) -> GateResult:
-        rounds = 0
-        while True:
-            rounds += 1
-            decisions, released, suppressed = self.assign()
-            if not self.p.check_differencing:
-                break
-            problems = self.violations(released)
-            if not problems:
-                break
-            touched: set[str] = set()
-            for victim, other, reason in problems:      # withdraw only independent ones per round:
-                if victim in touched or other in touched:  # one fix often resolves its neighbours
-                    continue
-                self.withdrawn[victim] = reason
-                touched |= {victim, other}
-        return GateResult(decisions=decisions, released=released, suppressed_customers=suppressed, rounds=rounds)
+            movers = mine & (target >= 0)
+            idx = cand[movers]
+            self.cur[j, idx] = target[movers]
+            self.depth[j, idx] += 1
+            h = idx[held[movers]]
+            self.held[j, h] = True
+            self.depth[j, h] = self.cols[j].depth
+            self.stuck[j, cand[mine & (target < 0)]] = True
+            tag[idx] = self.cur[j, idx].astype(np.int64) + 1
+            self._advance_unchanged(j, idx)
+        old = self.cell
+        new, keys = pd.factorize(old * self.width + tag)
+        first = np.zeros(len(keys), dtype=np.int64)
+        first[new[::-1]] = np.arange(len(new))[::-1]
+        parent = old[first]
+        self.cell = new.astype(np.int64)
+        self.cell_stratum = self.cell_stratum[parent]
+        self.cell_root = self.cell_root[parent] & (tag[first] == 0)
+        self.cell_active = self.cell_active[parent] & (best[parent] > 0)
+        return True
 
 
-def apply_gate(candidates: list[Candidate], n_customers: int, policy: GatePolicy) -> GateResult:
-    """Decide, for every candidate, whether it is released, merged into a parent, or suppressed."""
-    if policy.k < 2:
+def apply_gate(columns: list[Column], k: int, strata: Strata | None = None) -> GateOutcome:
+    """Release every column at the finest values that keep every visible cell ≥ k."""
+    if k < 2:
         raise ValueError("k must be at least 2")
-    return _Gate(candidates, n_customers, policy).run()
+    n = len(columns[0].truth) if columns else (len(strata.code) if strata is not None else 0)
+    strata = strata if strata is not None else Strata.none(n)
+    state = _State(columns, k, strata)
+    rounds = 0
+    while state.round():
+        rounds += 1
+    outcome = GateOutcome(columns=columns, codes=state.cur, held=state.held, rounds=rounds, k=k)
+    outcome.stranded = _self_check(outcome, strata)
+    return outcome
+
+
+def _self_check(outcome: GateOutcome, strata: Strata) -> int:
+    """Re-check the invariant on the result (one implementation: :mod:`microseg.privacy.cells`);
+    returns the customers of strata that were already below k."""
+    k, rel = outcome.k, outcome.released
+    check = check_cells([strata.code[rel], *outcome.codes[:, rel]], k)
+    present = np.bincount(strata.code, minlength=len(strata.absent))
+    unreleased = np.bincount(strata.code[~rel], minlength=len(strata.absent))
+    stratum_size = present + strata.absent
+    absent_now = unreleased + strata.absent
+    small_absent = strata.visible & (stratum_size >= k) & (absent_now > 0) & (absent_now < k)
+    if not check.ok or small_absent.any():
+        raise RuntimeError(f"release gate: internal error, {check.small_cells} released cells and "
+                           f"{int(small_absent.sum())} absent cells below k; nothing was released")
+    return int(present[strata.visible & (stratum_size < k)].sum())

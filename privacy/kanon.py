@@ -1,40 +1,17 @@
-"""k-anonymity (and distinct l-diversity) for released attribute tables.
+"""Generalisation hierarchies for released attributes (ARX-style, one level at a time).
 
-A greedy full-domain generalisation in the spirit of Datafly: while some equivalence class over
-the quasi-identifiers is smaller than k, generalise the quasi-identifier with the most distinct
-values one level further (number → 5-year band → 10 → 20 → "*"; date → month → year → "*";
-text → shorter prefix … → "*"; categories with few values → "*"), until the rows in classes
-smaller than k are at most ``max_suppression`` of the table — those rows are then suppressed
-(all their quasi-identifiers set to "*"). l-diversity (distinct) is enforced the same way on
-each sensitive column.
+number → 5-wide band → 10 → 20 → "*"; date → month → year → "*"; long text → shorter prefix …
+→ "*"; a category with few values → "*". The release gate walks these levels per customer
+(:func:`microseg.privacy.columns.attribute_column`): an attribute is part of every customer's
+released values, so the whole released row — labels, score bands and attributes — is held by
+0 or ≥ k customers.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 SUPPRESSED = "*"
-
-
-@dataclass
-class KAnonReport:
-    k: int
-    l: int | None
-    levels: dict[str, int] = field(default_factory=dict)
-    suppressed_rows: int = 0
-    rows: int = 0
-    smallest_class: int = 0
-
-    @property
-    def suppression_share(self) -> float:
-        return self.suppressed_rows / self.rows if self.rows else 0.0
-
-    def as_dict(self) -> dict:
-        return {"k": self.k, "l": self.l, "levels": self.levels, "suppressed_rows": self.suppressed_rows,
-                "rows": self.rows, "suppression_share": round(self.suppression_share, 4),
-                "smallest_class": self.smallest_class}
 
 
 def generalise_level(values: pd.Series, level: int) -> pd.Series:
@@ -68,64 +45,3 @@ def max_level(values: pd.Series) -> int:
         return 4
     text = values.astype("string").fillna("")
     return 1 if text.nunique() <= 60 else int(text.str.len().max() or 0)
-
-
-def class_sizes(df: pd.DataFrame, qis: list[str]) -> pd.Series:
-    """Size of each row's equivalence class over ``qis``."""
-    if not qis:
-        return pd.Series(len(df), index=df.index)
-    keys = df[qis].astype("string").fillna(SUPPRESSED)
-    return keys.groupby(qis, dropna=False)[qis[0]].transform("size")
-
-
-def check_k_anonymity(df: pd.DataFrame, qis: list[str], k: int) -> int:
-    """The smallest equivalence class (≥ k means the table is k-anonymous)."""
-    return int(class_sizes(df, qis).min()) if len(df) else 0
-
-
-def _diversity(df: pd.DataFrame, qis: list[str], sensitive: list[str]) -> pd.Series:
-    """Per row: the smallest number of distinct sensitive values in its class."""
-    keys = df[qis].astype("string").fillna(SUPPRESSED)
-    out = None
-    for col in sensitive:
-        d = df[col].astype("string").groupby([keys[q] for q in qis], dropna=False).transform("nunique")
-        out = d if out is None else np.minimum(out, d)
-    return out
-
-
-def enforce_k_anonymity(df: pd.DataFrame, quasi_identifiers: list[str], k: int, *, sensitive: list[str] | None = None,
-                        l: int | None = None, max_suppression: float = 0.05) -> tuple[pd.DataFrame, KAnonReport]:
-    """Generalise and suppress ``df``'s quasi-identifiers until it is k-anonymous (and l-diverse)."""
-    qis = [q for q in quasi_identifiers if q in df.columns]
-    sens = [s for s in (sensitive or []) if s in df.columns]
-    levels = {q: 0 for q in qis}
-    top = {q: max_level(df[q]) for q in qis}
-    report = KAnonReport(k=k, l=l, rows=len(df))
-    current = df.copy()
-
-    def bad_rows(frame: pd.DataFrame) -> np.ndarray:
-        bad = class_sizes(frame, qis).to_numpy() < k
-        if l and sens:
-            bad |= _diversity(frame, qis, sens).to_numpy() < l
-        return bad
-
-    while qis:
-        bad = bad_rows(current)
-        if bad.sum() <= max_suppression * len(current):
-            break
-        open_qis = [q for q in qis if levels[q] < top[q]]
-        if not open_qis:
-            break
-        target = max(open_qis, key=lambda q: (current[q].nunique(), q))
-        levels[target] += 1
-        current[target] = generalise_level(df[target], levels[target])
-    bad = bad_rows(current) if qis else np.zeros(len(current), bool)
-    if bad.any():
-        current = current.astype({q: "object" for q in qis})
-        current.loc[bad, qis] = SUPPRESSED
-        report.suppressed_rows = int(bad.sum())
-        if l and sens:
-            current.loc[bad, sens] = SUPPRESSED
-    report.levels = levels
-    report.smallest_class = check_k_anonymity(current.loc[~bad], qis, k) if (~bad).any() else 0
-    return current, report

@@ -1,72 +1,277 @@
-"""The release gate as the pipeline uses it, and the only way reports are built.
+"""The release as the pipeline uses it: candidates → released table → stored rows and report.
 
-:func:`gate_segments` turns candidate segments into stored segment rows and released
-memberships; :func:`public_report` builds the run report with every count passed through
-:func:`sanitise` (no integer in 1..k−1 leaves the system: it is shown as ``"< k"``).
+:func:`gate_release` builds the released table's columns (families, score bands, attributes),
+joins earlier releases in scope, runs the gate (:mod:`microseg.privacy.gate`) and turns its
+outcome into segment rows (every released value is a segment: a label, a microsegment, a score
+band, an attribute value, a family's withheld value ``*``) and memberships.
+:func:`public_report` builds the run report: every count in it is a count of released customers
+carrying a released value (a union of cells: 0 or ≥ k); withheld or merged segments are listed
+with their reason and no size.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from microseg.privacy.gate import Candidate, GatePolicy, GateResult, apply_gate, display_size
-from microseg.privacy.policy import PrivacyPolicy
+from microseg.compose import KEY_SEP, UNASSIGNED
+from microseg.errors import ConfigError
+from microseg.privacy.columns import NO_LABEL, WITHHELD, Column, attribute_column, family_column, score_column
+from microseg.privacy.gate import GateOutcome, Strata, apply_gate
+from microseg.privacy.history import EarlierRelease, build_strata, cell_table, key_hashes
+from microseg.privacy.scope import ReleaseScope
 
 #: report keys whose small integers are parameters, not counts of people
 PARAMETER_KEYS = {"k", "n_clusters", "k_min", "k_max", "horizon_days", "n_bootstrap", "bins", "random_state",
-                  "level", "min_segment_size", "k_anonymity", "l_diversity", "n_estimators", "best_iteration", "n_trees"}
+                  "level", "min_segment_size", "n_estimators", "best_iteration", "n_trees"}
+#: method-report keys holding pre-gate segment sizes: replaced by the released sizes
+SIZE_KEYS = ("segment_sizes", "cluster_sizes")
+MICRO = "micro"
+
+
+def display_size(size: int, k: int) -> int | str:
+    """A count as it may be printed: counts of 1..k−1 become ``"< k"``."""
+    return f"< {k}" if 0 < size < k else int(size)
 
 
 @dataclass
-class Gated:
-    result: GateResult
-    specs: dict[str, Any]
+class ReleaseSpec:
+    """What a run releases: families (in priority order), micro's dimensions, score and attribute
+    values per customer (index = customer id), and k."""
+
+    families: list[str]
+    micro_dims: list[str]
+    k: int
+    scores: pd.DataFrame | None = None
+    score_bands: int = 4
+    attributes: pd.DataFrame | None = None
+    generalised: set[str] = field(default_factory=set)      # attributes released at most one level up
+    scope: ReleaseScope = field(default_factory=ReleaseScope)
+
+
+@dataclass
+class Release:
+    """The gate's outcome as rows to store and figures to report."""
+
+    outcome: GateOutcome
+    segment_rows: list[dict[str, Any]]
+    members: dict[str, np.ndarray]
+    cells: dict[str, Any] | None
+    scope: dict[str, Any]
     k: int
 
-    @property
-    def members(self) -> dict[str, np.ndarray]:
-        return {key: m for key, m in self.result.released.items() if len(m)}
-
-    @property
-    def segment_rows(self) -> list[dict[str, Any]]:
-        rows = []
-        for key, spec in self.specs.items():
-            d = self.result.decisions[key]
-            rows.append({"key": key, "family": spec.family, "method": spec.method, "label": spec.label,
-                         "description": spec.description, "parent_key": spec.parent, "size": int(d.size),
-                         "status": d.status, "released_as": d.released_as, "reason": d.reason,
-                         "released_size": int(len(self.result.released.get(key, ())))})
-        return rows
+    def loss(self) -> dict[str, Any]:
+        return self.outcome.loss() | {"stranded_customers": display_size(self.outcome.stranded, self.k)}
 
     def audit_summary(self) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for d in self.result.decisions.values():
-            counts[d.status] = counts.get(d.status, 0) + 1
-        return {"k": self.k, "decisions": counts,
-                "segments": [{"key": r["key"], "size": display_size(r["size"], self.k), "status": r["status"],
-                              "released_as": r["released_as"], "reason": r["reason"]} for r in self.segment_rows]}
+        counts = Counter(r["status"] for r in self.segment_rows)
+        return {"k": self.k, "decisions": dict(counts), "scope": self.scope, "loss": self.loss(),
+                "segments": [{"key": r["key"], "status": r["status"], "released_as": r["released_as"],
+                              "reason": r["reason"], **({"size": r["released_size"]} if r["status"] == "released"
+                                                        else {})} for r in self.segment_rows]}
 
 
-def gate_segments(specs: list[Any], n_customers: int, policy: PrivacyPolicy,
-                  releasable: np.ndarray | None = None) -> Gated:
-    """Apply the gate; customers without marketing consent (not in ``releasable``, sorted
-    positions) are never released."""
-    allowed = None
-    if releasable is not None and len(releasable) < n_customers:
-        allowed = np.zeros(n_customers, dtype=bool)
-        allowed[releasable] = True
-    candidates = [Candidate(key=s.key, family=s.family, parent=s.parent, label=s.label,
-                            members=s.members if allowed is None else s.members[allowed[s.members]])
-                  for s in specs]
-    gp = GatePolicy(k=policy.min_segment_size, small=policy.small_segments, differencing=policy.differencing,
-                    check_differencing=policy.check_differencing)
-    result = apply_gate(candidates, n_customers, gp)
-    return Gated(result=result, specs={s.key: s for s in specs}, k=policy.min_segment_size)
+# ---------------------------------------------------------------------------------- columns
+def _columns(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, gate_index: np.ndarray) -> list[Column]:
+    n = int((gate_index >= 0).sum())
+    by_family: dict[str, list[Any]] = {}
+    for s in segs:
+        by_family.setdefault(s.family, []).append(s)
+    cols = []
+    for fam in spec.families:
+        if fam == MICRO:
+            continue
+        rows = [gate_index[s.members] for s in by_family.get(fam, [])]
+        labels = [np.full(len(r), s.label, dtype=object) for r, s in zip(rows, by_family.get(fam, []))]
+        r = np.concatenate(rows) if rows else np.array([], np.int64)
+        lab = np.concatenate(labels) if labels else np.array([], object)
+        ok = r >= 0
+        cols.append(family_column(fam, r[ok], lab[ok], n, tier=0 if fam in spec.micro_dims else 1))
+    keep = np.flatnonzero(gate_index >= 0)
+    if spec.scores is not None:
+        frame = spec.scores.reindex(ids).iloc[keep]
+        cols += [score_column(c, frame[c].reset_index(drop=True), spec.score_bands) for c in frame.columns]
+    if spec.attributes is not None:
+        frame = spec.attributes.reindex(ids).iloc[keep]
+        cols += [attribute_column(c, frame[c].reset_index(drop=True), 1 if c in spec.generalised else 0)
+                 for c in frame.columns]
+    return cols
 
 
+def _earlier(store: Any, namespace: str | None, scope: ReleaseScope) -> list[EarlierRelease]:
+    if namespace is None or not scope.across_runs:
+        return []
+    run_ids = scope.select(store.runs_in_namespace(namespace))
+    out = []
+    for row in store.release_cells(namespace, run_ids):
+        cells = json.loads(row["cells"])
+        out.append(EarlierRelease(run_id=row["run_id"], keys=np.frombuffer(row["keys"], dtype=">u8").astype(np.uint64),
+                                  codes=np.frombuffer(row["codes"], dtype="<i4").astype(np.int64),
+                                  columns=cells["columns"], values=cells["values"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------- the gate
+def gate_release(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, releasable: np.ndarray,
+                 customer_keys: np.ndarray | None, namespace: str | None, store: Any) -> Release:
+    """Run the gate over the released table of ``segs`` (candidates from methods and
+    microsegments) for the ``releasable`` customer positions (marketing consent)."""
+    n = len(ids)
+    gate_index = np.full(n, -1, dtype=np.int64)
+    gate_index[releasable] = np.arange(len(releasable))
+    columns = _columns(spec, segs, ids, gate_index)
+    earlier = _earlier(store, namespace, spec.scope)
+    hashes = key_hashes(customer_keys[releasable]) if customer_keys is not None and namespace else None
+    strata = build_strata(earlier, hashes, columns, spec.scope.hold) if earlier and hashes is not None \
+        else Strata.none(len(releasable))
+    outcome = apply_gate(columns, spec.k, strata)
+    order = [c.name for c in columns if c.kind == "family"] + ([MICRO] if spec.micro_dims else []) + [
+        c.name for c in columns if c.kind != "family"]
+    scope = {"scope": spec.scope.describe(), "namespace": namespace, "earlier_runs": [e.run_id for e in earlier],
+             "columns": order}
+    members, values_rows = _released_values(spec, columns, outcome, releasable)
+    rows = _candidate_rows(spec, segs, columns, outcome, strata, gate_index, members, scope["earlier_runs"])
+    cells = None
+    if hashes is not None:
+        rel = outcome.released
+        codes, fams, values = cell_table(outcome)
+        order = np.argsort(hashes[rel], kind="stable")
+        cells = {"namespace": namespace, "keys": hashes[rel][order].astype(">u8").tobytes(),
+                 "codes": codes[order].astype("<i4").tobytes(),
+                 "cells": json.dumps({"columns": fams, "values": values})}
+    return Release(outcome=outcome, segment_rows=rows + values_rows, members=members, cells=cells, scope=scope,
+                   k=spec.k)
+
+
+def _micro_keys(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome) -> np.ndarray:
+    """Each gate customer's microsegment: the longest run of released dimensions (object keys;
+    ``micro:*`` when the first is withheld)."""
+    n = outcome.codes.shape[1]
+    keys = np.full(n, f"{MICRO}:{WITHHELD}", dtype=object)
+    idx = [next(j for j, c in enumerate(columns) if c.name == d) for d in spec.micro_dims]
+    alive = np.ones(n, dtype=bool)
+    labels = np.full(n, "", dtype=object)
+    for level, j in enumerate(idx):
+        code = outcome.codes[j]
+        alive &= code > 0
+        text = np.asarray([UNASSIGNED if v == NO_LABEL else v for v in columns[j].values], dtype=object)[code]
+        labels = np.where(alive, (labels + KEY_SEP if level else labels) + text.astype(str), labels)
+        keys = np.where(alive, f"{MICRO}:" + labels.astype(str), keys)
+    return keys
+
+
+def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome,
+                     releasable: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Memberships (segment key → customer positions) of every released value, and segment rows
+    for the values that are not candidates (``*``, score bands, attribute values)."""
+    rel = np.flatnonzero(outcome.released)
+    positions = releasable[rel]
+    members: dict[str, list[np.ndarray]] = {}
+    extra_rows: list[dict[str, Any]] = []
+    for j, col in enumerate(columns):
+        code = outcome.codes[j, rel]
+        order = np.argsort(code, kind="stable")
+        bounds = np.flatnonzero(np.diff(code[order])) + 1
+        for chunk in np.split(order, bounds) if len(order) else []:
+            c = int(code[chunk[0]])
+            text = col.values[c]
+            if col.kind == "family" and c:
+                keys = [f"{col.name}:{label}" for label in (col.parts or [])[c]]
+            else:
+                keys = [f"{col.name}:{text}"]
+                extra_rows.append(_value_row(col, text, len(chunk)))
+            for key in keys:
+                members.setdefault(key, []).append(positions[chunk])
+    if spec.micro_dims:
+        micro = _micro_keys(spec, columns, outcome)[rel]
+        codes, uniq = pd.factorize(micro)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.flatnonzero(np.diff(codes[order])) + 1
+        for chunk in np.split(order, bounds) if len(order) else []:
+            key = str(uniq[codes[chunk[0]]])
+            members.setdefault(key, []).append(positions[chunk])
+            if key.endswith(f":{WITHHELD}"):
+                extra_rows.append(_value_row(Column(MICRO, "family", [WITHHELD], np.zeros((1, 0), np.int32)),
+                                             WITHHELD, len(chunk)))
+    merged = {k: np.sort(np.concatenate(v)) for k, v in members.items()}
+    return merged, extra_rows
+
+
+def _value_row(col: Column, text: str, size: int) -> dict[str, Any]:
+    if text == WITHHELD:
+        method, desc = "withheld", f"{col.name} not released for these customers (coarsened to keep every cell ≥ k)"
+    elif col.kind == "score":
+        method, desc = "score band", f"{col.name} in {text}"
+    else:
+        method, desc = "attribute", f"{col.name} = {text}"
+    return {"key": f"{col.name}:{text}", "family": col.name, "method": method, "label": text, "description": desc,
+            "parent_key": None, "size": size, "status": "released", "released_as": None, "reason": "",
+            "released_size": size}
+
+
+def _candidate_rows(spec: ReleaseSpec, segs: list[Any], columns: list[Column], outcome: GateOutcome,
+                    strata: Strata, gate_index: np.ndarray, members: dict[str, np.ndarray],
+                    earlier_runs: list[int]) -> list[dict[str, Any]]:
+    """One row per candidate segment: status, released_as and the reason in words."""
+    col_of = {c.name: j for j, c in enumerate(columns)}
+    coarse = outcome.coarsened()
+    released_micro = MICRO in spec.families and bool(spec.micro_dims)
+    micro_now = _micro_keys(spec, columns, outcome) if released_micro else None
+    runs_text = ", ".join(map(str, earlier_runs))
+    rows = []
+    for s in segs:
+        size_out = len(members.get(s.key, ()))
+        row = {"key": s.key, "family": s.family, "method": s.method, "label": s.label, "description": s.description,
+               "parent_key": s.parent, "size": int(len(s.members)), "released_size": int(size_out),
+               "released_as": None}
+        mine = gate_index[s.members]
+        mine = mine[mine >= 0]
+        if s.family == MICRO and not released_micro or s.family != MICRO and s.family not in col_of:
+            row |= {"status": "not-released", "reason": "its family is not in release.families"}
+        elif not len(mine):
+            row |= {"status": "withheld", "reason": "none of its customers may be released (marketing consent)"}
+        else:
+            if s.family == MICRO:
+                now = micro_now[mine]
+                lowered = now != s.key
+                j_cols = [col_of[d] for d in spec.micro_dims]
+                held = outcome.held[j_cols][:, mine].any(axis=0)
+            else:
+                j = col_of[s.family]
+                lowered = coarse[j, mine]
+                held = outcome.held[j, mine]
+                now = np.where(outcome.codes[j, mine] == 0, f"{s.family}:{WITHHELD}", "")
+            row |= _decision(s, size_out, lowered, held, strata.code[mine] > 0, now, runs_text)
+        rows.append(row)
+    return rows
+
+
+def _decision(s: Any, size_out: int, lowered: np.ndarray, held: np.ndarray, seen: np.ndarray, now: np.ndarray,
+              runs_text: str) -> dict[str, Any]:
+    across = ""
+    if held.any():
+        across = f"; some customers keep the value an earlier release gave them (runs {runs_text})"
+    elif (lowered & seen).any() and runs_text:
+        across = f"; checked together with earlier releases (runs {runs_text})"
+    if size_out:
+        reason = ("" if not lowered.any() else
+                  "partly released: some customers are released with a coarser value, which keeps every cell "
+                  "≥ k" + across)
+        return {"status": "released", "reason": reason}
+    targets = Counter(x for x in now.tolist() if x)
+    target = targets.most_common(1)[0][0] if targets else None
+    if s.family == MICRO and s.parent is not None and target and not target.endswith(f":{WITHHELD}"):
+        return {"status": "merged", "released_as": target,
+                "reason": f"merged into its parent: on its own it would form cells of fewer than k customers{across}"}
+    return {"status": "withheld", "released_as": target,
+            "reason": f"withheld: releasing it would form cells of fewer than k customers{across}"}
+
+
+# ---------------------------------------------------------------------------------- the report
 def sanitise(value: Any, k: int, key: str = "") -> Any:
     """Replace every count in 1..k−1 by ``"< k"``, recursively (parameters excepted)."""
     if isinstance(value, dict):
@@ -82,39 +287,69 @@ def sanitise(value: Any, k: int, key: str = "") -> Any:
     return value
 
 
-def released_size(size: int, k: int, dp_sizes: dict[str, int] | None = None, key: str = "") -> Any:
-    if dp_sizes and key in dp_sizes:
-        return dp_sizes[key]
-    return display_size(size, k)
+def method_report(report: dict[str, Any], family: str, release: Release) -> dict[str, Any]:
+    """A method's own report with its pre-gate segment sizes replaced by released sizes."""
+    released = {r["label"]: r["released_size"] for r in release.segment_rows
+                if r["family"] == family and r["status"] == "released"}
+    out = dict(report)
+    for key in SIZE_KEYS:
+        if key in out:
+            out[key] = {label: released.get(label, "withheld") for label in
+                        [r["label"] for r in release.segment_rows if r["family"] == family]}
+    return sanitise(out, release.k)
 
 
-def public_report(cfg: Any, ids: pd.Index, specs: list[Any], gated: Gated, assignments: dict[str, Any],
+def public_report(cfg: Any, ids: pd.Index, release: Release, assignments: dict[str, Any],
                   findings: list[Any], actions: dict[str, str], masks: Any, load_stats: dict) -> dict[str, Any]:
-    """The run report: released segments, gate outcome, method figures, PII handling."""
-    k = gated.k
+    """The run report: released segments and values, the gate outcome, method figures, PII handling."""
+    k = release.k
     dp_sizes = None
     if cfg.privacy.dp is not None:
         from microseg.privacy.dp import noisy_counts
-        sizes = {r["key"]: r["released_size"] for r in gated.segment_rows if r["status"] == "released"}
+        sizes = {r["key"]: r["released_size"] for r in release.segment_rows if r["status"] == "released"}
         dp_sizes = noisy_counts(sizes, epsilon=cfg.privacy.dp.epsilon, mechanism=cfg.privacy.dp.mechanism,
                                 delta=cfg.privacy.dp.delta)
     segments = []
-    for r in gated.segment_rows:
+    for r in release.segment_rows:
         entry = {"key": r["key"], "family": r["family"], "label": r["label"], "description": r["description"],
                  "status": r["status"]}
         if r["status"] == "released":
-            entry["size"] = released_size(r["released_size"], k, dp_sizes, r["key"])
+            entry["size"] = dp_sizes[r["key"]] if dp_sizes else int(r["released_size"])
         else:
-            entry["size"] = display_size(r["size"], k)
-            entry["released_as"] = r["released_as"]
+            entry |= {"released_as": r["released_as"], "reason": r["reason"]}
         segments.append(entry)
-    # segment sizes went through display_size above; decision counts count segments, not people;
-    # everything a method or the loader reports is sanitised (any count 1..k-1 becomes "< k").
     return {
         "customers": display_size(len(ids), k), "k": k, "segments": segments,
-        "gate": gated.audit_summary()["decisions"],
-        "methods": sanitise({mid: a.report for mid, a in assignments.items()}, k),
+        "gate": release.audit_summary()["decisions"],
+        "release": release.loss() | {"scope": release.scope},
+        "methods": {mid: method_report(a.report, mid, release) for mid, a in assignments.items()},
         "privacy": {"columns": [f.as_dict() for f in findings], "actions": actions,
                     "consent": sanitise(masks.summary(), k), "dp": cfg.privacy.dp is not None},
         "load": sanitise(load_stats, k),
     }
+
+
+def release_spec(cfg: Any, scores: pd.DataFrame | None, attributes: pd.DataFrame | None,
+                 generalised: set[str]) -> ReleaseSpec:
+    """The :class:`ReleaseSpec` of a config: released families in priority order (microsegment
+    dimensions first, then the other methods as listed), scores and attributes."""
+    method_ids = [m.instance_id for m in cfg.methods]
+    dims = list(cfg.microsegments.dimensions) if len(cfg.microsegments.dimensions) >= 2 else []
+    wanted = cfg.release.families if cfg.release.families is not None else method_ids + ([MICRO] if dims else [])
+    for i, fam in enumerate(wanted):
+        if fam not in method_ids and fam != MICRO:
+            raise ConfigError(f"{fam!r} is not a method id or 'micro'", key=f"release.families[{i}]")
+        if fam == MICRO and not dims:
+            raise ConfigError("'micro' needs [microsegments] dimensions", key=f"release.families[{i}]")
+    families = list(dict.fromkeys([d for d in dims if MICRO in wanted] + [f for f in method_ids if f in wanted]))
+    if MICRO in wanted:
+        families.append(MICRO)
+    taken = set(method_ids) | {MICRO}
+    for name in list(scores.columns if scores is not None else []) + list(
+            attributes.columns if attributes is not None else []):
+        if name in taken:
+            raise ConfigError(f"{name!r} is released twice (a method id and an attribute or score have the same "
+                              "name); rename the method instance", key="release")
+    return ReleaseSpec(families=families, micro_dims=dims if MICRO in families else [], k=cfg.privacy.min_segment_size,
+                       scores=scores, score_bands=cfg.release.score_bands, attributes=attributes,
+                       generalised=generalised, scope=cfg.privacy.release_scope)

@@ -247,7 +247,7 @@ def _store_text(db) -> str:
     with engine.connect() as conn:
         for table in sa.inspect(engine).get_table_names():
             for row in conn.execute(sa.text(f"SELECT * FROM {table}")):
-                cells += [str(v) for v in row if v is not None]
+                cells += [v.hex() if isinstance(v, bytes) else str(v) for v in row if v is not None]
     return "\n".join(cells)
 
 
@@ -305,7 +305,7 @@ def test_findings_and_released_pseudonyms_match_the_pandas_engine(pii_runs):
         return {f["column"]: (f["kind"], f["action"]) for f in json.loads(payload)["findings"]}
 
     assert findings(folder / "d.db") == findings(folder / "p.db")
-    released = [Store(f"sqlite:///{folder}/{db}").released_customers(1)[0].set_index("customer_no")["scores"]
+    released = [Store(f"sqlite:///{folder}/{db}").released_customers(1)[0].set_index("customer_no")["values"]
                 for db in ("p.db", "d.db")]
     assert released[0].equals(released[1])
 

@@ -1,80 +1,120 @@
-"""Concrete release-gate cases."""
+"""Concrete release-gate cases: columns in, released codes out (the oracle counts value tuples)."""
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from microseg.privacy.gate import Candidate, GatePolicy, apply_gate, display_size
+from microseg.privacy.columns import WITHHELD, attribute_column, family_column, score_column
+from microseg.privacy.gate import Strata, apply_gate
+from microseg.privacy.release import display_size
 
-R = np.arange
+
+def fam(name, labels, tier=1):
+    labels = np.asarray(labels, dtype=object)
+    return family_column(name, np.arange(len(labels)), labels, len(labels), tier=tier)
+
+
+def released_rows(out):
+    """Value texts per released customer, as an export would show them."""
+    rel = np.flatnonzero(out.released)
+    return [tuple(c.values[out.codes[j, i]] for j, c in enumerate(out.columns)) for i in rel]
 
 
 def test_display_size():
     assert display_size(49, 50) == "< 50" and display_size(50, 50) == 50 and display_size(0, 50) == 0
 
 
-def test_k_boundary():
-    res = apply_gate([Candidate("a:x", "a", R(0, 50)), Candidate("a:y", "a", R(50, 99))], 99, GatePolicy(k=50))
-    assert res.decisions["a:x"].status == "released" and res.decisions["a:y"].status == "suppressed"
-    assert res.decisions["a:y"].reason == "size < k"
+def test_k_boundary_and_withheld_customers_are_not_released():
+    out = apply_gate([fam("a", ["x"] * 50 + ["y"] * 49)], 50)
+    rows = Counter(released_rows(out))
+    assert rows == {("x",): 50}                       # the 49 'y' would be a cell of 49: not released
 
 
-def test_small_leaf_merges_into_parent_remainder():
-    cands = [Candidate("m:A", "m", R(0, 130)),
-             Candidate("m:A|x", "m", R(0, 70), "m:A"), Candidate("m:A|y", "m", R(70, 100), "m:A"),
-             Candidate("m:A|z", "m", R(100, 130), "m:A")]
-    res = apply_gate(cands, 130, GatePolicy(k=50, check_differencing=False))
-    assert res.decisions["m:A|x"].status == "released"
-    assert res.decisions["m:A|y"].status == "merged" and res.decisions["m:A|y"].released_as == "m:A"
-    assert res.released["m:A"].tolist() == list(range(70, 130))     # the remainder, not all of A
-    assert "remainder" in res.decisions["m:A"].reason
+def test_intersection_of_two_families_is_coarsened():
+    # a × b: (p, u) 60, (p, v) 3, (q, u) 57: the 3 would be isolated by intersecting p and v
+    a = ["p"] * 63 + ["q"] * 57
+    b = ["u"] * 60 + ["v"] * 3 + ["u"] * 57
+    out = apply_gate([fam("a", a), fam("b", b)], 50)
+    rows = Counter(released_rows(out))
+    assert all(n >= 50 for n in rows.values())
+    assert sum(rows.values()) == 120                  # the 3 are coarsened, not dropped: (p, *) with 47 more
+    assert rows[("p", WITHHELD)] >= 50 and ("p", "v") not in rows
 
 
-def test_merge_chain_up_two_levels_and_suppression_at_top():
-    cands = [Candidate("m:A", "m", R(0, 60)), Candidate("m:A|x", "m", R(0, 60), "m:A"),
-             Candidate("m:A|x|1", "m", R(0, 20), "m:A|x"), Candidate("m:A|x|2", "m", R(20, 60), "m:A|x"),
-             Candidate("m:B", "m", R(60, 70))]
-    res = apply_gate(cands, 70, GatePolicy(k=50))
-    assert res.decisions["m:A|x|1"].released_as == "m:A|x" and res.released["m:A|x"].size == 60
-    assert res.decisions["m:B"].status == "suppressed"
-    assert res.suppressed_customers["m"].tolist() == list(range(60, 70))
+def test_remainder_below_k_borrows_from_the_largest_group():
+    # one cell of 130: 100 'x', 30 'y' in family b; 'y' alone < k, remainder 30 < k → 20 'x' join it
+    out = apply_gate([fam("a", ["s"] * 130), fam("b", ["x"] * 100 + ["y"] * 30)], 50)
+    rows = Counter(released_rows(out))
+    assert rows == {("s", "x"): 80, ("s", WITHHELD): 50}
 
 
-def test_suppress_mode_withholds_small_children_from_the_parent():
-    cands = [Candidate("m:A", "m", R(0, 200)), Candidate("m:A|x", "m", R(0, 10), "m:A"),
-             Candidate("m:A|y", "m", R(10, 200), "m:A")]
-    res = apply_gate(cands, 200, GatePolicy(k=50, small="suppress"))
-    assert res.decisions["m:A|x"].status == "suppressed"
-    assert set(res.released) == {"m:A|y"}   # A's remainder would be x: withheld, not re-released
+def test_micro_dimensions_are_refined_in_order():
+    # tier 0 (dimensions) refine rfm first even though region moves more customers
+    rfm = ["A"] * 60 + ["B"] * 60
+    region = ["N"] * 120
+    out = apply_gate([fam("rfm", rfm, tier=0), fam("region", region, tier=0)], 50)
+    assert Counter(released_rows(out)) == {("A", "N"): 60, ("B", "N"): 60}
 
 
-def test_differencing_pair_across_families():
-    cands = [Candidate("rules:young", "rules", R(0, 100)), Candidate("rules2:young-ish", "rules2", R(0, 103))]
-    res = apply_gate(cands, 200, GatePolicy(k=50))
-    assert res.decisions["rules:young"].status == "suppressed"
-    assert "differencing with 'rules2:young-ish'" in res.decisions["rules:young"].reason
-    assert res.decisions["rules2:young-ish"].status == "released"
+def test_multi_membership_set_is_one_value():
+    labels = np.array(["a"] * 60 + ["b"] * 60 + ["a"] * 5, dtype=object)   # 5 customers hold {a, b}
+    rows = np.r_[np.arange(120), np.arange(60, 65)]
+    col = family_column("m", rows, labels, 120)
+    out = apply_gate([col], 50)
+    got = Counter(released_rows(out))
+    assert got[("a",)] == 60 and ("a;b",) not in got and sum(got.values()) == 115
 
 
-def test_parent_minus_released_children_chain():
-    # rfm:A (100) contains micro A|x (60) released; A's remainder (40) is suppressed: 100 - 60 = 40 < k
-    cands = [Candidate("rfm:A", "rfm", R(0, 100)), Candidate("m:A", "m", R(0, 100)),
-             Candidate("m:A|x", "m", R(0, 60), "m:A"), Candidate("m:A|y", "m", R(60, 100), "m:A")]
-    res = apply_gate(cands, 100, GatePolicy(k=50))
-    assert res.decisions["m:A|x"].status == "merged"            # merged back so A is released whole
-    assert res.released["m:A"].size == 100 and res.released["rfm:A"].size == 100
+def test_score_bands_widen_before_they_are_withheld():
+    rng = np.random.default_rng(0)
+    scores = pd.Series(rng.random(400))
+    col = score_column("p", scores, 4)
+    edges = np.quantile(scores, [0.25, 0.5, 0.75]).round(2)
+    assert col.depth == 2 and {f"< {edges[0]:g}", f"≥ {edges[2]:g}", f"< {edges[1]:g}"} <= set(col.values)
+    out = apply_gate([fam("a", ["x"] * 400), col], 120)
+    texts = Counter(r[1] for r in released_rows(out))
+    assert all(n >= 120 for n in texts.values()) and set(texts) <= set(col.values)
+    assert any("–" not in t and t != WITHHELD for t in texts)        # halves "< 0.5" / "≥ 0.5" released
 
 
-def test_chain_over_several_children_is_detected():
-    # S = 0..150; two disjoint released children of another family cover 0..120: S minus them = 30
-    cands = [Candidate("s:S", "s", R(0, 150)), Candidate("f:a", "f", R(0, 60)), Candidate("f:b", "f", R(60, 120)),
-             Candidate("f:c", "f", R(150, 300))]
-    res = apply_gate(cands, 300, GatePolicy(k=50))
-    assert res.decisions["s:S"].status == "suppressed" and "minus its released sub-segments" in res.decisions["s:S"].reason
+def test_attribute_hierarchy_generalises_step_by_step():
+    ages = pd.Series([31] * 30 + [33] * 30 + [47] * 60)
+    col = attribute_column("age", ages)
+    out = apply_gate([col], 50)
+    assert Counter(released_rows(out)) == {("30-34",): 60, ("47",): 60}      # 47 is shared by 60: raw
 
 
-def test_unknown_parent_and_bad_k():
-    with pytest.raises(ValueError, match="parent"):
-        apply_gate([Candidate("a", "m", R(3), "nope")], 3, GatePolicy())
+def test_strata_keep_earlier_cells_apart_and_count_leavers():
+    # two earlier cells (strata 1, 2) of 60; stratum 1 lost 5 customers (leavers) since
+    n = 115
+    strata = Strata(code=np.r_[np.full(55, 1), np.full(60, 2)], absent=np.array([0, 5, 0]),
+                    visible=np.array([False, True, True]))
+    out = apply_gate([fam("a", ["x"] * n)], 50, strata)
+    rel = out.released
+    # stratum 1: releasing all 55 leaves an absent cell of 5 → the whole stratum stays withheld
+    assert not rel[:55].any() and rel[55:].all()
+
+
+def test_a_nudged_threshold_is_held_at_the_earlier_value():
+    # earlier: everyone in stratum 1 was 'Other'; now 3 of them moved to 'Seniors'
+    labels = ["Other"] * 97 + ["Seniors"] * 3
+    col = fam("age", labels)
+    strata = Strata(code=np.ones(100, dtype=np.int64), absent=np.array([0, 0]), visible=np.array([False, True]),
+                    hold={"age": np.array([-1, col.values.index("Other")])})
+    out = apply_gate([col], 50, strata)
+    assert Counter(released_rows(out)) == {("Other",): 100}
+    assert out.held[0].sum() == 3 and out.loss()["per_column"]["age"]["held_share"] == 0.03
+
+
+def test_new_customers_not_released_are_invisible():
+    # no earlier release: a remainder of 1..k-1 all-withheld customers is fine (nobody sees them)
+    out = apply_gate([fam("a", ["x"] * 60 + ["y"] * 10)], 50)
+    assert out.released.sum() == 60
+
+
+def test_bad_k():
     with pytest.raises(ValueError, match="k must be"):
-        apply_gate([], 3, GatePolicy(k=1))
+        apply_gate([fam("a", ["x"] * 3)], 1)

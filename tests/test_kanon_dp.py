@@ -1,16 +1,12 @@
-"""k-anonymity / l-diversity of released attributes, and DP counts."""
+"""Generalisation hierarchies of released attributes, and DP counts."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_file
 from microseg.errors import ConfigError
-from microseg.privacy.kanon import SUPPRESSED, check_k_anonymity, enforce_k_anonymity, generalise_level
-
-ADULT = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation", "relationship",
-         "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income"]
+from microseg.privacy.kanon import SUPPRESSED, generalise_level
 
 
 def test_generalisation_levels():
@@ -22,33 +18,18 @@ def test_generalisation_levels():
     assert generalise_level(dates, 1).tolist() == ["1980-05", "1981-01"] and generalise_level(dates, 2).tolist() == ["1980", "1981"]
 
 
-def test_small_table_becomes_k_anonymous():
-    rng = np.random.default_rng(0)
-    df = pd.DataFrame({"age": rng.integers(18, 90, 500), "zip": [f"{z:05d}" for z in rng.integers(10000, 99999, 500)],
-                       "sex": rng.choice(["F", "M"], 500), "spend": rng.random(500)})
-    out, rep = enforce_k_anonymity(df, ["age", "zip", "sex"], 10)
-    kept = out[out["age"] != SUPPRESSED]
-    assert check_k_anonymity(kept, ["age", "zip", "sex"], 10) >= 10
-    assert rep.suppression_share <= 0.05 and (out["spend"] == df["spend"]).all()
-
-
-def test_l_diversity():
-    df = pd.DataFrame({"age": [30] * 6 + [40] * 6, "disease": ["flu"] * 6 + ["a", "b", "c", "a", "b", "c"]})
-    out, _ = enforce_k_anonymity(df, ["age"], 3, sensitive=["disease"], l=2)
-    groups = out[out["age"] != SUPPRESSED].groupby("age")["disease"].nunique()
-    assert (groups >= 2).all()
-
-
-@pytest.mark.realdata
-@pytest.mark.parametrize("k", [5, 10, 50])
-def test_adult_is_k_anonymous_after_enforcement(k):
-    adult = pd.read_csv(shared_file("adult.data.gz"), header=None, names=ADULT, skipinitialspace=True)
-    qis = ["age", "sex", "race", "native-country", "education", "marital-status"]
-    assert check_k_anonymity(adult, qis, k) < k               # raw Adult is not
-    out, rep = enforce_k_anonymity(adult, qis, k)
-    kept = out[~(out[qis] == SUPPRESSED).all(axis=1)]
-    assert check_k_anonymity(kept, qis, k) >= k
-    assert rep.suppression_share <= 0.05 and rep.rows == len(adult)
+def test_attribute_column_nests_the_levels():
+    """Each generalisation level contains the finer one: a customer's path only ever widens."""
+    from microseg.privacy.columns import attribute_column
+    ages = pd.Series(np.random.default_rng(0).integers(18, 90, 300))
+    col = attribute_column("age", ages)
+    assert col.depth == 4 and col.values[0] == SUPPRESSED
+    for d in range(1, col.depth):
+        coarse = np.asarray(col.values, dtype=object)[col.paths[d]]
+        fine = np.asarray(col.values, dtype=object)[col.paths[d + 1]]
+        assert pd.Series(coarse).groupby(fine).nunique().max() == 1      # one parent per finer value
+    start1 = attribute_column("age", ages, start_level=1)
+    assert start1.depth == 3 and not set(ages.astype(str)) & set(start1.values)
 
 
 def test_dp_counts():

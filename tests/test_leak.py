@@ -33,7 +33,7 @@ def _store_cells(db: Path) -> set[str]:
     with engine.connect() as conn:
         for table in sa.inspect(engine).get_table_names():
             for row in conn.execute(sa.text(f"SELECT * FROM {table}")):
-                cells.update(str(v) for v in row if v is not None)
+                cells.update(v.hex() if isinstance(v, bytes) else str(v) for v in row if v is not None)
     return cells
 
 

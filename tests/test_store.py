@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select, text, update
 
 from microseg.errors import InputError
-from microseg.privacy.audit import append_events, verify_chain
+from microseg.privacy.audit import append_events, head_mac, verify_chain
 from microseg.privacy.erasure import forget
 from microseg.privacy.pseudonym import pseudonymise
-from microseg.store import AuditEvent, Run, RunCustomer, Segment, Store
+from microseg.privacy.subkeys import key_id
+from microseg.store import AuditEvent, AuditHead, Run, RunCustomer, Segment, Store
 
 KEY = b"k" * 32
 
@@ -29,7 +30,7 @@ def _segments():
 
 def _write(store, n=1000):
     keys = pseudonymise(range(n), KEY)
-    return store.write_run(_run_row(), _segments(), {"a:x": np.arange(600)}, keys, None, [("run.test", {"n": 1})])
+    return store.write_run(_run_row(), _segments(), {"a:x": np.arange(600)}, keys, None, [("run.test", {"n": 1})], KEY)
 
 
 def test_write_and_read_back(store_url):
@@ -48,32 +49,45 @@ def test_failed_write_leaves_store_as_it_was(store_url):
     before = {t: store.count(t) for t in (Run, Segment, RunCustomer, AuditEvent)}
     with pytest.raises(KeyError):
         store.write_run(_run_row(), _segments(), {"a:x": np.arange(600), "missing:key": np.arange(3)},
-                        pseudonymise(range(1000), KEY), None, [("run.test", {})])
+                        pseudonymise(range(1000), KEY), None, [("run.test", {})], KEY)
     assert {t: store.count(t) for t in before} == before
 
 
 def test_audit_chain_detects_edit_delete_reorder(store_url):
     store = Store(store_url)
     with store.engine.begin() as conn:
-        append_events(conn, [("e", None, {"i": i}) for i in range(5)])
+        append_events(conn, [("e", None, {"i": i}) for i in range(5)], KEY)
     with store.engine.connect() as conn:
-        assert verify_chain(conn).ok
+        assert verify_chain(conn, KEY).ok
     # edit
     with store.engine.begin() as conn:
         conn.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(payload='{"i": 99}'))
-        rep = verify_chain(conn)
+        rep = verify_chain(conn, KEY)
         assert not rep.ok and any("event 3" in p and "edited" in p for p in rep.problems)
         conn.rollback()
     # delete in the middle
     with store.engine.begin() as conn:
         conn.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == 2))
-        assert not verify_chain(conn).ok
+        assert not verify_chain(conn, KEY).ok
         conn.rollback()
     # delete the tail
     with store.engine.begin() as conn:
         conn.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == 5))
-        rep = verify_chain(conn)
+        rep = verify_chain(conn, KEY)
         assert not rep.ok and any("head" in p for p in rep.problems)
+        conn.rollback()
+    # delete the tail and rewrite the head to match (without the key: the signature gives it away)
+    with store.engine.begin() as conn:
+        last = conn.execute(select(AuditEvent).where(AuditEvent.seq == 4)).mappings().one()
+        conn.execute(AuditEvent.__table__.delete().where(AuditEvent.seq == 5))
+        conn.execute(update(AuditHead).values(seq=4, hash=last["hash"]))
+        rep = verify_chain(conn, KEY)
+        assert not rep.ok and any("signature" in p for p in rep.problems)
+        other = b"another-key-0123456789"
+        conn.execute(update(AuditHead).values(key_id=key_id(other), mac=head_mac(other, 4, last["hash"])))
+        rep = verify_chain(conn, KEY)
+        assert not rep.ok and any("signed by key id" in p for p in rep.problems)
+        assert verify_chain(conn, other).ok                          # only the key holder can re-sign
         conn.rollback()
     # reorder: swap the payloads/hashes of two events
     with store.engine.begin() as conn:
@@ -81,10 +95,10 @@ def test_audit_chain_detects_edit_delete_reorder(store_url):
         for a, b in ((e2, e4), (e4, e2)):
             conn.execute(update(AuditEvent).where(AuditEvent.seq == a["seq"])
                          .values(payload=b["payload"], hash=b["hash"], prev_hash=b["prev_hash"], ts=b["ts"]))
-        assert not verify_chain(conn).ok
+        assert not verify_chain(conn, KEY).ok
         conn.rollback()
     with store.engine.connect() as conn:
-        assert verify_chain(conn).ok
+        assert verify_chain(conn, KEY).ok
 
 
 def test_forget_removes_customer_and_marks_run(store_url):
@@ -100,7 +114,7 @@ def test_forget_removes_customer_and_marks_run(store_url):
     with store.engine.connect() as conn:
         payloads = [p for (p,) in conn.execute(select(AuditEvent.payload).where(AuditEvent.kind == "erasure"))]
         assert len(payloads) == 1 and pseudonymise(["7"], KEY)[0] not in payloads[0]
-        assert verify_chain(conn).ok
+        assert verify_chain(conn, KEY).ok
     assert forget(store, "7.0", KEY) == []
 
 
@@ -109,7 +123,8 @@ def test_postgres_bulk_copy_roundtrip(pg_url):
     store = Store(pg_url)
     assert store.dialect == "postgresql"
     keys = pseudonymise(range(20_000), KEY)
-    run_id = store.write_run(_run_row(n_customers=20_000), _segments(), {"a:x": np.arange(20_000)}, keys, None, [])
+    run_id = store.write_run(_run_row(n_customers=20_000), _segments(), {"a:x": np.arange(20_000)}, keys, None, [],
+                             KEY)
     assert len(store.memberships(run_id)) == 20_000
 
 
@@ -121,6 +136,16 @@ def test_store_of_an_older_layout_is_refused_clearly(tmp_path):
     con.close()
     with pytest.raises(InputError, match="older microseg"):
         Store(f"sqlite:///{db}")
+    db2 = tmp_path / "before-invariant.db"
+    con = sqlite3.connect(db2)
+    con.execute("CREATE TABLE runcustomer (run_id INTEGER, customer_no INTEGER, customer_key TEXT, segment_ids TEXT, "
+                "scores TEXT)")
+    con.execute("CREATE TABLE audithead (id INTEGER, seq INTEGER, hash TEXT)")
+    con.close()
+    with pytest.raises(InputError, match="before the release invariant"):
+        Store(f"sqlite:///{db2}")
+    con = sqlite3.connect(db2)
+    assert {r[0] for r in con.execute("SELECT name FROM sqlite_master")} == {"runcustomer", "audithead"}
 
 
 def test_segment_lists_are_queryable_in_sql(store_url):

@@ -18,6 +18,25 @@ db_option = click.option("--db", "db", metavar="URL",
                          help="Store: SQLAlchemy URL or SQLite path (default: $MICROSEG_DATABASE_URL, "
                               "the config's [store] url, or ./microseg.db).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+config_key_option = click.option("--config", "config", type=click.Path(dir_okay=False),
+                                 help="Config whose [privacy] key to use (default: $MICROSEG_KEY).")
+
+
+def load_secret(config: str | None, why: str) -> tuple[bytes, Any]:
+    """The pseudonymisation key (``--config``'s key file, else ``$MICROSEG_KEY``) and the config.
+    ``why`` completes "… needs the pseudonymisation key" in the error."""
+    from pathlib import Path
+
+    from microseg.config import load_config
+    from microseg.errors import ConfigError, InputError
+    from microseg.privacy.policy import PrivacyPolicy
+    from microseg.privacy.pseudonym import load_key
+    cfg = load_config(config) if config else None
+    try:
+        return load_key(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path(".")), cfg
+    except ConfigError as exc:
+        raise InputError(f"{why} needs the pseudonymisation key ({exc}); pass --config CONFIG or set "
+                         "$MICROSEG_KEY") from None
 
 
 def registry_from(ctx: click.Context) -> Registry:

@@ -33,7 +33,7 @@ def demo(ctx: click.Context, out: str, n: int, seed: int, db: str | None) -> Non
     click.echo(f"\nStore:  {result.store_url} (run {result.run_id})")
     click.echo(f"Report: {report_path} (+ .json)")
     click.echo(f"Next:   microseg segments --db {folder / 'microseg.db'}   ·   "
-               f"microseg audit --verify --db {folder / 'microseg.db'}")
+               f"microseg audit --verify --db {folder / 'microseg.db'} --config {cfg}")
     click.echo(f"Done in {time.perf_counter() - t0:.1f} s")
 
 

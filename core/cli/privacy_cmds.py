@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from microseg.cli.common import db_option, echo_json, json_option, open_store
+from microseg.cli.common import config_key_option, db_option, echo_json, json_option, load_secret, open_store
 
 
 @click.command()
 @click.argument("run_id", required=False, type=int)
 @db_option
 @json_option
-@click.option("--verify", is_flag=True, help="Recompute the audit trail's hash chain.")
-def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool) -> None:
+@click.option("--verify", is_flag=True, help="Recompute the audit trail's hash chain, its signed head and every "
+                                             "release it recorded (needs the pseudonymisation key).")
+@config_key_option
+def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool, config: str | None) -> None:
     """Audit RUN (default: latest) against its policy; exit 1 on any violation."""
     from microseg.privacy.audit_report import audit_run
-    doc = audit_run(open_store(db), run_id, verify=verify)
+    secret, cfg = load_secret(config, "audit --verify") if verify else (None, None)
+    doc = audit_run(open_store(db, cfg.store.url if cfg else None), run_id, verify=verify, secret=secret)
     if as_json:
         echo_json(doc)
     else:
@@ -35,6 +37,10 @@ def _print_audit(doc: dict) -> None:
                                             for c in doc["pii"] if c["kind"] != "none") or "none found"))
     click.echo(f"  consent: {doc['consent']}")
     click.echo(f"  gate: {doc['gate']['decisions']}")
+    inv = doc["invariant"]
+    click.echo(f"  cells: {inv['within_run']['cells']} (smallest {inv['within_run']['smallest_cell']})"
+               + (f"; with runs {', '.join(map(str, inv['earlier_runs']))}: {inv['across_runs']['cells']} cells "
+                  f"(smallest {inv['across_runs']['smallest_cell']})" if inv["across_runs"] else ""))
     click.echo(f"  erasures since: {doc['erasures_since']}")
     if "chain" in doc:
         c = doc["chain"]
@@ -53,12 +59,8 @@ def _print_audit(doc: dict) -> None:
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="Config whose [privacy] key to use.")
 def forget(customer_id: str, db: str | None, config: str | None) -> None:
     """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run)."""
-    from microseg.config import load_config
     from microseg.privacy.erasure import forget as do_forget
-    from microseg.privacy.policy import PrivacyPolicy
-    from microseg.privacy.pseudonym import load_key
-    cfg = load_config(config) if config else None
-    key = load_key(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path("."))
+    key, cfg = load_secret(config, "forget")
     store = open_store(db, cfg.store.url if cfg else None)
     runs = do_forget(store, customer_id, key)
     if runs:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from microseg.cli.common import db_option, echo_json, json_option, library_output_to_stderr, open_store, registry_from
+from microseg.cli.common import (config_key_option, db_option, echo_json, json_option, library_output_to_stderr,
+                                 load_secret, open_store, registry_from)
 from microseg.errors import InputError
 
 
@@ -80,6 +81,11 @@ def _print_released(report: dict, max_micro: int = 12) -> None:
         click.echo(f"… and {len(micro) - max_micro} more microsegments (see the report)")
     gate = report.get("gate", {})
     click.echo("Gate: " + ", ".join(f"{v} {k}" for k, v in sorted(gate.items())))
+    loss = report.get("release", {})
+    if loss:
+        worst = sorted(loss.get("per_column", {}).items(), key=lambda kv: -kv[1]["coarsened_share"])[:4]
+        click.echo(f"Released {loss['released_customers']} customers; {loss['coarsened_share']:.1%} with some value "
+                   "coarsened (" + ", ".join(f"{name} {v['coarsened_share']:.1%}" for name, v in worst) + ")")
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -90,7 +96,7 @@ def _short(text: str, width: int = 70) -> str:
 @click.argument("run_id", required=False, type=int)
 @db_option
 @json_option
-@click.option("--all", "show_all", is_flag=True, help="Also list suppressed and merged segments (sizes as '< k').")
+@click.option("--all", "show_all", is_flag=True, help="Also list withheld and merged segments (with the reason, no size).")
 def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) -> None:
     """List the released segments of RUN (default: the latest run)."""
     from microseg.api import segments_view
@@ -105,7 +111,8 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
     for col in ("family", "segment", "size", "status", "description"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["family"], r["label"], str(r["size"]), r["status"], r["description"])
+        table.add_row(r["family"], r["label"], str(r.get("size", "")), r["status"],
+                      r["description"] if r["status"] == "released" else r.get("reason", ""))
     Console().print(table)
 
 
@@ -113,12 +120,14 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
 @click.argument("run_id", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file to write.")
 @db_option
-@click.option("--scores/--no-scores", default=True, help="Include per-customer scores when the run's policy released them.")
-def export(run_id: int, out: str, db: str | None, scores: bool) -> None:
-    """Export RUN's released memberships (one row per customer) through the release gate."""
+@click.option("--scores/--no-scores", default=True, help="Include score bands when the run's policy released them.")
+@config_key_option
+def export(run_id: int, out: str, db: str | None, scores: bool, config: str | None) -> None:
+    """Export RUN's released table (one row per customer) and record it in the signed audit trail."""
     from microseg.api import export_run
-    store = open_store(db)
-    n, cols = export_run(store, run_id, Path(out), include_scores=scores)
+    secret, cfg = load_secret(config, "export (it signs the audit trail)")
+    store = open_store(db, cfg.store.url if cfg else None)
+    n, cols = export_run(store, run_id, Path(out), secret=secret, include_scores=scores)
     click.echo(f"Wrote {n} customers × {len(cols)} columns to {out}")
 
 

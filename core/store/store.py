@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from microseg.errors import InputError
 from microseg.store.int_lists import group_int_lists, parse_int_lists
-from microseg.store.models import Run, RunCustomer, Segment
+from microseg.store.models import AuditHead, ReleaseCells, Run, RunCustomer, Segment
 
 DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
@@ -57,14 +57,27 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            SQLModel.metadata.create_all(self.engine)
-            columns = {c["name"] for c in inspect(self.engine).get_columns(RunCustomer.__tablename__)}
+            inspector = inspect(self.engine)
+            tables = set(inspector.get_table_names())
+            columns = ({c["name"] for c in inspector.get_columns(RunCustomer.__tablename__)}
+                       if RunCustomer.__tablename__ in tables else {"segment_ids"})
+            head_columns = ({c["name"] for c in inspector.get_columns(AuditHead.__tablename__)}
+                            if AuditHead.__tablename__ in tables else {"mac"})
         except Exception as exc:  # noqa: BLE001
             raise InputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
                              f"{type(exc).__name__}") from None
         if "segment_ids" not in columns:
             raise InputError(f"the store {parsed.render_as_string(hide_password=True)} was written by an older "
                              "microseg (one row per membership); write to a new store (--db)")
+        if "mac" not in head_columns or "scores" in columns:
+            raise InputError(f"the store {parsed.render_as_string(hide_password=True)} was written by a microseg "
+                             "from before the release invariant (its runs were not checked cell by cell, its "
+                             "audit trail is not signed); write to a new store (--db) and re-run")
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
+                             f"{type(exc).__name__}") from None
 
     @property
     def display_url(self) -> str:
@@ -73,41 +86,43 @@ class Store:
     # ------------------------------------------------------------------ writing
     def write_run(self, run: dict[str, Any], segments: list[dict[str, Any]],
                   members: dict[str, np.ndarray], customer_keys: np.ndarray | None,
-                  scores: pd.DataFrame | None,
-                  audit: list[tuple[str, dict[str, Any]]]) -> int:
+                  cells: dict[str, Any] | None, audit: list[tuple[str, dict[str, Any]]], secret: bytes) -> int:
         """Write a whole run atomically; returns its id.
 
         ``members`` maps a released segment key to customer positions; ``customer_keys[i]`` is the
         key stored for position ``i`` (pseudonym or original id, per policy) or None. Each released
-        customer becomes one ``RunCustomer`` row listing its segments.
+        customer becomes one ``RunCustomer`` row listing its segments. ``cells`` (a
+        :class:`ReleaseCells` row without ``run_id``) records the release for later runs. The
+        audit events end with ``run.release``, the record ``audit --verify`` checks the store
+        against; ``secret`` signs the trail's head.
         """
         from microseg.privacy.audit import append_events
+        from microseg.privacy.release_record import build_record
         with self.engine.begin() as conn:
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             seg_rows = [{**s, "run_id": run_id} for s in segments]
             ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
                                seg_rows).all()
             seg_id = {key: sid for sid, key in ids}
+            positions, lists, key_col = np.array([], dtype=np.int64), [], []
             if members:
                 keys = sorted(members, key=seg_id.__getitem__)       # segment ids ascending per customer
                 seg_col = np.concatenate([np.full(len(members[k]), seg_id[k], dtype=np.int64) for k in keys])
                 cust_col = np.concatenate([np.asarray(members[k], dtype=np.int64) for k in keys])
                 positions, lists = group_int_lists(cust_col, seg_col)
-                self._bulk(conn, RunCustomer.__table__,
-                           ("run_id", "customer_no", "customer_key", "segment_ids", "scores"),
-                           self._customer_rows(run_id, positions, lists, customer_keys, scores))
-            append_events(conn, [(kind, run_id, payload) for kind, payload in audit])
+                key_col = (customer_keys[positions].astype(str).tolist() if customer_keys is not None
+                           else [None] * len(positions))
+                self._bulk(conn, RunCustomer.__table__, ("run_id", "customer_no", "customer_key", "segment_ids"),
+                           zip(repeat(run_id), positions.tolist(), key_col, lists))
+            if cells is not None:
+                conn.execute(insert(ReleaseCells).values(run_id=run_id, **cells))
+            stored_run = dict(conn.execute(select(Run).where(Run.id == run_id)).mappings().one())
+            stored_segs = [dict(r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
+                                                         .order_by(Segment.id)).mappings()]
+            record = build_record(secret, stored_run, stored_segs, members, positions, key_col, lists, cells)
+            append_events(conn, [*((kind, run_id, payload) for kind, payload in audit),
+                                 ("run.release", run_id, record)], secret)
         return run_id
-
-    @staticmethod
-    def _customer_rows(run_id: int, positions: np.ndarray, lists: list[str], keys: np.ndarray | None,
-                       scores: pd.DataFrame | None) -> Iterator[tuple]:
-        key_col: Iterable = keys[positions].astype(str).tolist() if keys is not None else repeat(None)
-        score_col: Iterable = repeat(None)
-        if scores is not None:
-            score_col = scores.iloc[positions].to_json(orient="records", lines=True,
-                                                       double_precision=15).splitlines()
-        return zip(repeat(run_id), positions.tolist(), key_col, lists, score_col)
 
     def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
         """Chunked executemany through SQLAlchemy Core (COPY on PostgreSQL)."""
@@ -146,34 +161,55 @@ class Store:
 
     def released_customers(self, run_id: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """A run's released customers — one row each: ``customer_no``, ``customer_key``,
-        ``scores`` — and their memberships as (row of that frame, segment id) arrays."""
-        q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.scores, RunCustomer.segment_ids)
+        ``values`` (the stored segment-id list: the released vector) — and their memberships as
+        (row of that frame, segment id) arrays."""
+        q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.segment_ids)
              .where(RunCustomer.run_id == run_id).order_by(RunCustomer.customer_no))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        nos, keys, scores, lists = zip(*rows) if rows else ((), (), (), ())
+        nos, keys, lists = zip(*rows) if rows else ((), (), ())
         frame = pd.DataFrame({"customer_no": np.asarray(nos, dtype=np.int64),
                               "customer_key": np.asarray(keys, dtype=object),
-                              "scores": np.asarray(scores, dtype=object)})
+                              "values": np.asarray(lists, dtype=object)})
         row, segment_ids = parse_int_lists(list(lists))
         return frame, row, segment_ids
 
     def memberships(self, run_id: int) -> pd.DataFrame:
         """Released memberships of a run, one row per customer × segment: customer_no,
-        segment_id, customer_key, scores."""
+        segment_id, customer_key."""
         customers, row, segment_ids = self.released_customers(run_id)
         return pd.DataFrame({"customer_no": customers["customer_no"].to_numpy()[row], "segment_id": segment_ids,
-                             "customer_key": customers["customer_key"].to_numpy()[row],
-                             "scores": customers["scores"].to_numpy()[row]})
+                             "customer_key": customers["customer_key"].to_numpy()[row]})
+
+    def release_cells(self, namespace: str, run_ids: list[int]) -> list[dict[str, Any]]:
+        """The stored release cells of ``run_ids`` under ``namespace`` (oldest first)."""
+        if not run_ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ReleaseCells).where(ReleaseCells.namespace == namespace,
+                                                           ReleaseCells.run_id.in_(run_ids))
+                                .order_by(ReleaseCells.run_id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def runs_in_namespace(self, namespace: str) -> list[tuple[int, str]]:
+        """``(run id, created_at)`` of the runs whose release cells are under ``namespace``."""
+        with self.engine.connect() as conn:
+            return [(int(r), str(ts)) for r, ts in conn.execute(
+                select(Run.id, Run.created_at).join(ReleaseCells, ReleaseCells.run_id == Run.id)
+                .where(ReleaseCells.namespace == namespace))]
 
     def count(self, model: type) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
 
     # ------------------------------------------------------------------ erasure
-    def forget_keys(self, keys: list[str], audit: list[tuple[str, dict[str, Any]]]) -> list[int]:
-        """Remove customers (by stored key) from every run; mark those runs as needing a re-run."""
+    def forget_keys(self, keys: list[str], audit: list[tuple[str, dict[str, Any]]], secret: bytes) -> list[int]:
+        """Remove customers (by stored key) from every run and its release cells; mark those
+        runs as needing a re-run. The erasure event records each changed run's new release
+        record (``audit --verify`` checks the store against the latest)."""
         from microseg.privacy.audit import append_events
+        from microseg.privacy.history import key_hashes
+        from microseg.privacy.release_record import record_from_store
         with self.engine.begin() as conn:
             hits = conn.execute(select(RunCustomer.run_id, RunCustomer.customer_no, RunCustomer.segment_ids)
                                 .where(RunCustomer.customer_key.in_(keys))).all()
@@ -186,5 +222,19 @@ class Store:
                 conn.execute(delete(RunCustomer).where(RunCustomer.run_id == run_id, RunCustomer.customer_no == no))
             if runs:
                 conn.execute(update(Run).where(Run.id.in_(runs)).values(status="needs-rerun"))
-            append_events(conn, [(kind, None, {**payload, "runs_affected": runs}) for kind, payload in audit])
+                self._forget_cells(conn, runs, key_hashes(np.asarray(keys, dtype=object)))
+            records = {str(r): record_from_store(conn, secret, r) for r in runs}
+            append_events(conn, [(kind, None, {**payload, "runs_affected": runs, "releases": records})
+                                 for kind, payload in audit], secret)
         return runs
+
+    @staticmethod
+    def _forget_cells(conn: Any, runs: list[int], hashes: np.ndarray) -> None:
+        for row in conn.execute(select(ReleaseCells.run_id, ReleaseCells.keys, ReleaseCells.codes)
+                                .where(ReleaseCells.run_id.in_(runs))).all():
+            stored = np.frombuffer(row[1], dtype=">u8")
+            keep = ~np.isin(stored, hashes.astype(">u8"))
+            if not keep.all():
+                codes = np.frombuffer(row[2], dtype="<i4")
+                conn.execute(update(ReleaseCells).where(ReleaseCells.run_id == row[0])
+                             .values(keys=stored[keep].tobytes(), codes=codes[keep].tobytes()))
