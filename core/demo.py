@@ -219,7 +219,10 @@ consent = { profiling = "consent_profiling", marketing = "consent_marketing" }
 
 [release]
 customer_ids = "pseudonym"
-include_scores = true
+# the released columns: every customer's combination of released values is held by >= k customers,
+# so each extra column costs detail in the others (the run prints what was coarsened)
+families = ["rfm", "region", "response", "lifestage", "decline", "micro"]
+include_scores = false
 '''
 
 

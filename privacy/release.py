@@ -31,6 +31,8 @@ PARAMETER_KEYS = {"k", "n_clusters", "k_min", "k_max", "horizon_days", "n_bootst
 #: method-report keys holding pre-gate segment sizes: replaced by the released sizes
 SIZE_KEYS = ("segment_sizes", "cluster_sizes")
 MICRO = "micro"
+#: segment rows that are released values of a column rather than candidate segments
+VALUE_KINDS = ("score band", "attribute", "withheld")
 
 
 def display_size(size: int, k: int) -> int | str:
@@ -147,21 +149,28 @@ def gate_release(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, releasable: 
                    k=spec.k)
 
 
-def _micro_keys(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome) -> np.ndarray:
-    """Each gate customer's microsegment: the longest run of released dimensions (object keys;
-    ``micro:*`` when the first is withheld)."""
+def _micro_keys(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome) -> tuple[np.ndarray, list[str]]:
+    """Each gate customer's microsegment — the longest run of released dimensions — as a code
+    into the returned keys (``micro:*`` when the first dimension is withheld)."""
     n = outcome.codes.shape[1]
-    keys = np.full(n, f"{MICRO}:{WITHHELD}", dtype=object)
     idx = [next(j for j, c in enumerate(columns) if c.name == d) for d in spec.micro_dims]
     alive = np.ones(n, dtype=bool)
-    labels = np.full(n, "", dtype=object)
-    for level, j in enumerate(idx):
-        code = outcome.codes[j]
+    level = np.zeros(n, dtype=np.int64)
+    combined = np.zeros(n, dtype=np.int64)
+    for j in idx:
+        code = outcome.codes[j].astype(np.int64)
         alive &= code > 0
-        text = np.asarray([UNASSIGNED if v == NO_LABEL else v for v in columns[j].values], dtype=object)[code]
-        labels = np.where(alive, (labels + KEY_SEP if level else labels) + text.astype(str), labels)
-        keys = np.where(alive, f"{MICRO}:" + labels.astype(str), keys)
-    return keys
+        level += alive
+        combined = np.where(alive, combined * (len(columns[j].values) + 1) + code, combined)
+    codes, uniq = pd.factorize(combined * (len(idx) + 1) + level)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[codes[::-1]] = np.arange(n)[::-1]
+    keys = []
+    for i in first.tolist():
+        parts = [columns[j].values[outcome.codes[j, i]] for j in idx[: int(level[i])]]
+        parts = [UNASSIGNED if p == NO_LABEL else p for p in parts]
+        keys.append(f"{MICRO}:" + (KEY_SEP.join(parts) if parts else WITHHELD))
+    return codes.astype(np.int64), keys
 
 
 def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome,
@@ -187,12 +196,12 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
             for key in keys:
                 members.setdefault(key, []).append(positions[chunk])
     if spec.micro_dims:
-        micro = _micro_keys(spec, columns, outcome)[rel]
-        codes, uniq = pd.factorize(micro)
+        all_codes, keys_of = _micro_keys(spec, columns, outcome)
+        codes = all_codes[rel]
         order = np.argsort(codes, kind="stable")
         bounds = np.flatnonzero(np.diff(codes[order])) + 1
         for chunk in np.split(order, bounds) if len(order) else []:
-            key = str(uniq[codes[chunk[0]]])
+            key = keys_of[codes[chunk[0]]]
             members.setdefault(key, []).append(positions[chunk])
             if key.endswith(f":{WITHHELD}"):
                 extra_rows.append(_value_row(Column(MICRO, "family", [WITHHELD], np.zeros((1, 0), np.int32)),
@@ -220,7 +229,8 @@ def _candidate_rows(spec: ReleaseSpec, segs: list[Any], columns: list[Column], o
     col_of = {c.name: j for j, c in enumerate(columns)}
     coarse = outcome.coarsened()
     released_micro = MICRO in spec.families and bool(spec.micro_dims)
-    micro_now = _micro_keys(spec, columns, outcome) if released_micro else None
+    micro_now, micro_keys = _micro_keys(spec, columns, outcome) if released_micro else (None, [])
+    micro_code = {key: i for i, key in enumerate(micro_keys)}
     runs_text = ", ".join(map(str, earlier_runs))
     rows = []
     for s in segs:
@@ -237,20 +247,22 @@ def _candidate_rows(spec: ReleaseSpec, segs: list[Any], columns: list[Column], o
         else:
             if s.family == MICRO:
                 now = micro_now[mine]
-                lowered = now != s.key
+                lowered = now != micro_code.get(s.key, -1)
                 j_cols = [col_of[d] for d in spec.micro_dims]
                 held = outcome.held[j_cols][:, mine].any(axis=0)
+                counts = np.bincount(now[lowered], minlength=len(micro_keys)) if lowered.any() else np.zeros(1)
+                target = micro_keys[int(counts.argmax())] if counts.any() else None
             else:
                 j = col_of[s.family]
                 lowered = coarse[j, mine]
                 held = outcome.held[j, mine]
-                now = np.where(outcome.codes[j, mine] == 0, f"{s.family}:{WITHHELD}", "")
-            row |= _decision(s, size_out, lowered, held, strata.code[mine] > 0, now, runs_text)
+                target = f"{s.family}:{WITHHELD}" if (outcome.codes[j, mine] == 0).any() else None
+            row |= _decision(s, size_out, lowered, held, strata.code[mine] > 0, target, runs_text)
         rows.append(row)
     return rows
 
 
-def _decision(s: Any, size_out: int, lowered: np.ndarray, held: np.ndarray, seen: np.ndarray, now: np.ndarray,
+def _decision(s: Any, size_out: int, lowered: np.ndarray, held: np.ndarray, seen: np.ndarray, target: str | None,
               runs_text: str) -> dict[str, Any]:
     across = ""
     if held.any():
@@ -262,8 +274,6 @@ def _decision(s: Any, size_out: int, lowered: np.ndarray, held: np.ndarray, seen
                   "partly released: some customers are released with a coarser value, which keeps every cell "
                   "≥ k" + across)
         return {"status": "released", "reason": reason}
-    targets = Counter(x for x in now.tolist() if x)
-    target = targets.most_common(1)[0][0] if targets else None
     if s.family == MICRO and s.parent is not None and target and not target.endswith(f":{WITHHELD}"):
         return {"status": "merged", "released_as": target,
                 "reason": f"merged into its parent: on its own it would form cells of fewer than k customers{across}"}
@@ -312,9 +322,11 @@ def public_report(cfg: Any, ids: pd.Index, release: Release, assignments: dict[s
     segments = []
     for r in release.segment_rows:
         entry = {"key": r["key"], "family": r["family"], "label": r["label"], "description": r["description"],
-                 "status": r["status"]}
+                 "status": r["status"], "kind": r["method"] if r["method"] in VALUE_KINDS else "segment"}
         if r["status"] == "released":
             entry["size"] = dp_sizes[r["key"]] if dp_sizes else int(r["released_size"])
+            if r["reason"]:
+                entry["reason"] = r["reason"]
         else:
             entry |= {"released_as": r["released_as"], "reason": r["reason"]}
         segments.append(entry)

@@ -3,24 +3,24 @@
 Random families (single and multi membership), microsegment trees over some of them, a score
 with quantile bands, an attribute, k, and a sequence of runs over a drifting base (labels moving,
 customers leaving and joining, a threshold nudged) go through the gate, the store and the export
-builder. The oracle below reads nothing but the exported frames: it rebuilds every customer's
-released vector, joins runs on the customer key (absent is a value) and brute-forces cells,
-intersections, one-sided differences and parent-minus-children chains.
+builder. The oracle (tests/release_oracle.py) reads nothing but the exported frames: it rebuilds
+every customer's released vector, joins runs on the customer key (absent is a value) and
+brute-forces cells, intersections, one-sided differences and parent-minus-children chains.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microseg.compose import method_segments, microsegments
+from release_oracle import oracle_one_run, oracle_runs, set_expressions
 from microseg.method import Assignment
 from microseg.privacy.history import release_namespace
 from microseg.privacy.pseudonym import pseudonymise
@@ -31,61 +31,6 @@ from microseg.privacy.subkeys import key_id
 from microseg.store import Store
 
 SECRET = b"property-test-secret-0123456789"
-
-
-# ------------------------------------------------------------------------------ the oracle
-def predicates(frame: pd.DataFrame) -> dict[tuple[str, str], frozenset]:
-    """Every released value as a set of customer keys; multi-label cells also per single label."""
-    out: dict[tuple[str, str], frozenset] = {}
-    for col in frame.columns.drop("customer"):
-        values = frame[col].fillna("")
-        for v in values.unique():
-            out[(col, v)] = frozenset(frame.loc[values == v, "customer"])
-            for part in v.split(";") if ";" in v else []:
-                key = (col, "∋" + part)
-                out[key] = out.get(key, frozenset()) | out[(col, v)]
-    return out
-
-
-def assert_no_small_set(sets: dict, k: int, what: str) -> None:
-    for name, s in sets.items():
-        assert len(s) == 0 or len(s) >= k, f"{what}: {name} holds {len(s)} < k={k}"
-
-
-def oracle_one_run(frame: pd.DataFrame, k: int) -> None:
-    cells = Counter(map(tuple, frame.drop(columns="customer").fillna("").to_numpy()))
-    assert all(n >= k for n in cells.values()), f"a cell of {min(cells.values())} < k={k}"
-    preds = predicates(frame)
-    names = sorted(preds)
-    derived = {}
-    for a, b in itertools.combinations(names, 2):
-        derived[("∩", a, b)] = preds[a] & preds[b]
-        derived[("\\", a, b)] = preds[a] - preds[b]
-        derived[("\\", b, a)] = preds[b] - preds[a]
-    assert_no_small_set(derived, k, "intersection or difference")
-    columns = list(frame.columns.drop("customer"))
-    for p in names:                               # a set minus all of one column's values inside it
-        for col in columns:
-            inside = [preds[q] for q in names if q[0] == col and q != p and preds[q] < preds[p]]
-            if inside:
-                rest = preds[p] - frozenset().union(*inside)
-                assert len(rest) == 0 or len(rest) >= k, f"chain {p} minus {col}: {len(rest)} < k={k}"
-
-
-def oracle_runs(frames: list[pd.DataFrame], k: int) -> None:
-    """Join exports on the customer key; absence from an export is a value."""
-    keys = sorted(set().union(*(set(f["customer"]) for f in frames)))
-    vectors = []
-    for f in frames:
-        rows = f.set_index("customer").fillna("")
-        vectors.append({c: tuple(r) for c, r in zip(rows.index, rows.to_numpy())})
-    joined = Counter(tuple(v.get(c, ("<absent>",)) for v in vectors) for c in keys)
-    assert all(n >= k for n in joined.values()), f"a cross-run cell of {min(joined.values())} < k={k}"
-    first, last = predicates(frames[0]), predicates(frames[-1])
-    present = [frozenset(f["customer"]) for f in frames]
-    for (a, sa), (b, sb) in itertools.product(first.items(), last.items()):
-        for s in (sa - sb, sb - sa, sa & sb, sa - present[-1], sb - present[0]):
-            assert len(s) == 0 or len(s) >= k, f"across runs {a} / {b}: {len(s)} < k={k}"
 
 
 # ------------------------------------------------------------------------------ scenarios
@@ -170,19 +115,16 @@ def test_exports_hold_no_cell_of_1_to_k_minus_1(sc):
 
 
 def test_oracle_finds_a_planted_small_cell():
-    """The oracle can fail: a hand-made export with an intersection of 3 at k = 5."""
+    """The oracle can fail: a hand-made export with an intersection of 3 at k = 5, and two leavers."""
     frame = pd.DataFrame({"customer": [f"c{i}" for i in range(13)],
                           "a": ["x"] * 8 + ["y"] * 5, "b": ["u"] * 5 + ["v"] * 3 + ["u"] * 5})
-    try:
+    with pytest.raises(AssertionError, match="< k=5"):
         oracle_one_run(frame, 5)
-    except AssertionError as exc:
-        assert "< k=5" in str(exc)
-    else:
-        raise AssertionError("the oracle missed a cell of 3")
-    try:                                                  # two customers left: (x, absent) = 2
-        oracle_runs([frame[["customer", "a"]], frame[["customer", "a"]].iloc[2:]], 2)
-        oracle_runs([frame[["customer", "a"]], frame[["customer", "a"]].iloc[2:]], 3)
-    except AssertionError as exc:
-        assert "cross-run cell of 2" in str(exc)
-    else:
-        raise AssertionError("the oracle missed two leavers")
+    one = frame[["customer", "a"]]
+    oracle_runs([one, one.iloc[2:]], 2)
+    with pytest.raises(AssertionError, match="cross-run cell of 2"):
+        oracle_runs([one, one.iloc[2:]], 3)
+    with pytest.raises(AssertionError, match="intersection"):
+        set_expressions(frame, 5)                                  # (a = x) ∩ (b = v) = 3
+    with pytest.raises(AssertionError, match="holds 2 < k=5"):
+        set_expressions(frame.assign(b=["u"] * 6 + ["v"] * 7), 5)   # (a = x) minus (b = u) = (x, v) = 2

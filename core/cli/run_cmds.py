@@ -67,18 +67,23 @@ def _print_released(report: dict, max_micro: int = 12) -> None:
     from rich.console import Console
     from rich.table import Table
     released = [s for s in report["segments"] if s["status"] == "released"]
-    micro = sorted((s for s in released if s["family"] == "micro"), key=lambda s: -int(s["size"]))
+    micro = sorted((s for s in released if s["family"] == "micro" and s.get("kind", "segment") == "segment"),
+                   key=lambda s: -int(s["size"]))
     table = Table(title=f"Released segments (k = {report['k']})")
     for col in ("method", "segment", "size", "description"):
         table.add_column(col, overflow="fold")
+    values = [s for s in released if s.get("kind", "segment") != "segment"]
     for s in released:
-        if s["family"] != "micro":
+        if s["family"] != "micro" and s.get("kind", "segment") == "segment":
             table.add_row(s["family"], s["label"], str(s["size"]), _short(s["description"]))
     for s in micro[:max_micro]:
         table.add_row("micro", s["label"], str(s["size"]), "")
     Console(width=max(100, Console().width)).print(table)
     if len(micro) > max_micro:
         click.echo(f"… and {len(micro) - max_micro} more microsegments (see the report)")
+    if values:
+        click.echo(f"… and {len(values)} released score bands, attribute values and withheld values '*' "
+                   "(see the report)")
     gate = report.get("gate", {})
     click.echo("Gate: " + ", ".join(f"{v} {k}" for k, v in sorted(gate.items())))
     loss = report.get("release", {})
