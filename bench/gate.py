@@ -9,7 +9,7 @@ released in quartile bands, at ``--n`` customers. Prints the time of the release
 gate, segment rows), the gate's own time and rounds, peak RSS and the information lost.
 
 Part 2 — ``--runs`` monthly runs over a drifting base of ``--seq-n`` customers in one store:
-2 % leave and 2.5 % join each run, RFM labels move for 15 % of customers, channels for 3 %,
+2 % leave and 2.5 % join each run (``--leave``, ``--join``), RFM labels move for 15 % of customers, channels for 3 %,
 regions for 0.5 %, and the rule ``age >= 65`` is edited to 64 (run 5) and to 66 (run 9). Each
 run is checked together with the earlier ones (``release_scope = {runs = 12}``, holding earlier
 values) and, for comparison, alone (``{runs = 1}``). Prints per run the share of candidate
@@ -56,10 +56,9 @@ def _rss() -> float:
 def one_run(n: int, k: int) -> str:
     """Two runs at ``n`` customers in one store: the first alone, the second (after a month of
     drift) checked together with the first."""
-    from microseg.privacy.gate import apply_gate
     from microseg.privacy.history import release_namespace
     from microseg.privacy.pseudonym import pseudonymise
-    from microseg.privacy.release import ReleaseSpec, _columns, gate_release
+    from microseg.privacy.release import ReleaseSpec, gate_release
     from microseg.privacy.scope import ReleaseScope
     from microseg.privacy.subkeys import key_id
     from microseg.store import Store
@@ -83,9 +82,7 @@ def one_run(n: int, k: int) -> str:
             t0 = time.perf_counter()
             release = gate_release(spec, specs, ids, np.arange(len(ids)), keys, namespace, store)
             secs = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            outcome = apply_gate(_columns(spec, specs, ids, np.arange(len(ids))), k) if run == 1 else release.outcome
-            gate_secs = time.perf_counter() - t1 if run == 1 else float("nan")
+            outcome, gate_secs, history_secs = release.outcome, release.timings["gate"], release.timings["history"]
             run_row = {"as_of": "2025-01-01", "config_hash": "c", "policy_hash": "p", "input_fingerprint": "{}",
                        "plugin_versions": "{}", "timings": "{}", "n_customers": len(ids), "k": k, "report": "{}",
                        "key_id": key_id(SECRET), "namespace": namespace, "scope": json.dumps(release.scope)}
@@ -96,7 +93,7 @@ def one_run(n: int, k: int) -> str:
             status = pd.Series([r["status"] for r in release.segment_rows[:len(specs)]]).value_counts().to_dict()
             per = ", ".join(f"{c} {v['coarsened_share']:.1%}" for c, v in loss["per_column"].items())
             rows.append(f"| {run} ({'alone' if run == 1 else 'with run 1'}) | {len(ids):,} | {len(specs)} (+ score "
-                        f"bands) | {k} | {secs:.2f} | {'-' if run == 2 else f'{gate_secs:.2f}'} | {outcome.rounds} | "
+                        f"bands) | {k} | {secs:.2f} | {history_secs:.2f} | {gate_secs:.2f} | {outcome.rounds} | "
                         f"{write_secs:.1f} | {_rss():,.0f} (before {rss0:,.0f}) | {status.get('released', 0)} / "
                         f"{status.get('merged', 0)} / {status.get('withheld', 0)} | "
                         f"{1 - loss['released_customers'] / len(ids):.2%} | {loss['coarsened_share']:.1%} | {per} |")
@@ -104,19 +101,21 @@ def one_run(n: int, k: int) -> str:
     return "\n".join([
         f"Command: `flock /work/bench.lock .venv/bin/python bench/gate.py --n {n} --k {k}` (2 cores shared with "
         "other work: figures measured while the machine was loaded). Release step = columns, earlier releases "
-        "read and joined, gate, segment rows; gate = the algorithm alone.", "",
-        "| run | customers | candidates | k | release step s | gate s | rounds | store write s | peak RSS MB | "
+        "read and joined (history), gate, segment rows.", "",
+        "| run | customers | candidates | k | release step s | … history s | … gate s | rounds | store write s | "
+        "peak RSS MB | "
         "released / merged / withheld candidates | customers not released | coarsened (any column) | "
         "coarsened per column |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|", *rows])
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|", *rows])
 
 
 # ------------------------------------------------------------------------------ the sequence
 class DriftingBase:
     """A customer base that drifts from run to run (seeded)."""
 
-    def __init__(self, n: int, seed: int = 1) -> None:
+    def __init__(self, n: int, seed: int = 1, leave: float = 0.02, join: float = 0.025) -> None:
         self.rng = np.random.default_rng(seed)
+        self.leave, self.join = leave, join
         self.next_id = 0
         self.frame = self._new(n)
         self.threshold = 65
@@ -131,12 +130,12 @@ class DriftingBase:
 
     def step(self, run: int) -> None:
         r, f = self.rng, self.frame
-        f = f[r.random(len(f)) >= 0.02]
+        f = f[r.random(len(f)) >= self.leave]
         for col, share, values, p in (("rfm", 0.15, RFM, RFM_P), ("channel", 0.03, CHANNELS, CHANNEL_P),
                                       ("region", 0.005, REGIONS, None)):
             move = r.random(len(f)) < share
             f.loc[move, col] = r.choice(values, int(move.sum()), p=p)
-        self.frame = pd.concat([f, self._new(int(len(f) * 0.025))])
+        self.frame = pd.concat([f, self._new(int(len(f) * self.join))])
         self.threshold = {5: 64, 9: 66}.get(run, self.threshold)
 
     def labels(self) -> dict[str, np.ndarray]:
@@ -145,7 +144,8 @@ class DriftingBase:
                 "senior": np.where(f["age"].to_numpy() >= self.threshold, "Senior", "Other")}
 
 
-def sequence(n: int, runs: int, k: int, scope_runs: int, hold: bool = True) -> list[dict]:
+def sequence(n: int, runs: int, k: int, scope_runs: int, hold: bool = True, leave: float = 0.02,
+             join: float = 0.025) -> list[dict]:
     from microseg.privacy.dp import noisy_counts
     from microseg.privacy.history import release_namespace
     from microseg.privacy.pseudonym import pseudonymise
@@ -153,7 +153,7 @@ def sequence(n: int, runs: int, k: int, scope_runs: int, hold: bool = True) -> l
     from microseg.privacy.scope import ReleaseScope
     from microseg.privacy.subkeys import key_id
     from microseg.store import Store
-    base = DriftingBase(n)
+    base = DriftingBase(n, leave=leave, join=join)
     out = []
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{Path(folder) / 'seq.db'}")
@@ -192,19 +192,21 @@ def sequence(n: int, runs: int, k: int, scope_runs: int, hold: bool = True) -> l
     return out
 
 
-def sequence_table(n: int, runs: int, k: int) -> str:
-    variants = [sequence(n, runs, k, scope_runs=r) for r in (12, 3, 1)]
+def sequence_table(n: int, runs: int, k: int, leave: float = 0.02, join: float = 0.025) -> str:
+    variants = [sequence(n, runs, k, scope_runs=r, leave=leave, join=join) for r in (12, 3, 1)]
 
     def trio(i: int, key: str, fmt: str = "{:.1%}") -> str:
         return " / ".join(fmt.format(v[i][key]) for v in variants)
 
-    lines = [f"Command: `flock /work/bench.lock .venv/bin/python bench/gate.py --seq-n {n} --runs {runs} --k {k}` "
-             f"({runs} monthly runs over a drifting base of {n:,} customers). Each cell: "
+    churn = "" if (leave, join) == (0.02, 0.025) else f" --leave {leave} --join {join}"
+    lines = [f"Command: `flock /work/bench.lock .venv/bin/python bench/gate.py --seq-n {n} --runs {runs} --k {k}{churn}` "
+             f"({runs} monthly runs over a drifting base of {n:,} customers; {leave:.1%} leave and {join:.1%} join "
+             "each run). Each cell: "
              "`release_scope = {runs = 12}` / `{runs = 3}` / `{runs = 1}` (the run alone); hold on.",
              "",
              "| run | customers | candidate segments withheld or merged | customers not released | released "
              "customers with a coarsened value | … held at an earlier value | rule `senior` coarsened | release "
-             "step s | noisy sizes instead (ε = 1/12 per count per run): median relative error |",
+             f"step s | noisy sizes instead (ε = 1/{runs} per count per run): median relative error |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for i in range(runs):
         lines.append(f"| {i + 1} | {variants[0][i]['customers']:,} | {trio(i, 'segments_withheld')} | "
@@ -220,6 +222,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=50)
     ap.add_argument("--seq-n", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=12)
+    ap.add_argument("--leave", type=float, default=0.02, help="share of customers leaving each run")
+    ap.add_argument("--join", type=float, default=0.025, help="new customers each run, as a share")
     ap.add_argument("--no-docs", action="store_true", help="print only; do not update docs/benchmarks.md")
     a = ap.parse_args()
     parts = []
@@ -227,7 +231,7 @@ def main() -> None:
         parts.append(one_run(a.n, a.k))
         print(parts[-1], flush=True)
     if a.seq_n and a.runs:
-        parts.append(sequence_table(a.seq_n, a.runs, a.k))
+        parts.append(sequence_table(a.seq_n, a.runs, a.k, a.leave, a.join))
         print("\n" + parts[-1], flush=True)
     if not a.no_docs and len(parts) == 2:
         from bench_docs import replace_section

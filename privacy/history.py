@@ -13,13 +13,16 @@ other run, so they have no history and are no one's history.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from microseg.privacy.cells import cell_ids
 from microseg.privacy.columns import Column
 from microseg.privacy.gate import GateOutcome, Strata
+from microseg.privacy.scope import ReleaseScope
 from microseg.privacy.subkeys import key_id
 
 
@@ -39,6 +42,19 @@ class EarlierRelease:
     codes: np.ndarray
     columns: list[str]
     values: list[list[str]]
+
+
+def earlier_releases(store: Any, namespace: str | None, scope: ReleaseScope) -> list[EarlierRelease]:
+    """The stored release cells of the earlier runs in ``scope`` under ``namespace`` (oldest first)."""
+    if namespace is None or not scope.across_runs:
+        return []
+    out = []
+    for row in store.release_cells(namespace, scope.select(store.runs_in_namespace(namespace))):
+        cells = json.loads(row["cells"])
+        out.append(EarlierRelease(run_id=row["run_id"], keys=np.frombuffer(row["keys"], dtype=">u8").astype(np.uint64),
+                                  codes=np.frombuffer(row["codes"], dtype="<i4").astype(np.int64),
+                                  columns=cells["columns"], values=cells["values"]))
+    return out
 
 
 def key_hashes(keys: np.ndarray) -> np.ndarray:

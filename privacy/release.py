@@ -11,6 +11,7 @@ with their reason and no size.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from microseg.compose import KEY_SEP, UNASSIGNED
 from microseg.errors import ConfigError
 from microseg.privacy.columns import NO_LABEL, WITHHELD, Column, attribute_column, family_column, score_column
 from microseg.privacy.gate import GateOutcome, Strata, apply_gate
-from microseg.privacy.history import EarlierRelease, build_strata, cell_table, key_hashes
+from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
 
 #: report keys whose small integers are parameters, not counts of people
@@ -65,6 +66,7 @@ class Release:
     cells: dict[str, Any] | None
     scope: dict[str, Any]
     k: int
+    timings: dict[str, float] = field(default_factory=dict)     # seconds: columns, history, gate, rows
 
     def loss(self) -> dict[str, Any]:
         return self.outcome.loss() | {"stranded_customers": display_size(self.outcome.stranded, self.k)}
@@ -104,37 +106,35 @@ def _columns(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, gate_index: np.n
     return cols
 
 
-def _earlier(store: Any, namespace: str | None, scope: ReleaseScope) -> list[EarlierRelease]:
-    if namespace is None or not scope.across_runs:
-        return []
-    run_ids = scope.select(store.runs_in_namespace(namespace))
-    out = []
-    for row in store.release_cells(namespace, run_ids):
-        cells = json.loads(row["cells"])
-        out.append(EarlierRelease(run_id=row["run_id"], keys=np.frombuffer(row["keys"], dtype=">u8").astype(np.uint64),
-                                  codes=np.frombuffer(row["codes"], dtype="<i4").astype(np.int64),
-                                  columns=cells["columns"], values=cells["values"]))
-    return out
-
-
 # ---------------------------------------------------------------------------------- the gate
 def gate_release(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, releasable: np.ndarray,
                  customer_keys: np.ndarray | None, namespace: str | None, store: Any) -> Release:
     """Run the gate over the released table of ``segs`` (candidates from methods and
     microsegments) for the ``releasable`` customer positions (marketing consent)."""
     n = len(ids)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name], clock = round(now - clock, 3), now
+
     gate_index = np.full(n, -1, dtype=np.int64)
     gate_index[releasable] = np.arange(len(releasable))
     columns = _columns(spec, segs, ids, gate_index)
-    earlier = _earlier(store, namespace, spec.scope)
+    lap("columns")
+    earlier = earlier_releases(store, namespace, spec.scope)
     hashes = key_hashes(customer_keys[releasable]) if customer_keys is not None and namespace else None
     strata = build_strata(earlier, hashes, columns, spec.scope.hold) if earlier and hashes is not None \
         else Strata.none(len(releasable))
+    lap("history")
     outcome = apply_gate(columns, spec.k, strata)
-    order = [c.name for c in columns if c.kind == "family"] + ([MICRO] if spec.micro_dims else []) + [
+    lap("gate")
+    column_order = [c.name for c in columns if c.kind == "family"] + ([MICRO] if spec.micro_dims else []) + [
         c.name for c in columns if c.kind != "family"]
     scope = {"scope": spec.scope.describe(), "namespace": namespace, "earlier_runs": [e.run_id for e in earlier],
-             "columns": order}
+             "columns": column_order}
     members, values_rows = _released_values(spec, columns, outcome, releasable)
     rows = _candidate_rows(spec, segs, columns, outcome, strata, gate_index, members, scope["earlier_runs"])
     cells = None
@@ -145,8 +145,9 @@ def gate_release(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, releasable: 
         cells = {"namespace": namespace, "keys": hashes[rel][order].astype(">u8").tobytes(),
                  "codes": codes[order].astype("<i4").tobytes(),
                  "cells": json.dumps({"columns": fams, "values": values})}
+    lap("rows")
     return Release(outcome=outcome, segment_rows=rows + values_rows, members=members, cells=cells, scope=scope,
-                   k=spec.k)
+                   k=spec.k, timings=timings)
 
 
 def _micro_keys(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome) -> tuple[np.ndarray, list[str]]:
