@@ -1,8 +1,8 @@
 """Earlier releases in scope: who an attacker holding all exports can join, and in which cells.
 
 Each run stores, per released customer, a 64-bit hash of the stored customer key and the code of
-the cell they were released in (:class:`microseg.store.ReleaseCells`; arrays as bytes, so reading
-twelve runs of a million customers takes a fraction of a second). A new run joins its customers
+the cell they were released in (:class:`microseg.store.ReleaseCells`; arrays as bytes: reading
+and joining a run of a million customers takes about a second, ``bench/gate.py``). A new run joins its customers
 to those rows by the same hash — pseudonyms under the same key id, or original ids — and groups
 them by their sequence of earlier cells (absent from a run is a value): the *strata* the gate
 must not split into groups of 1..k−1 (:class:`microseg.privacy.gate.Strata`).
@@ -58,16 +58,23 @@ def earlier_releases(store: Any, namespace: str | None, scope: ReleaseScope) -> 
 
 
 def key_hashes(keys: np.ndarray) -> np.ndarray:
-    """64-bit hashes of stored customer keys (a pseudonym's leading 16 hex digits; BLAKE2b of
-    any other key text)."""
+    """64-bit hashes of stored customer keys: a key of 16+ hex digits (a pseudonym) by its
+    leading 16 digits, any other key text by BLAKE2b — decided per key, so a key hashes the same
+    whatever it is listed with."""
     texts = [str(k) for k in keys]
-    if texts and all(len(t) >= 16 for t in texts):
-        try:
+    try:
+        if all(len(t) >= 16 for t in texts):
             return np.frombuffer(bytes.fromhex("".join(t[:16] for t in texts)), dtype=">u8").astype(np.uint64)
-        except ValueError:
-            pass
-    return np.fromiter((int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "big") for t in texts),
-                       dtype=np.uint64, count=len(texts))
+    except ValueError:
+        pass
+    return np.fromiter((_key_hash(t) for t in texts), dtype=np.uint64, count=len(texts))
+
+
+def _key_hash(text: str) -> int:
+    head = text[:16]
+    if len(head) == 16 and all(c in "0123456789abcdefABCDEF" for c in head):
+        return int(head, 16)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def _lookup(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
