@@ -33,7 +33,7 @@ PARAMETER_KEYS = {"k", "n_clusters", "k_min", "k_max", "horizon_days", "n_bootst
 SIZE_KEYS = ("segment_sizes", "cluster_sizes")
 MICRO = "micro"
 #: segment rows that are released values of a column rather than candidate segments
-VALUE_KINDS = ("score band", "attribute", "withheld")
+VALUE_KINDS = ("score band", "attribute", "withheld", "no label")
 
 
 def display_size(size: int, k: int) -> int | str:
@@ -189,9 +189,9 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
         for chunk in np.split(order, bounds) if len(order) else []:
             c = int(code[chunk[0]])
             text = col.values[c]
-            if col.kind == "family" and c:
+            if col.kind == "family" and c and (col.parts or [])[c]:
                 keys = [f"{col.name}:{label}" for label in (col.parts or [])[c]]
-            else:
+            else:                          # withheld, no label, a score band, an attribute value
                 keys = [f"{col.name}:{text}"]
                 extra_rows.append(_value_row(col, text, len(chunk)))
             for key in keys:
@@ -214,6 +214,8 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
 def _value_row(col: Column, text: str, size: int) -> dict[str, Any]:
     if text == WITHHELD:
         method, desc = "withheld", f"{col.name} not released for these customers (coarsened to keep every cell ≥ k)"
+    elif col.kind == "family":
+        method, desc = "no label", f"customers {col.name} gave no label"
     elif col.kind == "score":
         method, desc = "score band", f"{col.name} in {text}"
     else:

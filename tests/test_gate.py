@@ -118,3 +118,18 @@ def test_new_customers_not_released_are_invisible():
 def test_bad_k():
     with pytest.raises(ValueError, match="k must be"):
         apply_gate([fam("a", ["x"] * 3)], 1)
+
+
+def test_a_customer_without_a_label_is_stored_with_an_empty_value(tmp_path):
+    """Every released value is a stored segment, "no label" too, so the stored list of a
+    customer is their whole released vector."""
+    from microseg.compose import SegmentSpec
+    from microseg.privacy.release import ReleaseSpec, gate_release
+    ids = pd.Index([f"c{i}" for i in range(120)])
+    segs = [SegmentSpec(key="a:x", family="a", method="m", label="x", description="", members=np.arange(60))]
+    release = gate_release(ReleaseSpec(families=["a"], micro_dims=[], k=50), segs, ids, np.arange(120), None, None,
+                           None)
+    assert release.outcome.released.sum() == 120
+    assert {k: len(v) for k, v in release.members.items()} == {"a:x": 60, "a:": 60}
+    row = next(r for r in release.segment_rows if r["key"] == "a:")
+    assert row["label"] == "" and row["method"] == "no label" and row["released_size"] == 60
