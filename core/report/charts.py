@@ -19,7 +19,7 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_hex, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Wedge
+from matplotlib.patches import Patch, Rectangle, Wedge
 from matplotlib.ticker import PercentFormatter
 
 INK, MUTED, GRID, ACCENT = "#1f2937", "#6b7280", "#e5e7eb", "#0f766e"
@@ -178,24 +178,37 @@ def sunburst(nodes: Sequence[tuple[tuple[str, ...], float]], *, title: str = "")
     return to_svg(fig, tips)
 
 
-@styled
-def heatmap(rows: Sequence[str], cols: Sequence[str], values: np.ndarray, *, title: str = "",
-            limit: float = 1.0, fmt: str = "{:+.2f}", tips: dict[tuple[int, int], str] | None = None) -> str:
-    """A diverging heatmap (0 = white), each cell written out; values beyond ±``limit`` saturate."""
-    values = np.asarray(values, dtype=float)
-    fig = _figure(max(4.8, 1.9 + 0.62 * len(cols)), 1.35 + 0.42 * len(rows))
-    ax = _axes(fig)
-    ax.imshow(np.clip(values, -limit, limit), cmap=DIVERGING, vmin=-limit, vmax=limit, aspect="auto")
+def _cells(ax: Any, faces: np.ndarray, texts: list[list[str]], dark: np.ndarray, tips: list[list[str]],
+           rows: Sequence[str], cols: Sequence[str], prefix: str) -> dict[str, str]:
+    """A grid of rectangles (vector, one per cell: no raster image), each written out and with a tooltip."""
     found: dict[str, str] = {}
     for i, j in itertools.product(range(len(rows)), range(len(cols))):
-        v = values[i, j]
-        t = ax.text(j, i, fmt.format(v) if np.isfinite(v) else "–", ha="center", va="center", fontsize=8,
-                    color=INK)
-        t.set_gid(f"h{i}_{j}")
-        found[f"h{i}_{j}"] = (tips or {}).get((i, j), f"{rows[i]} · {cols[j]}: {fmt.format(v)}")
-    ax.set_xticks(range(len(cols)), [short(c, 22) for c in cols], rotation=35, ha="right", fontsize=8.5)
-    ax.set_yticks(range(len(rows)), [short(r, 40) for r in rows], fontsize=8.5, color=INK)
+        rect = Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=faces[i, j], edgecolor="white", linewidth=1.5)
+        rect.set_gid(f"{prefix}{i}_{j}")
+        ax.add_patch(rect)
+        found[f"{prefix}{i}_{j}"] = tips[i][j]
+        ax.text(j, i, texts[i][j], ha="center", va="center", fontsize=8.5, color="white" if dark[i, j] else INK)
+    ax.set_xlim(-0.5, len(cols) - 0.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xticks(range(len(cols)), [short(c, 22) for c in cols], rotation=30 if max(map(len, cols), default=0) > 9
+                  else 0, ha="right" if max(map(len, cols), default=0) > 9 else "center", fontsize=8.5)
+    ax.set_yticks(range(len(rows)), [short(r, 36) for r in rows], fontsize=8.5, color=INK)
     ax.spines[:].set_visible(False)
+    return found
+
+
+@styled
+def heatmap(rows: Sequence[str], cols: Sequence[str], values: np.ndarray, *, title: str = "",
+            limit: float = 1.0, fmt: str = "{:+.2f}") -> str:
+    """A diverging heatmap (0 = white), each cell written out; values beyond ±``limit`` saturate."""
+    values = np.asarray(values, dtype=float)
+    fig = _figure(max(4.8, 2.4 + 0.62 * len(cols)), 1.5 + 0.42 * len(rows))
+    ax = _axes(fig)
+    scaled = (np.clip(np.nan_to_num(values), -limit, limit) + limit) / (2 * limit)
+    faces = np.array([[to_hex(DIVERGING(v)) for v in row] for row in scaled], dtype=object)
+    texts = [[fmt.format(v) if np.isfinite(v) else "–" for v in row] for row in values]
+    tips = [[f"{rows[i]} · {cols[j]}: {texts[i][j]}" for j in range(len(cols))] for i in range(len(rows))]
+    found = _cells(ax, faces, texts, np.abs(scaled - 0.5) > 0.42, tips, rows, cols, "h")
     if title:
         ax.set_title(title)
     return to_svg(fig, found)
@@ -213,22 +226,15 @@ def table_grid(rows: Sequence[str], cols: Sequence[str], cells: Sequence[Sequenc
         totals = np.nansum(nums, axis=1, keepdims=True)
         shade = np.divide(nums, totals, out=np.full_like(nums, np.nan), where=totals > 0)
     top = np.nanmax(shade) if np.isfinite(shade).any() else 1.0
-    fig = _figure(max(4.2, 2.2 + 0.95 * len(cols)), 1.3 + 0.42 * len(rows))
+    level = np.nan_to_num(shade / (top or 1.0))
+    faces = np.array([[to_hex(SEQUENTIAL(v)) if np.isfinite(shade[i, j]) else "#f3f4f6"
+                       for j, v in enumerate(row)] for i, row in enumerate(level)], dtype=object)
+    texts = [[f"{c:,.0f}" if np.isfinite(nums[i, j]) else str(c) for j, c in enumerate(row)]
+             for i, row in enumerate(cells)]
+    tips = [[f"{rows[i]} → {cols[j]}: {texts[i][j]}" for j in range(len(cols))] for i in range(len(rows))]
+    fig = _figure(max(4.2, 2.4 + 0.95 * len(cols)), 1.4 + 0.42 * len(rows))
     ax = _axes(fig)
-    rgba = SEQUENTIAL(np.nan_to_num(shade / (top or 1.0)))
-    rgba[~np.isfinite(shade)] = to_rgb("#f3f4f6") + (1.0,)
-    ax.imshow(rgba, aspect="auto")
-    found: dict[str, str] = {}
-    for i, j in itertools.product(range(len(rows)), range(len(cols))):
-        c = cells[i][j]
-        text = f"{c:,.0f}" if np.isfinite(nums[i, j]) else str(c)
-        dark = np.isfinite(shade[i, j]) and shade[i, j] / (top or 1.0) > 0.55
-        t = ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color="white" if dark else INK)
-        t.set_gid(f"g{i}_{j}")
-        found[f"g{i}_{j}"] = f"{rows[i]} → {cols[j]}: {text}"
-    ax.set_xticks(range(len(cols)), [short(c, 22) for c in cols], rotation=30, ha="right", fontsize=8.5)
-    ax.set_yticks(range(len(rows)), [short(r, 32) for r in rows], fontsize=8.5, color=INK)
-    ax.spines[:].set_visible(False)
+    found = _cells(ax, faces, texts, np.isfinite(shade) & (level > 0.55), tips, rows, cols, "g")
     if row_title:
         ax.set_ylabel(row_title)
     if col_title:

@@ -139,8 +139,8 @@ class _Page:
             segs = [s for s in self.released if s["family"] == family]
             drawn = [s for s in segs if is_count(s.get("size"))]
             method = (self.doc.get("methods") or {}).get(family, "")
-            rep = self.method_reports.get(family) or {}
-            definitions = rep.get("definitions") or {}
+            rep = _dict(self.method_reports.get(family))
+            definitions = _dict(rep.get("definitions"))
             chart = charts.bars([s["label"] for s in drawn], [float(s["size"]) for s in drawn], hue=charts.color(i),
                                 tips=[f"{s['label']}: {count(s['size'])} customers — {s.get('description', '')}"
                                       for s in drawn]) if drawn else '<p class="muted">No segment of this method was released.</p>'
@@ -181,12 +181,12 @@ class _Page:
         out = []
         quality = self.report.get("quality") or {}
         for family in self.families:
-            rep = self.method_reports.get(family)
+            rep = _dict(self.method_reports.get(family))
             if not rep and family not in quality:
                 continue
-            blocks = [self._clusters(family, rep or {}), self._classifier(family, rep or {}),
-                      self._grid(family, rep or {}), self._channels(family, rep or {}), self._qini(family, rep or {}),
-                      self._quality(quality.get(family)), self._figures(rep or {})]
+            blocks = [self._clusters(family, rep), self._classifier(family, rep), self._grid(family, rep),
+                      self._channels(family, rep), self._qini(family, rep), self._quality(quality.get(family)),
+                      self._figures(rep)]
             blocks = [b for b in blocks if b]
             if blocks:
                 method = (self.doc.get("methods") or {}).get(family, "")
@@ -196,7 +196,7 @@ class _Page:
                              "How each method was evaluated (out of time or on held-out rows) and what it found.") if out else ""
 
     def _clusters(self, family: str, rep: dict[str, Any]) -> str:
-        profiles = rep.get("profiles") or {}
+        profiles = _dict(rep.get("profiles"))
         released = {s["label"]: s for s in self.released if s["family"] == family}
         shown = [name for name in profiles if name in released and profiles[name].get("deviations")]
         if not shown:
@@ -213,16 +213,16 @@ class _Page:
                 f'{_table(["cluster", "customers", "in plain words"], rows, numeric=(1,))}{note}')
 
     def _classifier(self, family: str, rep: dict[str, Any]) -> str:
-        curves = rep.get("curves") or {}
+        curves = _dict(rep.get("curves"))
         plots = []
-        roc = [p for p in curves.get("roc") or [] if p.get("rows") == 0 or is_count(p.get("rows"))]
+        roc = _points(curves.get("roc"), ("fpr", "tpr"), anchors=True)
         if len(roc) > 2:
             auc = _find(rep, "roc_auc")
             plots.append(("roc", charts.lines([{"name": f"model (AUC {number(auc)})" if auc is not None else "model",
                                                 "x": [p["fpr"] for p in roc], "y": [p["tpr"] for p in roc]}],
                                               title="ROC curve", xlabel="false positive rate",
                                               ylabel="true positive rate", diagonal=True)))
-        lift = [p for p in curves.get("lift") or [] if is_count(p.get("rows"))]
+        lift = _points(curves.get("lift"), ("top_share", "lift", "cumulative_gain"))
         if lift:
             plots.append(("lift", charts.columns([f"{p['top_share']:.0%}" for p in lift], {"lift": [p["lift"] for p in lift]},
                                                  title="Lift by score decile", ylabel="× the average rate",
@@ -233,7 +233,7 @@ class _Page:
                                                title="Cumulative gain", xlabel="share of customers targeted",
                                                ylabel="share of positives found", diagonal=True, percent_x=True,
                                                percent_y=True)))
-        calibration = [p for p in curves.get("calibration") or [] if is_count(p.get("rows"))]
+        calibration = _points(curves.get("calibration"), ("predicted", "observed"))
         if calibration:
             plots.append(("calibration", charts.lines(
                 [{"name": "model", "x": [p["predicted"] for p in calibration],
@@ -245,7 +245,7 @@ class _Page:
         return f'<h4>Model evaluation</h4><div class="grid">{cells}</div>'
 
     def _grid(self, family: str, rep: dict[str, Any]) -> str:
-        grid = rep.get("grid") or {}
+        grid = _dict(rep.get("grid"))
         if not grid.get("rows") or not grid.get("columns") or "{row}" not in str(grid.get("label", "")):
             return ""
         by_label = {s["label"]: s for s in self.segments if s["family"] == family}
@@ -267,7 +267,7 @@ class _Page:
                 f'held back by the gate.</p><div class="plot" data-plot="grid-{esc(family)}">{chart}</div>')
 
     def _channels(self, family: str, rep: dict[str, Any]) -> str:
-        channels = rep.get("channels") or {}
+        channels = _dict(rep.get("channels"))
         names = [c for c, v in channels.items() if isinstance(v, dict) and isinstance(v.get("response_rate"), float)]
         if not names:
             return ""
@@ -283,7 +283,7 @@ class _Page:
                 f'{_table(["channel", "contacts", "responses", "response rate", "control group rate"], rows, numeric=(1, 2, 3, 4))}</div>')
 
     def _qini(self, family: str, rep: dict[str, Any]) -> str:
-        points = [p for p in (rep.get("curves") or {}).get("qini") or [] if p.get("rows") == 0 or is_count(p.get("rows"))]
+        points = _points((_dict(rep.get("curves"))).get("qini"), ("share", "incremental"), anchors=True)
         if len(points) < 3:
             return ""
         end = points[-1]["incremental"]
@@ -307,7 +307,7 @@ class _Page:
 
     def _figures(self, rep: dict[str, Any]) -> str:
         rows = [[esc(k), esc(value_text(v))] for k, v in flatten({k: v for k, v in rep.items() if k not in DRAWN})]
-        drivers = rep.get("top_drivers") or {}
+        drivers = _dict(rep.get("top_drivers"))
         rows += [[esc(f"main drivers · {label}"), esc(", ".join(map(str, d)))] for label, d in drivers.items()
                  if any(s["label"] == label and s.get("status") == "released" for s in self.segments)]
         if not rows:
@@ -397,6 +397,20 @@ def _table(headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] =
     body = "".join("<tr>" + "".join(f'<td class="{"num" if i in numeric else ""}">{c}</td>' for i, c in enumerate(r))
                    + "</tr>" for r in rows)
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _points(points: Any, keys: tuple[str, ...], anchors: bool = False) -> list[dict[str, Any]]:
+    """The curve points that may be drawn: numeric ``keys`` present, and aggregating at least k
+    rows (their ``rows`` count survived the sanitiser; ``anchors``: a 0-row start point too)."""
+    if not isinstance(points, list):
+        return []
+    return [p for p in points if isinstance(p, dict)
+            and all(isinstance(p.get(key), (int, float)) and not isinstance(p.get(key), bool) for key in keys)
+            and (is_count(p.get("rows")) and (p["rows"] > 0 or anchors))]
 
 
 def _nice(name: str) -> str:
