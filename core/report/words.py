@@ -122,7 +122,7 @@ FIGURE_WORDS = {
     "evaluation": "", "k": "clusters (k)", "silhouette": "silhouette (−1 to 1; higher = better separated)",
     "stability_ari": "stability across refits (adjusted Rand index, 0 to 1)", "roc_auc": "ROC AUC",
     "pr_auc": "precision-recall AUC", "top_decile_lift": "lift in the top 10%", "brier": "Brier score (lower = better)",
-    "positive_rate": "share of positives", "eligible": "customers evaluated", "rows": "rows evaluated",
+    "positive_rate": "share of positives", "eligible": "customers evaluated",
     "n_trees": "trees", "cv_qini_train": "Qini AUC on training folds", "qini_auc": "Qini AUC (held out)",
     "uplift_at_30": "uplift in the top 30%", "validation_auc": "validation AUC", "learner": "learner chosen",
     "protocol": "evaluation protocol", "risk_bounds": "risk thresholds (wavering, declining)",
