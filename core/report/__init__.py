@@ -35,6 +35,7 @@ def write_report(doc: ReportDocument, renderer: ReportRenderer, out: Path) -> Pa
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)                 # a report is for sharing: it holds only released figures
         os.replace(tmp, out)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
