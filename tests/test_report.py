@@ -340,3 +340,57 @@ def test_hook_register_report_renderers(two_runs, tmp_path):
     with pytest.raises(PluginError, match="report renderer 'bad' failed"):
         write_report(open_store(db), 2, out=tmp_path / "r.bad", registry=reg)
     assert not (tmp_path / "r.bad").exists()
+
+
+# ---------------------------------------------------------------------------------- CLI conventions
+@pytest.mark.parametrize("command", ["report", "compare", "show"])
+def test_help_has_examples_and_json(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and "Examples:" in result.output and "--json" in result.output
+    assert f"microseg {command}" in result.output
+
+
+def test_plotting_is_imported_only_when_a_report_is_drawn():
+    import subprocess
+    import sys
+    code = ("import sys; from microseg.cli import cli; from microseg.registry import Registry; "
+            "r = Registry(entry_points=False); r.report_renderers; r.export_formats; "
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _document(**report_extra) -> dict:
+    segments = [
+        {"key": "m:A", "family": "m", "label": "A", "description": "a", "status": "released", "size": 120},
+        {"key": "m:B", "family": "m", "label": "B", "description": "b", "status": "suppressed", "size": "< 50",
+         "reason": "size < k"},
+        {"key": "m:C", "family": "m", "label": "C", "description": "c", "status": "suppressed", "size": 300,
+         "reason": "the gate's newer words: overlaps 'm:A' by < k"},
+    ]
+    report = {"customers": 1000, "k": 50, "segments": segments, "gate": {"released": 1, "suppressed": 2},
+              "methods": {"m": {"curves": {"roc": "not a list", "qini": [{"share": 0.5}]}, "auc": 0.7}},
+              "privacy": {"columns": [], "actions": {}, "consent": {}}, "load": {}} | report_extra
+    return {"run": {"id": 7, "k": 50, "as_of": "2026-01-01", "status": "complete", "created_at": "x", "engine": "pandas",
+                    "config_hash": "c" * 64, "policy_hash": "p" * 64},
+            "report": report, "methods": {"m": "thing"}, "previous_run": None, "migration": None}
+
+
+def test_html_draws_what_is_present_and_reads_the_gates_words():
+    from microseg.report.html import render_html
+    quality = {"m": {"passes": False, "reason": "no better than the baseline", "metric": "roc_auc", "value": 0.52,
+                     "interval": [0.49, 0.55], "baseline": 0.5, "baseline_interval": [0.5, 0.5]}}
+    page = render_html(_document(quality=quality, loss={"m": {"customers_withheld": 80}}))
+    assert 'data-plot="sizes-m"' in page and 'data-plot="roc-m"' not in page and 'data-plot="qini-m"' not in page
+    assert "does not pass the quality gate: no better than the baseline" in page
+    assert "Fewer than 50 customers" in page                                 # known reason, in words
+    assert "The gate&#x27;s newer words: overlaps “A” by fewer than 50" in page   # unknown: keys as labels
+    assert "customers withheld" in page and "auc" in page
+
+
+def test_show_reads_stored_reports_with_missing_pieces(two_runs):
+    from microseg.segment_detail import definition, drivers
+    assert definition({"family": "micro", "key": "micro:A|B", "label": "A × B"}, {}, {}) == "“A” and “B”"
+    assert definition({"family": "g", "key": "g:X", "label": "X"}, {"definitions": {"X": "age > 3"}}, {}) == "age > 3"
+    assert drivers("C1", {"profiles": {"C1": {"deviations": {"f": 0.5, "g": -0.3, "h": 0.01}}}}) == [
+        "f higher than average (+0.50)", "g lower than average (-0.30)"]

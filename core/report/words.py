@@ -70,14 +70,11 @@ def label_of(key: str | None, labels: dict[str, str]) -> str:
     return labels.get(key, key.split(":", 1)[-1].replace("|", " × "))
 
 
-_QUOTED_KEY = re.compile(r"'([^']+)'")
-
-
 def reason(segment: dict[str, Any], labels: dict[str, str], k: int) -> str:
     """Why the gate withheld (or reshaped) a segment, in a sentence a marketing lead can read.
 
     Known gate reasons are rephrased; anything else (a newer gate's own wording) is shown with
-    its segment keys turned into labels.
+    the segment keys it quotes turned into labels and "< k" into "fewer than k".
     """
     raw = str(segment.get("reason") or "")
     status = segment.get("status", "")
@@ -114,7 +111,9 @@ def _piece(piece: str, labels: dict[str, str], k: int) -> str:
     if m:
         return (f"withheld so that “{label_of(m.group(1), labels)}” minus its released sub-segments cannot "
                 f"single out fewer than {k} customers (differencing)")
-    return _QUOTED_KEY.sub(lambda mm: f"“{label_of(mm.group(1), labels)}”", piece).replace("< k", f"fewer than {k}")
+    for key in sorted((key for key in labels if f"'{key}'" in piece), key=len, reverse=True):
+        piece = piece.replace(f"'{key}'", f"“{labels[key]}”")
+    return piece.replace("< k", f"fewer than {k}")
 
 
 #: names of figures the built-in methods report, in words ("" leaves the level out of the name)
