@@ -82,7 +82,8 @@ def write_report(store: Store, run_id: int | None = None, *, out: str | Path | N
     """Render a run's report (default: the latest run; HTML unless ``fmt`` or ``out``'s suffix
     says otherwise) to ``out`` (default: ``report-run-<id>`` beside an SQLite store, else here)."""
     from microseg.outputs import pick_report_renderer
-    from microseg.report import default_report_path, write_report as write
+    from microseg.report import default_report_path
+    from microseg.report import write_report as write
     from microseg.report.document import build_document
     renderer = pick_report_renderer((registry or get_registry()).report_renderers, Path(out) if out else None, fmt)
     doc = build_document(store, run_id)

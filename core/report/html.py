@@ -14,8 +14,7 @@ import numpy as np
 
 from microseg.outputs import ReportDocument
 from microseg.report import charts
-from microseg.report.words import (ACTION_WORDS, KIND_WORDS, count, flatten, is_count, number, reason, share,
-                                   value_text)
+from microseg.report.words import ACTION_WORDS, KIND_WORDS, count, flatten, is_count, number, reason, share, value_text
 
 #: method-report keys drawn by a dedicated section (not repeated in the figures table)
 DRAWN = {"segment_sizes", "cluster_sizes", "curves", "profiles", "channels", "grid", "definitions", "top_drivers",
