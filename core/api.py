@@ -1,23 +1,25 @@
-"""The Python API behind the CLI: run a config, list segments, export a run.
+"""The Python API behind the CLI: run a config, list, show and compare segments, export a run,
+write its report. Each function is a thin façade over the module that does the work.
 
     >>> from microseg import api
     >>> result = api.run("microseg.toml")            # doctest: +SKIP
     >>> api.segments_view(api.open_store(), result.run_id)  # doctest: +SKIP
+    >>> api.write_report(api.open_store(), result.run_id)   # doctest: +SKIP
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable
 
 from microseg.config import Config, load_config
+from microseg.errors import InputError
 from microseg.pipeline import RunResult, run_config
-from microseg.privacy.release import display_size
+from microseg.privacy.gate import display_size
 from microseg.registry import Registry, get_registry
 from microseg.store import Run, Store, resolve_url
+
+if TYPE_CHECKING:
+    from microseg.export import ExportResult
 
 
 def open_store(db: str | None = None, config: Config | None = None) -> Store:
@@ -26,16 +28,30 @@ def open_store(db: str | None = None, config: Config | None = None) -> Store:
 
 def run(config: str | Path | Config, *, db: str | None = None, registry: Registry | None = None,
         engine: str | None = None, scheduler: str | None = None,
-        progress: Callable[[str], None] | None = None) -> RunResult:
-    """Run a governed segmentation from a config file (or a parsed :class:`Config`)."""
+        progress: Callable[[str], None] | None = None, report: bool | str | Path = False) -> RunResult:
+    """Run a governed segmentation from a config file (or a parsed :class:`Config`).
+
+    ``report=True`` also writes the run's HTML report beside the store (a path: there); a report
+    that cannot be written leaves the stored run as it is and says why in ``result.report_error``.
+    """
     cfg = config if isinstance(config, Config) else load_config(config)
     if engine:
         cfg.engine = engine  # type: ignore[assignment]
+    store = open_store(db, cfg)
+    registry = registry or get_registry()
     if cfg.engine == "dask":
         from microseg.dask_engine import run_config_dask
-        return run_config_dask(cfg, open_store(db, cfg), registry or get_registry(), scheduler=scheduler,
-                               progress=progress)
-    return run_config(cfg, open_store(db, cfg), registry or get_registry(), progress=progress)
+        result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)
+    else:
+        result = run_config(cfg, store, registry, progress=progress)
+    if report is not False:
+        from microseg.errors import MicrosegError
+        try:
+            result.report_path = write_report(store, result.run_id, out=None if report is True else report,
+                                              registry=registry)
+        except MicrosegError as exc:
+            result.report_error = str(exc)
+    return result
 
 
 def segments_view(store: Store, run_id: int | None = None, *,
@@ -56,31 +72,45 @@ def segments_view(store: Store, run_id: int | None = None, *,
     return run_row, rows
 
 
-def export_run(store: Store, run_id: int, out: Path, *, secret: bytes, include_scores: bool = True
-               ) -> tuple[int, list[str]]:
-    """Write the released table of a run (:func:`microseg.privacy.released.released_rows`) and
-    record the export in the audit trail (signed with ``secret``, the pseudonymisation key)."""
-    from microseg.privacy.released import record_export, released_rows
-    out_df = released_rows(store, run_id, include_scores=include_scores)
-    _atomic_write(out_df, out)
-    record_export(store, run_id, out, out_df, _fmt(out), secret)
-    return len(out_df), list(out_df.columns)
+def export_run(store: Store, run_id: int | None, out: Path, *, secret: bytes, include_scores: bool = True,
+               fmt: str | None = None, registry: Registry | None = None) -> ExportResult:
+    """Write a run's released table (default: the latest run), one row per customer, in the
+    format named ``fmt`` or claimed by ``out``'s suffix (see :mod:`microseg.export`); ``secret``
+    (the pseudonymisation key) signs the audit trail's record of it."""
+    from microseg.export import export_run as export
+    return export(store, run_id, Path(out), registry or get_registry(), secret=secret, fmt=fmt,
+                  include_scores=include_scores)
 
 
-def _fmt(out: Path) -> str:
-    return "parquet" if out.suffix.lower() in (".parquet", ".pq") else "csv"
+def write_report(store: Store, run_id: int | None = None, *, out: str | Path | None = None, fmt: str | None = None,
+                 registry: Registry | None = None) -> Path:
+    """Render a run's report (default: the latest run; HTML unless ``fmt`` or ``out``'s suffix
+    says otherwise) to ``out`` (default: ``report-run-<id>`` beside an SQLite store, else here)."""
+    from microseg.outputs import pick_report_renderer
+    from microseg.report import default_report_path
+    from microseg.report import write_report as write
+    from microseg.report.document import build_document
+    renderer = pick_report_renderer((registry or get_registry()).report_renderers, Path(out) if out else None, fmt)
+    doc = build_document(store, run_id)
+    path = Path(out) if out else default_report_path(store.url, doc["run"]["id"], renderer.suffix)
+    return write(doc, renderer, path)
 
 
-def _atomic_write(df: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".microseg-export-")
-    os.close(fd)
-    try:
-        if _fmt(out) == "parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    except Exception:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def compare(store: Store, run_a: int | None = None, run_b: int | None = None) -> dict[str, Any]:
+    """Overlap and migration of released customers between two runs (default: the latest run and
+    the run before it), every count through the gate (see :mod:`microseg.migration`)."""
+    from microseg.migration import compare_runs
+    b = store.run(run_b).id
+    if run_a is None:
+        earlier = [r.id for r in store.runs() if r.id < b]
+        if not earlier:
+            raise InputError(f"RUN_A: run {b} is the store's first run; name two runs to compare")
+        run_a = earlier[-1]
+    return compare_runs(store, run_a, b)
+
+
+def show(store: Store, key: str, run_id: int | None = None) -> dict[str, Any]:
+    """One segment of a run (default: the latest): definition, description, size, drivers, and
+    for a withheld one the reason in words (see :mod:`microseg.segment_detail`)."""
+    from microseg.segment_detail import segment_detail
+    return segment_detail(store, key, run_id)

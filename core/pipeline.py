@@ -23,8 +23,8 @@ from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.history import release_namespace
 from microseg.privacy.pseudonym import load_key, pseudonymise
-from microseg.privacy.subkeys import key_id
 from microseg.privacy.release import gate_release, public_report, release_spec
+from microseg.privacy.subkeys import key_id
 from microseg.registry import Registry
 from microseg.store import Store
 
@@ -37,6 +37,8 @@ class RunResult:
     store_url: str
     report: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None        # the rendered report, when api.run wrote one
+    report_error: str | None = None        # why it could not be written (the run is stored all the same)
 
 
 class _Timer:

@@ -21,6 +21,7 @@ import microseg
 from microseg.errors import ConfigError
 from microseg.plugins._metrics import classification_report, qini_auc_score, uplift_at_k
 from microseg.plugins._uplift import LEARNERS, Propensity, choose_propensity, choose_uplift
+from microseg.plugins.curves import classifier_curves, qini_points
 
 UPLIFT_LABELS = ("Persuadables", "Sure things", "Lost causes", "Sleeping dogs")
 EVENT_FEATURES = ("contacts", "responses", "response_rate")
@@ -228,6 +229,7 @@ class CampaignResponse(microseg.SegmentationMethod):
             "learner": f"{learner}/{kind}", "cv_qini_train": cv,
             "uplift_at_30": uplift_at_k(y[te], u, t[te], 0.3), "qini_auc": qini_auc_score(y[te], u, t[te]),
             "treated_rows": int((t == 1).sum()), "control_rows": int((t == 0).sum())}
+        self.curves_ = {"qini": qini_points(y[te], u, t[te])}
         everything = np.arange(len(y)) if len(y) <= 60_000 else rng.choice(len(y), 60_000, replace=False)
         self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(x.iloc[everything], y[everything],
                                                                       t[everything])
@@ -252,6 +254,8 @@ class CampaignResponse(microseg.SegmentationMethod):
         events_t = self._event_treatment(data) if t is None else None     # collected once (Dask)
         self.mode_ = self._mode(customers, events_t)
         self.evaluation_: dict[str, Any] = {}
+        self.curves_: dict[str, Any] = {}
+        self.channel_response_ = self._channel_response(customers, events_t)
         x = self._features(customers)
         y = self._outcome(customers)
         if self.mode_ == "uplift" and events_t is not None:
@@ -267,6 +271,29 @@ class CampaignResponse(microseg.SegmentationMethod):
                               "is not possible; use segments = 'channel' or 'propensity'")
         return self
 
+    @staticmethod
+    def _channel_response(customers: pd.DataFrame, events_t: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+        """Contacts, responses and response rate per channel (treated and control rates when the
+        contacts have a control group): aggregate figures for the report."""
+        out: dict[str, dict[str, Any]] = {}
+        if events_t is not None and "channel" in events_t.columns:
+            for ch, part in events_t.groupby("channel", sort=True):
+                t = part["treatment"].to_numpy(dtype=int)
+                r = part["responded"].to_numpy(dtype=float)
+                out[str(ch)] = {"contacts": int((t == 1).sum()), "responses": int(r[t == 1].sum()),
+                                "response_rate": round(float(r[t == 1].mean()), 4) if (t == 1).any() else None,
+                                "control_contacts": int((t == 0).sum()),
+                                "control_rate": round(float(r[t == 0].mean()), 4) if (t == 0).any() else None}
+            return out
+        for col in (c for c in customers.columns if str(c).startswith("contacts_")):
+            ch = str(col).removeprefix("contacts_")
+            if f"responses_{ch}" in customers.columns:
+                sent = float(customers[col].fillna(0).sum())
+                got = float(customers[f"responses_{ch}"].fillna(0).sum())
+                out[ch] = {"contacts": int(sent), "responses": int(got),
+                           "response_rate": round(got / sent, 4) if sent else None}
+        return out
+
     def _fit_propensity(self, x: pd.DataFrame, y: np.ndarray, data: Any = None) -> None:
         tr, te = self._split(len(y), y)
         kind, val = choose_propensity(x.iloc[tr], y[tr], self._lgbm(), self.split == "ordered", self.random_state)
@@ -274,6 +301,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         p = model.predict(x.iloc[te])
         self.evaluation_["propensity"] = {"protocol": f"{self.split} split, {len(te)} held-out rows",
                                           "model": kind, "validation_auc": val} | classification_report(y[te], p)
+        self.curves_ = classifier_curves(y[te], p)
         self.propensity_model_ = Propensity(kind, self._lgbm(), fit_gbm=_cluster_fitter(data)).fit(x, y)
         self.propensity_bounds_ = tuple(np.quantile(self.propensity_model_.predict(x), [0.5, 0.8]))
 
@@ -291,6 +319,7 @@ class CampaignResponse(microseg.SegmentationMethod):
             "learner": f"{learner}/{kind}", "cv_qini_train": cv,
             "uplift_at_30": uplift_at_k(ys[te], u, ts[te], 0.3), "qini_auc": qini_auc_score(ys[te], u, ts[te]),
             "treated_rows": int((ts == 1).sum()), "control_rows": int((ts == 0).sum())}
+        self.curves_ = {"qini": qini_points(ys[te], u, ts[te])}
         self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(xs, ys, ts)
         u_all, pc = self.uplift_model_.predict(xs)
         self.uplift_bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
@@ -347,7 +376,8 @@ class CampaignResponse(microseg.SegmentationMethod):
 
     def report(self) -> dict[str, Any]:
         return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {}),
-                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
+                "channels": getattr(self, "channel_response_", {}), "curves": getattr(self, "curves_", {})}
 
 
 @microseg.hookimpl

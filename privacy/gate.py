@@ -103,6 +103,11 @@ class GateOutcome:
                 "rounds": self.rounds}
 
 
+def display_size(size: int, k: int) -> int | str:
+    """A count as it may be printed: counts of 1..k−1 become ``"< k"``."""
+    return f"< {k}" if 0 < size < k else int(size)
+
+
 class _State:
     def __init__(self, columns: list[Column], k: int, strata: Strata) -> None:
         self.cols, self.k, self.strata = columns, k, strata

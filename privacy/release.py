@@ -22,7 +22,7 @@ import pandas as pd
 from microseg.compose import KEY_SEP, UNASSIGNED
 from microseg.errors import ConfigError
 from microseg.privacy.columns import NO_LABEL, WITHHELD, Column, attribute_column, family_column, score_column
-from microseg.privacy.gate import GateOutcome, Strata, apply_gate
+from microseg.privacy.gate import GateOutcome, Strata, apply_gate, display_size
 from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
 
@@ -34,11 +34,6 @@ SIZE_KEYS = ("segment_sizes", "cluster_sizes")
 MICRO = "micro"
 #: segment rows that are released values of a column rather than candidate segments
 VALUE_KINDS = ("score band", "attribute", "withheld", "no label")
-
-
-def display_size(size: int, k: int) -> int | str:
-    """A count as it may be printed: counts of 1..k−1 become ``"< k"``."""
-    return f"< {k}" if 0 < size < k else int(size)
 
 
 @dataclass
@@ -336,7 +331,7 @@ def public_report(cfg: Any, ids: pd.Index, release: Release, assignments: dict[s
     return {
         "customers": display_size(len(ids), k), "k": k, "segments": segments,
         "gate": release.audit_summary()["decisions"],
-        "release": release.loss() | {"scope": release.scope},
+        "loss": release.loss() | {"scope": release.scope},
         "methods": {mid: method_report(a.report, mid, release) for mid, a in assignments.items()},
         "privacy": {"columns": [f.as_dict() for f in findings], "actions": actions,
                     "consent": sanitise(masks.summary(), k), "dp": cfg.privacy.dp is not None},

@@ -5,7 +5,7 @@ vector; :func:`released_rows` lays it out: the customer key (unless ``customer_i
 then each released family (labels of a multi-membership family joined with ``;`` in segment
 order; ``*`` where the value was withheld; empty where the method gave no label), ``micro``,
 score bands and attributes — in the order the run released them. Export formats (CSV, Parquet,
-plugins) write this frame as it is.
+plugins; :mod:`microseg.export`) write this frame as it is.
 """
 from __future__ import annotations
 
@@ -70,7 +70,11 @@ def family_column(rows: np.ndarray, at: np.ndarray, labels: np.ndarray, n: int) 
 def record_export(store: Store, run_id: int, out: Path, frame: pd.DataFrame, fmt: str, secret: bytes) -> None:
     """Append the ``export`` event: rows, columns, format and the SHA-256 of the file written."""
     from microseg.privacy.audit import append_events
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    payload: dict[str, Any] = {"rows": len(frame), "columns": list(frame.columns), "format": fmt, "sha256": digest}
+    h = hashlib.sha256()
+    with out.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    payload: dict[str, Any] = {"rows": len(frame), "columns": [str(c) for c in frame.columns], "format": fmt,
+                               "sha256": h.hexdigest()}
     with store.engine.begin() as conn:
         append_events(conn, [("export", run_id, payload)], secret)

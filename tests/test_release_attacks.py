@@ -143,9 +143,9 @@ def test_adult_labels_and_attributes_as_quasi_identifiers(tmp_path, k):
     oracle_one_run(export, k)
     qi = export[["age", "sex", "race", "native-country", "ageband", "gender", "ethnicity", "country", "micro"]]
     assert qi.value_counts().min() >= k
-    lost = report["release"]["per_column"]
+    lost = report["loss"]["per_column"]
     assert lost["gender"]["coarsened_share"] < 0.5                # labels survive; attributes pay first
-    assert report["release"]["released_customers"] > 0.9 * len(_raw_adult())
+    assert report["loss"]["released_customers"] > 0.9 * len(_raw_adult())
 
 
 # ------------------------------------------------------------------------------ across runs
@@ -164,7 +164,7 @@ def test_adult_threshold_nudge_across_runs(tmp_path, k):
     seniors = set(second.loc[second["ageband"] == "Senior", "customer"]) - set(
         first.loc[first["ageband"] == "Senior", "customer"])
     assert len(seniors) == 0 or len(seniors) >= k
-    assert report["release"]["scope"]["earlier_runs"] == [1]
+    assert report["loss"]["scope"]["earlier_runs"] == [1]
     senior = next(s for s in report["segments"] if s["key"] == "ageband:Senior")
     assert "earlier release" in senior.get("reason", "") or senior["status"] != "released" or not movers
     audit = json.loads(_cli("audit", "--db", str(db), "--json").output)
@@ -221,7 +221,7 @@ def test_demo_release_blocks_one_run_attacks(demo_folder, tmp_path):
     assert {"customer", "rfm", "region", "lifestage", "lifestyle", "micro", "gender"} <= set(export.columns)
     assert any(c.startswith("rfm.") for c in export.columns)               # score bands
     oracle_one_run(export, 50)
-    assert report["release"]["released_customers"] == len(export)
+    assert report["loss"]["released_customers"] == len(export)
 
 
 def test_demo_threshold_nudge_and_a_joiner(demo_folder, tmp_path):
@@ -237,7 +237,7 @@ def test_demo_threshold_nudge_and_a_joiner(demo_folder, tmp_path):
     nudged.write_text(nudged.read_text().replace(f'{demo_folder.as_posix()}/customers.csv', "customers.csv"))
     report, second = _run_and_export(nudged, db, tmp_path / "2.csv")
     oracle_runs([first, second], 50)
-    assert report["release"]["scope"]["earlier_runs"] == [1]
+    assert report["loss"]["scope"]["earlier_runs"] == [1]
 
 
 def test_demo_audit_detects_tampering(demo_folder, tmp_path):

@@ -49,17 +49,17 @@ def _run(cfg, db, *extra):
 def test_runs_under_another_key_or_without_keys_are_not_history(tmp_path, monkeypatch):
     cfg = write_shop_config(tmp_path, k=20)
     db = tmp_path / "s.db"
-    assert _run(cfg, db)["release"]["scope"]["earlier_runs"] == []
-    assert _run(cfg, db)["release"]["scope"]["earlier_runs"] == [1]             # same key: joined
+    assert _run(cfg, db)["loss"]["scope"]["earlier_runs"] == []
+    assert _run(cfg, db)["loss"]["scope"]["earlier_runs"] == [1]             # same key: joined
     monkeypatch.setenv("MICROSEG_KEY", "another-key-0123456789abcdef")
     cfg2 = tmp_path / "other.toml"
     cfg2.write_text(cfg.read_text())
     third = _run(cfg2, db)
-    assert third["release"]["scope"]["earlier_runs"] == []                     # pseudonyms cannot be joined
+    assert third["loss"]["scope"]["earlier_runs"] == []                     # pseudonyms cannot be joined
     none_cfg = tmp_path / "none.toml"
     none_cfg.write_text(cfg.read_text().replace("[release]\n", '[release]\ncustomer_ids = "none"\n'))
     fourth = _run(none_cfg, db)
-    assert fourth["release"]["scope"] == {**fourth["release"]["scope"], "namespace": None, "earlier_runs": []}
+    assert fourth["loss"]["scope"] == {**fourth["loss"]["scope"], "namespace": None, "earlier_runs": []}
     store = Store(f"sqlite:///{db}")
     assert store.release_cells("pseudonym:x", [4]) == [] and store.run(4).namespace is None
     export = tmp_path / "none.csv"
@@ -73,7 +73,7 @@ def test_original_ids_are_their_own_namespace(tmp_path):
     db = tmp_path / "s.db"
     _run(cfg, db)
     second = _run(cfg, db)
-    assert second["release"]["scope"]["namespace"] == "original" and second["release"]["scope"]["earlier_runs"] == [1]
+    assert second["loss"]["scope"]["namespace"] == "original" and second["loss"]["scope"]["earlier_runs"] == [1]
     out = tmp_path / "e.csv"
     assert CliRunner().invoke(cli, ["export", "2", "--out", str(out), "--db", str(db)]).exit_code == 0
     ids = set(pd.read_csv(tmp_path / "customers.csv")["customer_id"])
@@ -89,10 +89,10 @@ def test_a_smaller_k_earlier_strands_its_small_cells(tmp_path):
     cfg.write_text(cfg.read_text().replace("[release]\n", '[release]\nattributes = ["age", "city"]\n'))
     db = tmp_path / "s.db"
     first = _run(cfg, db)
-    assert first["release"]["per_column"]["age"]["withheld_share"] < 1
+    assert first["loss"]["per_column"]["age"]["withheld_share"] < 1
     cfg.write_text(cfg.read_text().replace("min_segment_size = 5", "min_segment_size = 20"))
     report = _run(cfg, db)
-    assert report["release"]["stranded_customers"] != 0
+    assert report["loss"]["stranded_customers"] != 0
     audit = CliRunner().invoke(cli, ["audit", "2", "--db", str(db), "--json"])
     doc = json.loads(audit.output)
     assert doc["invariant"]["within_run"]["ok"]

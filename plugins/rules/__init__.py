@@ -114,7 +114,8 @@ class Rules(microseg.SegmentationMethod):
         return "customers matching no rule" if label == self.default else str(label)
 
     def report(self) -> dict[str, Any]:
-        return {"mode": self.mode, "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+        return {"mode": self.mode, "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
+                "definitions": {str(seg["name"]): str(seg["when"]) for seg in self.segments or []}}
 
 
 @microseg.hookimpl
