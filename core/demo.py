@@ -221,7 +221,7 @@ consent = { profiling = "consent_profiling", marketing = "consent_marketing" }
 customer_ids = "pseudonym"
 # the released columns: every customer's combination of released values is held by >= k customers,
 # so each extra column costs detail in the others (the run prints what was coarsened)
-families = ["rfm", "region", "response", "lifestage", "decline", "micro"]
+families = ["rfm", "region", "response", "lifestage", "behaviour", "decline", "uplift", "micro"]
 include_scores = false
 '''
 

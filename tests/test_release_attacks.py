@@ -258,3 +258,17 @@ def test_demo_audit_detects_tampering(demo_folder, tmp_path):
         conn.execute(sa.text(f"UPDATE audithead SET seq = {seq}, hash = '{h}'"))
     result = CliRunner().invoke(cli, ["audit", "--db", str(db), "--json", "--verify"])
     assert result.exit_code == 1 and any("signature" in v for v in json.loads(result.output)["violations"])
+
+
+@pytest.mark.realdata          # slow: the whole demo (clusters, LightGBM, uplift), not real data
+def test_microseg_demo_export_holds_no_small_cell(tmp_path):
+    out = tmp_path / "demo"
+    _cli("demo", "--out", str(out), "--customers", "3000", "--no-report")
+    db = out / "microseg.db"
+    _cli("export", "1", "--out", str(tmp_path / "e.csv"), "--db", str(db), "--config", str(out / "microseg.toml"))
+    export = pd.read_csv(tmp_path / "e.csv", dtype=str, keep_default_na=False)
+    assert {"rfm", "region", "response", "lifestage", "decline", "micro"} <= set(export.columns)
+    oracle_one_run(export, 50)
+    audit = json.loads(_cli("audit", "--db", str(db), "--json", "--verify", "--config",
+                            str(out / "microseg.toml")).output)
+    assert audit["violations"] == []
