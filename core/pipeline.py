@@ -16,6 +16,7 @@ import pandas as pd
 
 from microseg.compose import SegmentSpec, method_segments, microsegments
 from microseg.config import Config
+from microseg.engine import Engine
 from microseg.errors import ConfigError
 from microseg.loading import fingerprint_inputs, load_data
 from microseg.method import Assignment, SegmentationMethod, run_method
@@ -79,8 +80,9 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
                load: Loader = load_data) -> RunResult:
     """Run the governed pipeline for ``cfg`` and store the result atomically.
 
-    ``load`` reads the sources into a :class:`~microseg.data.CustomerData` (the Dask engine
-    passes its own); every governed step after it is the same for all engines.
+    ``load`` reads the sources into a :class:`~microseg.engine.Engine` (default: the pandas
+    engine; the Dask engine passes its own); every governed step after it is the same for all
+    engines, and none of them knows which engine it is.
     """
     from microseg.privacy.scan import scan_frame
 
@@ -127,7 +129,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         extra, kanon = _released_values(cfg, data, frame, assignments, actions, key)
         report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
         run_row = {
-            "as_of": str(data.as_of.date()), "engine": cfg.engine, "config_hash": cfg.digest(),
+            "as_of": str(data.as_of.date()), "engine": data.engine, "config_hash": cfg.digest(),
             "policy_hash": policy.digest(), "input_fingerprint": json.dumps(fingerprint_inputs(cfg)),
             "plugin_versions": json.dumps(plugin_versions(registry)), "n_customers": int(len(ids)),
             "k": policy.min_segment_size, "customer_ids": cfg.release.customer_ids,
@@ -151,7 +153,7 @@ def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
     return pseudonymise(ids.to_numpy(), key)
 
 
-def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: dict[str, Assignment],
+def _released_values(cfg: Config, data: Engine, frame: pd.DataFrame, assignments: dict[str, Assignment],
                      actions: dict[str, str], key: bytes) -> tuple[pd.DataFrame | None, dict | None]:
     """Per-customer values the release policy allows out (scores, k-anonymous attributes), and
     the k-anonymity report when attributes are released."""
@@ -164,15 +166,10 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
                 parts.append(s)
     if cfg.release.attributes:
         from microseg.privacy.kanon import enforce_k_anonymity
-        missing = [c for c in cfg.release.attributes if c not in data.customers.columns] \
-            if data.customers is not None else cfg.release.attributes
-        if missing and missing[0] in data.masked_actions:
-            raise ConfigError(f"{missing[0]!r} was removed when the customers table was masked on the Dask "
-                              f"workers (action {data.masked_actions[missing[0]]}); release it with the pandas "
-                              "engine", key="release.attributes")
-        if missing:
-            raise ConfigError(f"{missing[0]!r} is not a customer attribute", key="release.attributes")
-        attrs = data.customers.loc[data.ids, cfg.release.attributes]
+        try:
+            attrs = data.customer_attributes(cfg.release.attributes)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), key="release.attributes") from None
         qis = [c for c in cfg.release.attributes if c in (cfg.privacy.quasi_identifiers or
                                                           [k for k, a in actions.items() if a == "generalise"])]
         masked = apply_release_actions(attrs, {c: a for c, a in actions.items()

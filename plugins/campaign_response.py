@@ -32,14 +32,6 @@ def _truthy(values: pd.Series) -> np.ndarray:
     return values.astype(str).str.strip().str.lower().isin({"1", "true", "yes", "y", "t"}).to_numpy()
 
 
-def _cluster_fitter(data: Any) -> Callable[..., Any] | None:
-    """On the Dask engine, LightGBM's Dask interface for the final model; else None (in process)."""
-    if getattr(data, "client", None) is None:
-        return None
-    from microseg.dask_engine import fit_lgbm
-    return lambda params, n_trees, x, y: fit_lgbm(data, params, n_trees, x, y)
-
-
 class CampaignResponse(microseg.SegmentationMethod):
     """Campaign response segments.
 
@@ -192,8 +184,7 @@ class CampaignResponse(microseg.SegmentationMethod):
     @staticmethod
     def _event_treatment(data: Any) -> pd.DataFrame | None:
         """Campaign contacts with a treatment flag and an outcome, before as_of (or None)."""
-        events = getattr(data, "events", None)
-        if events is None or not {"treatment", "responded"} <= set(events.columns):
+        if data is None or not {"treatment", "responded"} <= set(data.event_columns):
             return None
         ev = data.event_rows(before=getattr(data, "as_of", None),     # pandas rows on every engine
                              columns=["customer_id", "ts", "channel", "responded", "treatment"])
@@ -274,7 +265,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         p = model.predict(x.iloc[te])
         self.evaluation_["propensity"] = {"protocol": f"{self.split} split, {len(te)} held-out rows",
                                           "model": kind, "validation_auc": val} | classification_report(y[te], p)
-        self.propensity_model_ = Propensity(kind, self._lgbm(), fit_gbm=_cluster_fitter(data)).fit(x, y)
+        self.propensity_model_ = Propensity(kind, self._lgbm(), fit_gbm=data.fit_classifier if data is not None else None).fit(x, y)
         self.propensity_bounds_ = tuple(np.quantile(self.propensity_model_.predict(x), [0.5, 0.8]))
 
     def _fit_uplift(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> None:

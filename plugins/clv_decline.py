@@ -20,20 +20,14 @@ import numpy as np
 import pandas as pd
 
 import microseg
-from microseg.data import CustomerData
 from microseg.errors import ConfigError
-from microseg.plugins._lgbm import classifier, fit_with_early_stopping, prepare, top_drivers
+from microseg.plugins._lgbm import fit_with_early_stopping, prepare, top_drivers
 from microseg.plugins._metrics import classification_report
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
 RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
-
-
-def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Net spend per customer in [start, end) of a transactions frame (see ``CustomerData.window_spend``)."""
-    return CustomerData(transactions=tx, as_of=end).window_spend(ids, start, end)
 
 
 def trend_windows(cutoff: pd.Timestamp, horizon: int) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -208,11 +202,7 @@ class ClvDecline(microseg.SegmentationMethod):
         x, y = rows.stack(cutoffs)
         self._check_trainable(y)
         xp, cats = prepare(x)
-        if getattr(data, "client", None) is not None:       # Dask engine: LightGBM's Dask interface
-            from microseg.dask_engine import fit_lgbm
-            model = fit_lgbm(data, self._params(), n_trees, xp, y)
-        else:
-            model = classifier(self._params(), n_trees).fit(xp, y)
+        model = data.fit_classifier(self._params(), xp, y, n_estimators=n_trees)   # on the run's engine
         return model, cats, len(x)
 
     # ------------------------------------------------------------------ estimator API
@@ -224,7 +214,7 @@ class ClvDecline(microseg.SegmentationMethod):
         its number of trees chosen on T₀ − H — is scored at T₀ ("backtest"), and the final model
         is refitted on cutoffs up to T₀ with that number of trees.
         """
-        if data is None or getattr(data, "transactions", None) is None:
+        if data is None or not data.has_transactions:
             raise ConfigError("clv-decline needs transactions: pass data=CustomerData(...) / a transactions source")
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)

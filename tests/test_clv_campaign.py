@@ -12,7 +12,7 @@ from microseg.data import CustomerData
 from microseg.errors import ConfigError
 from microseg.plugins._metrics import classification_report, qini_auc_score, uplift_at_k
 from microseg.plugins.campaign_response import CampaignResponse
-from microseg.plugins.clv_decline import ClvDecline, window_spend
+from microseg.plugins.clv_decline import ClvDecline
 
 warnings.filterwarnings("ignore", category=UserWarning)
 AS_OF = pd.Timestamp("2024-01-01")
@@ -28,6 +28,10 @@ def _shop(n=600, seed=0, days=720, future=90):
     day = rng.beta(a, b) * (days + future)
     ts = AS_OF - pd.Timedelta(days=days) + pd.to_timedelta(day, unit="D")
     return pd.DataFrame({"customer_id": rows, "ts": ts, "amount": np.round(rng.lognormal(3, 0.5, len(rows)), 2)})
+
+
+def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp):
+    return CustomerData(transactions=tx, as_of=end).window_spend(ids, start, end)
 
 
 def _fast(**kw):

@@ -29,7 +29,8 @@ import pyarrow.compute as pc  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from microseg.config import parse_config  # noqa: E402
-from microseg.dask_engine import fit_lgbm, load_data_dask, run_config_dask  # noqa: E402
+from microseg.dask_engine import fit_dask_lgbm, load_data_dask, run_config_dask  # noqa: E402
+from microseg.data import CustomerData  # noqa: E402
 from microseg.errors import ConfigError, InputError  # noqa: E402
 from microseg.features import transaction_features  # noqa: E402
 from microseg.loading import load_data  # noqa: E402
@@ -204,9 +205,9 @@ def test_dask_lightgbm_matches_local(client):
     x = pd.DataFrame(rng.normal(size=(4000, 5)), columns=list("abcde"))
     y = (x["a"] + 0.5 * x["b"] + rng.normal(size=4000) > 0).astype(int).to_numpy()
     params = {"learning_rate": 0.05, "num_leaves": 7, "n_jobs": 1, "random_state": 0}
-    local = fit_lgbm(None, params, 100, x[:3000], y[:3000])
-    data = type("D", (), {"client": client})()
-    remote = fit_lgbm(data, params, 100, x[:3000], y[:3000])
+    local = CustomerData(customers=pd.DataFrame(index=pd.RangeIndex(3))).fit_classifier(
+        params, x[:3000], y[:3000], n_estimators=100)
+    remote = fit_dask_lgbm(client, params, 100, x[:3000], y[:3000])
     auc = [roc_auc_score(y[3000:], m.predict_proba(x[3000:])[:, 1]) for m in (local, remote)]
     assert abs(auc[0] - auc[1]) <= 0.01
 

@@ -53,13 +53,13 @@ def _write(folder, n=1200, seed=0):
 def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
     _write(tmp_path)
     calls = []
-    real = dask_engine.fit_lgbm
+    real = dask_engine.DaskCustomerData.fit_classifier
 
-    def spy(data, params, n_estimators, x, y):
+    def spy(data, params, x, y, *, n_estimators):
         calls.append(len(x))
-        return real(data, params, n_estimators, x, y)
+        return real(data, params, x, y, n_estimators=n_estimators)
 
-    monkeypatch.setattr(dask_engine, "fit_lgbm", spy)
+    monkeypatch.setattr(dask_engine.DaskCustomerData, "fit_classifier", spy)
     monkeypatch.setenv("MICROSEG_KEY", "dask-response-key-0123456789")
     reg = Registry(entry_points=False)
     local = run_config(parse_config(CONFIG, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/a.db"), reg)
