@@ -32,8 +32,8 @@ def run(config: str | Path | Config, *, db: str | None = None, registry: Registr
         progress: Callable[[str], None] | None = None) -> RunResult:
     """Run a governed segmentation from a config file (or a parsed :class:`Config`)."""
     cfg = config if isinstance(config, Config) else load_config(config)
-    if engine:
-        cfg.engine = engine  # type: ignore[assignment]
+    if engine and engine != cfg.engine:
+        cfg = cfg.model_copy(update={"engine": engine})      # the caller's Config stays as it was
     if cfg.engine == "dask":
         from microseg.dask_engine import run_config_dask
         return run_config_dask(cfg, open_store(db, cfg), registry or get_registry(), scheduler=scheduler,

@@ -19,7 +19,7 @@ from microseg.config import Config
 from microseg.engine import Engine
 from microseg.errors import ConfigError
 from microseg.loading import fingerprint_inputs, load_data
-from microseg.method import Assignment, SegmentationMethod, run_method
+from microseg.method import Assignment, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.pseudonym import load_key, pseudonymise
@@ -61,7 +61,9 @@ def instantiate_methods(cfg: Config, registry: Registry) -> dict[str, Segmentati
         except Exception as exc:  # noqa: BLE001
             raise ConfigError(str(exc), key=f"methods[{i}].method") from None
         try:
-            out[m.instance_id] = cls(**m.params)
+            out[m.instance_id] = new_method(cls, m.params)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
         except TypeError as exc:
             raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
         except ValueError as exc:
@@ -113,9 +115,10 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     with timer.step("features"):
         frame = frame_for_methods(data.features(), to_mask, key)
     assignments: dict[str, Assignment] = {}
-    for instance_id, method in methods.items():
+    for i, (instance_id, method) in enumerate(methods.items()):
         with timer.step(f"method:{instance_id}"):
-            assignments[instance_id] = run_method(method, frame, data)
+            assignments[instance_id] = run_method(method, frame, data, key=f"methods[{i}]",
+                                                  who=registry.describe_instance(instance_id, method.name))
     with timer.step("compose"):
         specs: list[SegmentSpec] = []
         for instance_id, a in assignments.items():

@@ -255,9 +255,12 @@ class ClvDecline(microseg.SegmentationMethod):
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
+        self.drivers_ = self._drivers(customers, data)
         return self
 
-    def _score(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
+    def _score(self, customers: pd.DataFrame, data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per customer: decline probability (NaN when not eligible) and past-window spend; and
+        the eligible customers' model input."""
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
@@ -269,12 +272,10 @@ class ClvDecline(microseg.SegmentationMethod):
         if eligible.any():
             prob[eligible] = self.model_.predict_proba(xp.loc[eligible])[:, 1]
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
-        self._xp = xp.loc[eligible]
-        return out
+        return out, xp.loc[eligible]
 
-    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
-        s = self._score(customers, data)
-        self.scores_ = s
+    def _labels(self, s: pd.DataFrame) -> pd.Series:
+        """Risk × value labels from :meth:`_score`'s frame ("Not active" when not eligible)."""
         eligible = s["decline_probability"].notna().to_numpy()
         labels = np.full(len(s), NOT_ACTIVE, dtype=object)
         if eligible.any():
@@ -286,17 +287,20 @@ class ClvDecline(microseg.SegmentationMethod):
             risk = (p >= lo).astype(np.int64) + (p >= hi)                 # index into RISK_LEVELS
             names = np.array([f"{v} value · {RISK_WORDS[r]}" for v in VALUE_TIERS for r in RISK_LEVELS], dtype=object)
             labels[eligible] = names[value * len(RISK_LEVELS) + risk]
-        out = pd.Series(labels, index=customers.index)
-        active = out[eligible]
-        self.drivers_ = top_drivers(self.model_, self._xp, active) if len(active) else {}
-        self.sizes_ = out.value_counts().to_dict()
-        return out
+        return pd.Series(labels, index=s.index)
+
+    def _drivers(self, customers: pd.DataFrame, data: Any) -> dict[str, list[str]]:
+        """Per segment of the customers fitted on, the features that push most toward decline."""
+        s, xp = self._score(customers, data)
+        labels = self._labels(s)
+        active = labels[s["decline_probability"].notna().to_numpy()]
+        return top_drivers(self.model_, xp, active) if len(active) else {}
+
+    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
+        return self._labels(self._score(customers, data)[0])
 
     def scores(self, customers: pd.DataFrame, *, data: Any = None) -> pd.DataFrame:
-        s = getattr(self, "scores_", None)
-        if s is None or not s.index.equals(customers.index):
-            s = self._score(customers, data)
-        return s[["decline_probability"]]
+        return self._score(customers, data)[0][["decline_probability"]]
 
     def describe(self, label: str) -> str:
         if label == NOT_ACTIVE:
@@ -312,9 +316,7 @@ class ClvDecline(microseg.SegmentationMethod):
         return {"evaluation": getattr(self, "evaluation_", {}), "training_cutoffs": getattr(self, "cutoffs_", []),
                 "training_rows": getattr(self, "training_rows_", 0),
                 "training_customers": getattr(self, "training_customers_", 0), "n_trees": getattr(self, "n_trees_", 0),
-                "risk_bounds": list(getattr(self, "risk_bounds_", ())),
-                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
-                "top_drivers": getattr(self, "drivers_", {})}
+                "risk_bounds": list(getattr(self, "risk_bounds_", ())), "top_drivers": getattr(self, "drivers_", {})}
 
 
 @microseg.hookimpl

@@ -359,19 +359,14 @@ def test_cli_runs_on_an_existing_cluster(tmp_path, client):
     from click.testing import CliRunner
 
     from microseg.cli import cli
-    from microseg.registry import reset_registry
     write_data(tmp_path, n=800, seed=7)
     (tmp_path / "microseg.toml").write_text(PII_CONFIG.split("[release]")[0]
                                             .replace('consent = { profiling = "consent_profiling", '
                                                      'marketing = "consent_marketing" }\n', ""))
     seen_before = set(client.run(os.getpid).values())
-    reset_registry()
-    try:
-        result = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "d.db"),
-                                          "--engine", "dask", "--scheduler", client.scheduler.address])
-        local = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "p.db")])
-    finally:
-        reset_registry()
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "d.db"),
+                                      "--engine", "dask", "--scheduler", client.scheduler.address])
+    local = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "p.db")])
     assert result.exit_code == 0, result.output
     assert local.exit_code == 0, local.output
     assert set(client.run(os.getpid).values()) == seen_before          # the same workers, still there

@@ -165,9 +165,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         return labels, scores
 
     def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
-        labels = self._segment(customers)[0]
-        self.sizes_ = labels.value_counts().to_dict()
-        return labels
+        return self._segment(customers)[0]
 
     def scores(self, customers: pd.DataFrame, *, data: Any = None) -> pd.DataFrame:
         return self._segment(customers)[1]
@@ -181,8 +179,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         return str(label)
 
     def report(self) -> dict[str, Any]:
-        return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {}),
-                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+        return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {})}
 
 
 @microseg.hookimpl
