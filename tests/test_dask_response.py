@@ -50,9 +50,9 @@ def _write(folder, n=1200, seed=0):
                   "converted": (rng.random(n) < p).astype(int)}).to_csv(folder / "customers.csv", index=False)
 
 
-def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
-    _write(tmp_path)
-    calls = []
+def _count_fit_classifier(monkeypatch) -> list[int]:
+    """The rows of each classifier the Dask engine trains (on the cluster) in this test."""
+    calls: list[int] = []
     real = dask_engine.DaskCustomerData.fit_classifier
 
     def spy(data, params, x, y, *, n_estimators):
@@ -60,6 +60,12 @@ def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
         return real(data, params, x, y, n_estimators=n_estimators)
 
     monkeypatch.setattr(dask_engine.DaskCustomerData, "fit_classifier", spy)
+    return calls
+
+
+def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
+    _write(tmp_path)
+    calls = _count_fit_classifier(monkeypatch)
     monkeypatch.setenv("MICROSEG_KEY", "dask-response-key-0123456789")
     reg = Registry(entry_points=False)
     local = run_config(parse_config(CONFIG, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/a.db"), reg)
@@ -145,14 +151,7 @@ def test_worked_example_trains_through_either_engine(tmp_path, monkeypatch):
     _write(tmp_path)
     plugin = Path(__file__).resolve().parents[1] / "docs" / "examples" / "likely_buyers.py"
     text = LIKELY_CONFIG.format(plugin=plugin.as_posix())
-    calls = []
-    real = dask_engine.DaskCustomerData.fit_classifier
-
-    def spy(data, params, x, y, *, n_estimators):
-        calls.append(len(x))
-        return real(data, params, x, y, n_estimators=n_estimators)
-
-    monkeypatch.setattr(dask_engine.DaskCustomerData, "fit_classifier", spy)
+    calls = _count_fit_classifier(monkeypatch)
     monkeypatch.setenv("MICROSEG_KEY", "dask-response-key-0123456789")
     local = run_config(parse_config(text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/a.db"),
                        Registry(entry_points=False))
