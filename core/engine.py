@@ -10,7 +10,10 @@ receives an object implementing :class:`Engine`, whatever engine loaded the run:
 A method written against this protocol alone — never against an engine's own attributes such
 as a ``client`` or raw row frames — runs on every engine. Adding an engine (DuckDB, Spark, …)
 means one new package with a class implementing this protocol and a loader that builds it from a
-:class:`microseg.config.Config`; the pipeline, the privacy layer and the methods stay as they are.
+:class:`microseg.config.Config`, run as ``microseg.pipeline.run_config(cfg, store, registry,
+load=its_loader)`` (what :func:`microseg.dask_engine.run_config_dask` does); the pipeline, the
+privacy layer and the methods stay as they are. Only the engine's name is chosen outside the
+package: the ``engine`` config value and the dispatch in :func:`microseg.api.run`.
 
 Results are the same on every engine: customer-level frames have the pandas engine's columns and
 values, ``fit_classifier`` returns an in-process model whatever trained it.

@@ -269,3 +269,13 @@ def test_no_plugin_module_knows_an_engine():
         text = path.read_text()
         for banned in ("dask", ".client", "microseg.data ", "microseg.data\n"):
             assert banned not in text, f"{path.relative_to(REPO)} mentions {banned!r}"
+
+
+def test_the_worked_example_in_the_docs_is_the_tested_file():
+    """Every line of the method shown in docs/plugins.md is in docs/examples/likely_buyers.py."""
+    doc = (REPO / "docs" / "plugins.md").read_text()
+    snippet = doc.split("```python\nclass LikelyBuyers", 1)[1].split("```", 1)[0]
+    source = {line.strip() for line in (EXAMPLES / "likely_buyers.py").read_text().splitlines()}
+    shown = [line.split("  #")[0].strip() for line in snippet.splitlines()[1:]]
+    missing = [line for line in shown if line and line != "..." and not line.startswith("...") and line not in source]
+    assert not missing, f"docs/plugins.md shows lines not in likely_buyers.py: {missing}"
