@@ -36,6 +36,8 @@ class RunResult:
     store_url: str
     report: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None        # the rendered report, when api.run wrote one
+    report_error: str | None = None        # why it could not be written (the run is stored all the same)
 
 
 class _Timer:

@@ -36,6 +36,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "microseg.plugins.clv_decline",
     "microseg.plugins.campaign_response",
     "microseg.privacy.recognizers",
+    "microseg.formats",
+    "microseg.report.renderers",
 )
 
 
@@ -49,10 +51,13 @@ class PluginInfo:
     methods: list[str] = field(default_factory=list)
     recognizers: list[str] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
+    export_formats: list[str] = field(default_factory=list)
+    report_renderers: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "source": self.source,
-                "methods": self.methods, "recognizers": self.recognizers, "hooks": self.hooks}
+                "methods": self.methods, "recognizers": self.recognizers, "hooks": self.hooks,
+                "export_formats": self.export_formats, "report_renderers": self.report_renderers}
 
 
 class Registry:
@@ -69,6 +74,7 @@ class Registry:
         self._methods: dict[str, type] | None = None
         self._method_plugin: dict[str, str] = {}
         self._recognizers: list[tuple[str, object]] | None = None
+        self._outputs: dict[str, dict[str, Any]] = {}
         if builtins:
             for module_path in DEFAULT_PLUGINS:
                 self._register_module(module_path)
@@ -139,12 +145,14 @@ class Registry:
         self._info[name] = PluginInfo(name=name, version=version, source=source, hooks=hooks)
         self._methods = None
         self._recognizers = None
+        self._outputs = {}
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
         self._info.pop(name, None)
         self._methods = None
         self._recognizers = None
+        self._outputs = {}
 
     # ---------------------------------------------------------------- what plugins provide
     def _collect(self, hook_name: str) -> list[tuple[str, object]]:
@@ -199,6 +207,40 @@ class Registry:
             self._recognizers = found
         return self._recognizers
 
+    @property
+    def export_formats(self) -> dict[str, Any]:
+        """Export format name → :class:`microseg.outputs.ExportFormat`. Duplicate names are an error."""
+        from microseg.outputs import ExportFormat
+        return self._named_outputs("register_export_formats", ExportFormat, "export format")
+
+    @property
+    def report_renderers(self) -> dict[str, Any]:
+        """Report renderer name → :class:`microseg.outputs.ReportRenderer`. Duplicate names are an error."""
+        from microseg.outputs import ReportRenderer
+        return self._named_outputs("register_report_renderers", ReportRenderer, "report renderer")
+
+    def _named_outputs(self, hook_name: str, kind: type, what: str) -> dict[str, Any]:
+        if hook_name not in self._outputs:
+            found: dict[str, Any] = {}
+            owner: dict[str, str] = {}
+            attr = hook_name.removeprefix("register_")
+            for info in self._info.values():
+                setattr(info, attr, [])
+            for plugin_name, item in self._collect(hook_name):
+                if not isinstance(item, kind):
+                    raise PluginError(f"plugin {plugin_name!r} registered {item!r}, which is not a "
+                                      f"microseg.outputs.{kind.__name__}")
+                name = getattr(item, "name", "")
+                if not name:
+                    raise PluginError(f"plugin {plugin_name!r}: {what} without a name")
+                if name in found:
+                    raise PluginError(f"two plugins register {what} {name!r}: {owner[name]!r} and {plugin_name!r}")
+                found[name], owner[name] = item, plugin_name
+                if plugin_name in self._info:
+                    getattr(self._info[plugin_name], attr).append(name)
+            self._outputs[hook_name] = found
+        return self._outputs[hook_name]
+
     def method(self, name: str) -> type:
         try:
             return self.methods[name]
@@ -215,6 +257,8 @@ class Registry:
     def plugins(self) -> list[PluginInfo]:
         self.methods  # noqa: B018 - fills the per-plugin lists
         self.recognizers  # noqa: B018
+        self.export_formats  # noqa: B018
+        self.report_renderers  # noqa: B018
         return list(self._info.values())
 
 

@@ -23,6 +23,7 @@ import microseg
 from microseg.errors import ConfigError
 from microseg.plugins._lgbm import fit_with_early_stopping, prepare, top_drivers
 from microseg.plugins._metrics import classification_report
+from microseg.plugins.curves import classifier_curves
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
@@ -255,6 +256,7 @@ class ClvDecline(microseg.SegmentationMethod):
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
+        self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
         self.drivers_ = self._drivers(customers, data)
         return self
 
@@ -316,7 +318,11 @@ class ClvDecline(microseg.SegmentationMethod):
         return {"evaluation": getattr(self, "evaluation_", {}), "training_cutoffs": getattr(self, "cutoffs_", []),
                 "training_rows": getattr(self, "training_rows_", 0),
                 "training_customers": getattr(self, "training_customers_", 0), "n_trees": getattr(self, "n_trees_", 0),
-                "risk_bounds": list(getattr(self, "risk_bounds_", ())), "top_drivers": getattr(self, "drivers_", {})}
+                "risk_bounds": list(getattr(self, "risk_bounds_", ())),
+                "top_drivers": getattr(self, "drivers_", {}), "curves": getattr(self, "curves_", {}),
+                "grid": {"rows": list(VALUE_TIERS[::-1]), "columns": [RISK_WORDS[r] for r in RISK_LEVELS],
+                         "label": "{row} value · {column}", "row_title": f"spend in the last {self.horizon_days} days",
+                         "column_title": f"outlook for the next {self.horizon_days} days"}}
 
 
 @microseg.hookimpl

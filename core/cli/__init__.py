@@ -42,8 +42,8 @@ def cli(ctx: click.Context, plugins: tuple[str, ...], debug: bool) -> None:
 
 
 def _register_commands() -> None:
-    from microseg.cli import demo_cmd, plugins_cmd, privacy_cmds, run_cmds, scan_cmd
-    for module in (run_cmds, plugins_cmd, demo_cmd, privacy_cmds):
+    from microseg.cli import demo_cmd, plugins_cmd, privacy_cmds, report_cmds, run_cmds, scan_cmd
+    for module in (run_cmds, plugins_cmd, demo_cmd, privacy_cmds, report_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
     cli.add_command(scan_cmd.scan)

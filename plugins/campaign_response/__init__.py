@@ -21,7 +21,7 @@ import pandas as pd
 import microseg
 from microseg.errors import ConfigError
 from microseg.plugins.campaign_response import uplift as uplift_unit
-from microseg.plugins.campaign_response.channel import ChannelPreference
+from microseg.plugins.campaign_response.channel import ChannelPreference, channel_response
 from microseg.plugins.campaign_response.inputs import Split, model_features, outcome, treatment
 from microseg.plugins.campaign_response.propensity import ResponsePropensity
 from microseg.plugins.campaign_response.referrals import Referrals
@@ -145,6 +145,9 @@ class CampaignResponse(microseg.SegmentationMethod):
         self.uplift_, self.propensity_ = uplift, propensity
         self.evaluation_: dict[str, Any] = {name: unit.evaluation_ for name, unit in
                                             (("uplift", uplift), ("propensity", propensity)) if unit is not None}
+        fitted = uplift if uplift is not None else propensity
+        self.curves_: dict[str, Any] = fitted.curves_ if fitted is not None else {}
+        self.channel_response_ = channel_response(customers, events_t)
         return self
 
     def _segment(self, customers: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
@@ -179,7 +182,8 @@ class CampaignResponse(microseg.SegmentationMethod):
         return str(label)
 
     def report(self) -> dict[str, Any]:
-        return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {})}
+        return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {}),
+                "channels": getattr(self, "channel_response_", {}), "curves": getattr(self, "curves_", {})}
 
 
 @microseg.hookimpl

@@ -10,6 +10,7 @@ thirds of the population's are "Unresponsive"; the rest are "No evidence".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,29 @@ PREFIX = "Responds to "
 
 def channel_label(channel: str) -> str:
     return f"{PREFIX}{'SMS' if channel == 'sms' else channel}"
+
+
+def channel_response(customers: pd.DataFrame, events: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    """Contacts, responses and response rate per channel (treated and control rates when the
+    contacts have a control group, ``events``): aggregate figures for the report."""
+    out: dict[str, dict[str, Any]] = {}
+    if events is not None and "channel" in events.columns:
+        for ch, part in events.groupby("channel", sort=True):
+            t = part["treatment"].to_numpy(dtype=int)
+            r = part["responded"].to_numpy(dtype=float)
+            out[str(ch)] = {"contacts": int((t == 1).sum()), "responses": int(r[t == 1].sum()),
+                            "response_rate": round(float(r[t == 1].mean()), 4) if (t == 1).any() else None,
+                            "control_contacts": int((t == 0).sum()),
+                            "control_rate": round(float(r[t == 0].mean()), 4) if (t == 0).any() else None}
+        return out
+    for col in (c for c in customers.columns if str(c).startswith("contacts_")):
+        ch = str(col).removeprefix("contacts_")
+        if f"responses_{ch}" in customers.columns:
+            sent = float(customers[col].fillna(0).sum())
+            got = float(customers[f"responses_{ch}"].fillna(0).sum())
+            out[ch] = {"contacts": int(sent), "responses": int(got),
+                       "response_rate": round(got / sent, 4) if sent else None}
+    return out
 
 
 @dataclass(frozen=True)

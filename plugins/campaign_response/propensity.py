@@ -14,6 +14,7 @@ import pandas as pd
 from microseg.plugins._metrics import classification_report
 from microseg.plugins._uplift import Propensity, choose_propensity
 from microseg.plugins.campaign_response.inputs import Split
+from microseg.plugins.curves import classifier_curves
 
 LIKELY, POSSIBLE, UNLIKELY = "Likely responders", "Possible responders", "Unlikely responders"
 DESCRIPTIONS = {LIKELY: "top 20% response propensity", POSSIBLE: "above-median response propensity",
@@ -34,6 +35,7 @@ class ResponsePropensity:
         held = Propensity(kind, self.lgbm_params).fit(x.iloc[tr], y[tr]).predict(x.iloc[te])
         self.evaluation_ = {"protocol": f"{self.split.kind} split, {len(te)} held-out rows", "model": kind,
                             "validation_auc": val} | classification_report(y[te], held)
+        self.curves_ = classifier_curves(y[te], held)
         self.model_ = Propensity(kind, self.lgbm_params, fit_gbm=fit_gbm).fit(x, y)
         self.bounds_ = tuple(np.quantile(self.model_.predict(x), [0.5, 0.8]))
         return self

@@ -16,6 +16,7 @@ import pandas as pd
 from microseg.plugins._metrics import qini_auc_score, uplift_at_k
 from microseg.plugins._uplift import LEARNERS, choose_uplift
 from microseg.plugins.campaign_response.inputs import Split
+from microseg.plugins.curves import qini_points
 
 PERSUADABLES, SURE_THINGS, LOST_CAUSES, SLEEPING_DOGS = "Persuadables", "Sure things", "Lost causes", "Sleeping dogs"
 DESCRIPTIONS = {
@@ -51,6 +52,8 @@ class UpliftModel:
 
     model_: Any
     bounds_: tuple[float, float]
+    evaluation_: dict[str, Any]
+    curves_: dict[str, Any]      # the held-out Qini curve, for the report
 
     def __init__(self, lgbm_params: dict[str, Any], split: Split) -> None:
         self.lgbm_params, self.split = lgbm_params, split
@@ -77,6 +80,7 @@ class CustomerUplift(UpliftModel):
         u, _ = LEARNERS[learner](kind, self.lgbm_params).fit(xs.iloc[tr], ys[tr], ts[tr]).predict(xs.iloc[te])
         self.evaluation_ = _evaluation(f"{self.split.kind} split by treatment × outcome, {len(te)} held-out rows",
                                        learner, kind, cv, ys[te], u, ts[te], ts)
+        self.curves_ = {"qini": qini_points(ys[te], u, ts[te])}
         self.model_ = LEARNERS[learner](kind, self.lgbm_params).fit(xs, ys, ts)
         u_all, pc = self.model_.predict(xs)
         self.bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
@@ -105,6 +109,7 @@ class ContactUplift(UpliftModel):
         u, _ = model.predict(rows.loc[te])
         self.evaluation_ = _evaluation(f"contact rows; {len(held)} customers held out ({int(te.sum())} contacts)",
                                        learner, kind, cv, y[te], u, t[te], t)
+        self.curves_ = {"qini": qini_points(y[te], u, t[te])}
         everything = np.arange(len(y)) if len(y) <= FIT_ROWS else rng.choice(len(y), FIT_ROWS, replace=False)
         self.model_ = LEARNERS[learner](kind, self.lgbm_params).fit(rows.iloc[everything], y[everything],
                                                                    t[everything])

@@ -111,7 +111,7 @@ class Rules(microseg.SegmentationMethod):
         return "customers matching no rule" if label == self.default else str(label)
 
     def report(self) -> dict[str, Any]:
-        return {"mode": self.mode}
+        return {"mode": self.mode, "definitions": {str(seg["name"]): str(seg["when"]) for seg in self.segments or []}}
 
 
 @microseg.hookimpl
