@@ -35,8 +35,8 @@ def run(config: str | Path | Config, *, db: str | None = None, registry: Registr
     that cannot be written leaves the stored run as it is and says why in ``result.report_error``.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
-    if engine:
-        cfg.engine = engine  # type: ignore[assignment]
+    if engine and engine != cfg.engine:
+        cfg = cfg.model_copy(update={"engine": engine})      # the caller's Config stays as it was
     store = open_store(db, cfg)
     registry = registry or get_registry()
     if cfg.engine == "dask":

@@ -72,6 +72,7 @@ class Registry:
             self.pm.enable_tracing()
         self._info: dict[str, PluginInfo] = {}
         self._methods: dict[str, type] | None = None
+        self._method_plugin: dict[str, str] = {}
         self._recognizers: list[tuple[str, object]] | None = None
         self._outputs: dict[str, dict[str, Any]] = {}
         if builtins:
@@ -190,7 +191,7 @@ class Registry:
                 found[name], owner[name] = cls, plugin_name
                 if plugin_name in self._info:
                     self._info[plugin_name].methods.append(name)
-            self._methods = found
+            self._methods, self._method_plugin = found, owner
         return self._methods
 
     @property
@@ -247,6 +248,12 @@ class Registry:
             known = ", ".join(sorted(self.methods))
             raise PluginError(f"unknown method {name!r}; registered methods: {known}") from None
 
+    def describe_instance(self, instance_id: str, method_name: str) -> str:
+        """How errors name a configured method instance: its id, method and plugin."""
+        self.methods  # noqa: B018 - fills the owners
+        plugin = self._method_plugin.get(method_name, "?")
+        return f"method instance {instance_id!r} ({method_name}, plugin {plugin})"
+
     def plugins(self) -> list[PluginInfo]:
         self.methods  # noqa: B018 - fills the per-plugin lists
         self.recognizers  # noqa: B018
@@ -259,20 +266,9 @@ def recognizer_name(rec: object) -> str:
     return str(getattr(rec, "name", None) or type(rec).__name__)
 
 
-_default: Registry | None = None
-
-
 def get_registry(files: tuple[str | Path, ...] = ()) -> Registry:
-    """The process-wide registry (created on first use); ``files`` are local plugins to add."""
-    global _default
-    if _default is None:
-        _default = Registry()
-    for f in files:
-        _default.load_file(f)
-    return _default
+    """A new registry of the built-in and installed plugins plus the local plugin ``files``.
 
-
-def reset_registry() -> None:
-    """Forget the process-wide registry (tests)."""
-    global _default
-    _default = None
+    Each run / API call / command gets its own: nothing registered for one outlives it.
+    """
+    return Registry(files=files)

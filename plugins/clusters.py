@@ -233,9 +233,7 @@ class Clusters(microseg.SegmentationMethod):
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame) -> pd.Series:
         labels = self.model_.predict(self._matrix(customers))
-        out = pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
-        self.sizes_ = out.value_counts().to_dict()
-        return out
+        return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
         x = self._matrix(customers)
@@ -255,7 +253,6 @@ class Clusters(microseg.SegmentationMethod):
         return {"k": self.k_, "silhouette": None if self.silhouette_ is None else round(self.silhouette_, 4),
                 "stability_ari": None if self.stability_ari_ is None else round(self.stability_ari_, 4),
                 "features": self.columns_, "algorithm": self.algorithm,
-                "cluster_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
                 "profiles": {name: {"description": self.profiles_[c], "deviations": self.deviations_.get(name, {})}
                              for c, name in self.names_.items()}}
 

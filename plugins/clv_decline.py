@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 
 import microseg
-from microseg.data import CustomerData
 from microseg.errors import ConfigError
-from microseg.plugins._lgbm import classifier, fit_with_early_stopping, prepare, top_drivers
+from microseg.plugins._lgbm import fit_with_early_stopping, prepare, top_drivers
 from microseg.plugins._metrics import classification_report
 from microseg.plugins.curves import classifier_curves
 
@@ -30,11 +29,6 @@ RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
 RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
-
-
-def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Net spend per customer in [start, end) of a transactions frame (see ``CustomerData.window_spend``)."""
-    return CustomerData(transactions=tx, as_of=end).window_spend(ids, start, end)
 
 
 def trend_windows(cutoff: pd.Timestamp, horizon: int) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -209,11 +203,7 @@ class ClvDecline(microseg.SegmentationMethod):
         x, y = rows.stack(cutoffs)
         self._check_trainable(y)
         xp, cats = prepare(x)
-        if getattr(data, "client", None) is not None:       # Dask engine: LightGBM's Dask interface
-            from microseg.dask_engine import fit_lgbm
-            model = fit_lgbm(data, self._params(), n_trees, xp, y)
-        else:
-            model = classifier(self._params(), n_trees).fit(xp, y)
+        model = data.fit_classifier(self._params(), xp, y, n_estimators=n_trees)   # on the run's engine
         return model, cats, len(x)
 
     # ------------------------------------------------------------------ estimator API
@@ -225,7 +215,7 @@ class ClvDecline(microseg.SegmentationMethod):
         its number of trees chosen on T₀ − H — is scored at T₀ ("backtest"), and the final model
         is refitted on cutoffs up to T₀ with that number of trees.
         """
-        if data is None or getattr(data, "transactions", None) is None:
+        if data is None or not data.has_transactions:
             raise ConfigError("clv-decline needs transactions: pass data=CustomerData(...) / a transactions source")
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
@@ -267,9 +257,12 @@ class ClvDecline(microseg.SegmentationMethod):
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
+        self.drivers_ = self._drivers(customers, data)
         return self
 
-    def _score(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
+    def _score(self, customers: pd.DataFrame, data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per customer: decline probability (NaN when not eligible) and past-window spend; and
+        the eligible customers' model input."""
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
@@ -281,12 +274,10 @@ class ClvDecline(microseg.SegmentationMethod):
         if eligible.any():
             prob[eligible] = self.model_.predict_proba(xp.loc[eligible])[:, 1]
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
-        self._xp = xp.loc[eligible]
-        return out
+        return out, xp.loc[eligible]
 
-    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
-        s = self._score(customers, data)
-        self.scores_ = s
+    def _labels(self, s: pd.DataFrame) -> pd.Series:
+        """Risk × value labels from :meth:`_score`'s frame ("Not active" when not eligible)."""
         eligible = s["decline_probability"].notna().to_numpy()
         labels = np.full(len(s), NOT_ACTIVE, dtype=object)
         if eligible.any():
@@ -298,17 +289,20 @@ class ClvDecline(microseg.SegmentationMethod):
             risk = (p >= lo).astype(np.int64) + (p >= hi)                 # index into RISK_LEVELS
             names = np.array([f"{v} value · {RISK_WORDS[r]}" for v in VALUE_TIERS for r in RISK_LEVELS], dtype=object)
             labels[eligible] = names[value * len(RISK_LEVELS) + risk]
-        out = pd.Series(labels, index=customers.index)
-        active = out[eligible]
-        self.drivers_ = top_drivers(self.model_, self._xp, active) if len(active) else {}
-        self.sizes_ = out.value_counts().to_dict()
-        return out
+        return pd.Series(labels, index=s.index)
+
+    def _drivers(self, customers: pd.DataFrame, data: Any) -> dict[str, list[str]]:
+        """Per segment of the customers fitted on, the features that push most toward decline."""
+        s, xp = self._score(customers, data)
+        labels = self._labels(s)
+        active = labels[s["decline_probability"].notna().to_numpy()]
+        return top_drivers(self.model_, xp, active) if len(active) else {}
+
+    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
+        return self._labels(self._score(customers, data)[0])
 
     def scores(self, customers: pd.DataFrame, *, data: Any = None) -> pd.DataFrame:
-        s = getattr(self, "scores_", None)
-        if s is None or not s.index.equals(customers.index):
-            s = self._score(customers, data)
-        return s[["decline_probability"]]
+        return self._score(customers, data)[0][["decline_probability"]]
 
     def describe(self, label: str) -> str:
         if label == NOT_ACTIVE:
@@ -325,7 +319,6 @@ class ClvDecline(microseg.SegmentationMethod):
                 "training_rows": getattr(self, "training_rows_", 0),
                 "training_customers": getattr(self, "training_customers_", 0), "n_trees": getattr(self, "n_trees_", 0),
                 "risk_bounds": list(getattr(self, "risk_bounds_", ())),
-                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
                 "top_drivers": getattr(self, "drivers_", {}), "curves": getattr(self, "curves_", {}),
                 "grid": {"rows": list(VALUE_TIERS[::-1]), "columns": [RISK_WORDS[r] for r in RISK_LEVELS],
                          "label": "{row} value · {column}", "row_title": f"spend in the last {self.horizon_days} days",

@@ -21,16 +21,9 @@ from microseg.cli import cli
 from microseg.errors import PluginError
 from microseg.migration import protect
 from microseg.outputs import ExportFormat, ReportRenderer
-from microseg.registry import Registry, reset_registry
+from microseg.registry import Registry
 
 K = 20
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def invoke(*args: str):
@@ -52,7 +45,6 @@ def two_runs(tmp_path_factory):
         folder = tmp_path_factory.mktemp("shop")
         cfg = write_shop_config(folder, k=K, n=900, seed=1)
         db = str(folder / "store.db")
-        reset_registry()
         first = invoke("run", str(cfg), "--db", db)
         assert first.exit_code == 0, first.output
         write_shop_config(folder, k=K, n=900, seed=2)        # same config, customers behave differently

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from browser import chromium, render
 from conftest import REPO, shared_file
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 DEMO_PLOTS = {"microsegments", "profiles-behaviour", "roc-decline", "lift-decline", "gain-decline",
               "calibration-decline", "grid-decline", "channels-response", "qini-uplift", "sizes-rfm",
@@ -34,7 +33,6 @@ def check_drawn(page: Path, expected: set[str], screenshot: Path) -> list[dict]:
 
 def test_demo_report_renders_offline_with_every_plot_drawn(tmp_path):
     chromium()
-    reset_registry()
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo"), "--customers", "3000"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -51,7 +49,6 @@ def test_online_retail_report_renders_offline_with_every_plot_drawn(tmp_path, mo
     config = tmp_path / "online-retail.toml"
     text = (REPO / "docs" / "examples" / "online-retail.toml").read_text()
     config.write_text(text.replace("../../../shared/data/online_retail.csv.gz", data.as_posix()))
-    reset_registry()
     page = tmp_path / "retail.html"
     result = CliRunner().invoke(cli, ["run", str(config), "--db", str(tmp_path / "retail.db"), "--report", str(page)],
                                 catch_exceptions=False)
