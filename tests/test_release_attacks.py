@@ -19,7 +19,6 @@ from click.testing import CliRunner
 
 from conftest import shared_file
 from microseg.cli import cli
-from microseg.registry import reset_registry
 from release_oracle import joined_vectors, oracle_one_run, oracle_runs
 
 ADULT = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation", "relationship",
@@ -71,13 +70,6 @@ min_segment_size = {k}
 [release]
 {release}
 """
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def _cli(*args: str):

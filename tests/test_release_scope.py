@@ -15,15 +15,7 @@ from microseg.config import parse_config
 from microseg.errors import ConfigError
 from microseg.privacy.history import key_hashes
 from microseg.privacy.scope import ReleaseScope
-from microseg.registry import reset_registry
 from microseg.store import Store
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def test_scope_selects_earlier_runs():
