@@ -59,6 +59,7 @@ def one_run(n: int, k: int) -> str:
     from microseg.privacy.history import release_namespace
     from microseg.privacy.pseudonym import pseudonymise
     from microseg.privacy.release import ReleaseSpec, gate_release
+    from microseg.privacy.released import released_rows
     from microseg.privacy.scope import ReleaseScope
     from microseg.privacy.subkeys import key_id
     from microseg.store import Store
@@ -87,26 +88,31 @@ def one_run(n: int, k: int) -> str:
                        "plugin_versions": "{}", "timings": "{}", "n_customers": len(ids), "k": k, "report": "{}",
                        "key_id": key_id(SECRET), "namespace": namespace, "scope": json.dumps(release.scope)}
             t2 = time.perf_counter()
-            store.write_run(run_row, release.segment_rows, release.members, keys, release.cells, [], SECRET)
+            run_id = store.write_run(run_row, release.segment_rows, release.members, keys, release.cells, [], SECRET)
             write_secs = time.perf_counter() - t2
+            t3 = time.perf_counter()
+            exported = released_rows(store, run_id)
+            export_secs = time.perf_counter() - t3
             loss = release.loss()
             status = pd.Series([r["status"] for r in release.segment_rows[:len(specs)]]).value_counts().to_dict()
             per = ", ".join(f"{c} {v['coarsened_share']:.1%}" for c, v in loss["per_column"].items())
             rows.append(f"| {run} ({'alone' if run == 1 else 'with run 1'}) | {len(ids):,} | {len(specs)} (+ score "
                         f"bands) | {k} | {secs:.2f} | {history_secs:.2f} | {gate_secs:.2f} | {outcome.rounds} | "
-                        f"{write_secs:.1f} | {_rss():,.0f} (before {rss0:,.0f}) | {status.get('released', 0)} / "
+                        f"{write_secs:.1f} | {export_secs:.1f} ({len(exported):,} rows) | {_rss():,.0f} (before "
+                        f"{rss0:,.0f}) | {status.get('released', 0)} / "
                         f"{status.get('merged', 0)} / {status.get('withheld', 0)} | "
                         f"{1 - loss['released_customers'] / len(ids):.2%} | {loss['coarsened_share']:.1%} | {per} |")
         store.engine.dispose()
     return "\n".join([
         f"Command: `flock /work/bench.lock .venv/bin/python bench/gate.py --n {n} --k {k}` (2 cores shared with "
         "other work: figures measured while the machine was loaded). Release step = columns, earlier releases "
-        "read and joined (history), gate, segment rows.", "",
+        "read and joined (history), gate, segment rows; export table = reading the stored run back as the "
+        "export's rows (`microseg.privacy.released.released_rows`, before any file format).", "",
         "| run | customers | candidates | k | release step s | … history s | … gate s | rounds | store write s | "
-        "peak RSS MB | "
+        "export table s | peak RSS MB | "
         "released / merged / withheld candidates | customers not released | coarsened (any column) | "
         "coarsened per column |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|", *rows])
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|", *rows])
 
 
 # ------------------------------------------------------------------------------ the sequence

@@ -354,6 +354,11 @@ def release_spec(cfg: Any, scores: pd.DataFrame | None, attributes: pd.DataFrame
     families = list(dict.fromkeys([d for d in dims if MICRO in wanted] + [f for f in method_ids if f in wanted]))
     if MICRO in wanted:
         families.append(MICRO)
+    dropped = [c for c in cfg.release.attributes if attributes is None or c not in attributes.columns]
+    if dropped:
+        raise ConfigError(f"{dropped[0]!r} is removed by its column action before release "
+                          f"({cfg.privacy.columns.get(dropped[0], 'drop')}); take it out of release.attributes or "
+                          "change its action", key="release.attributes")
     taken = set(method_ids) | {MICRO}
     for name in list(scores.columns if scores is not None else []) + list(
             attributes.columns if attributes is not None else []):

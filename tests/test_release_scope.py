@@ -107,3 +107,11 @@ def test_forget_removes_the_customer_from_the_release_history(tmp_path):
     assert len(after) == len(before) - 1 and key_hashes(np.array([victim_key]))[0] not in after
     doc = json.loads(CliRunner().invoke(cli, ["audit", "1", "--db", str(db), "--json", "--verify"]).output)
     assert not any("audit trail" in v for v in doc["violations"])           # the erasure is recorded
+
+
+def test_an_attribute_dropped_by_its_action_cannot_be_released(tmp_path):
+    cfg = write_shop_config(tmp_path, k=20)
+    cfg.write_text(cfg.read_text().replace("[release]\n", '[release]\nattributes = ["email"]\n'))
+    result = CliRunner().invoke(cli, ["run", str(cfg), "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 2 and "release.attributes" in result.output and "'email'" in result.output
+    assert "@" not in result.output
