@@ -243,9 +243,12 @@ def _candidate_rows(spec: ReleaseSpec, segs: list[Any], columns: list[Column], o
         elif not len(mine):
             row |= {"status": "withheld", "reason": "none of its customers may be released (marketing consent)"}
         else:
+            finer = np.zeros(len(mine), dtype=bool)
             if s.family == MICRO:
                 now = micro_now[mine]
-                lowered = now != micro_code.get(s.key, -1)
+                below = np.array([key.startswith(s.key + KEY_SEP) for key in micro_keys], dtype=bool)
+                finer = below[now]                          # released in one of its finer microsegments
+                lowered = (now != micro_code.get(s.key, -1)) & ~finer
                 j_cols = [col_of[d] for d in spec.micro_dims]
                 held = outcome.held[j_cols][:, mine].any(axis=0)
                 counts = np.bincount(now[lowered], minlength=len(micro_keys)) if lowered.any() else np.zeros(1)
@@ -255,23 +258,28 @@ def _candidate_rows(spec: ReleaseSpec, segs: list[Any], columns: list[Column], o
                 lowered = coarse[j, mine]
                 held = outcome.held[j, mine]
                 target = f"{s.family}:{WITHHELD}" if (outcome.codes[j, mine] == 0).any() else None
-            row |= _decision(s, size_out, lowered, held, strata.code[mine] > 0, target, runs_text)
+            row |= _decision(s, size_out, lowered, finer, held, strata.code[mine] > 0, target, runs_text)
         rows.append(row)
     return rows
 
 
-def _decision(s: Any, size_out: int, lowered: np.ndarray, held: np.ndarray, seen: np.ndarray, target: str | None,
-              runs_text: str) -> dict[str, Any]:
+def _decision(s: Any, size_out: int, lowered: np.ndarray, finer: np.ndarray, held: np.ndarray, seen: np.ndarray,
+              target: str | None, runs_text: str) -> dict[str, Any]:
+    """Status and reason of one candidate from its members' fate: ``lowered`` (released coarser or
+    not at all), ``finer`` (in a finer microsegment), ``held``, ``seen`` (in an earlier release)."""
     across = ""
     if held.any():
         across = f"; some customers keep the value an earlier release gave them (runs {runs_text})"
     elif (lowered & seen).any() and runs_text:
         across = f"; checked together with earlier releases (runs {runs_text})"
     if size_out:
-        reason = ("" if not lowered.any() else
-                  "partly released: some customers are released with a coarser value, which keeps every cell "
-                  "≥ k" + across)
-        return {"status": "released", "reason": reason}
+        notes = (["released as the remainder of its released finer microsegments"] if finer.any() else []) + (
+            ["partly released: some customers are released with a coarser value, which keeps every cell ≥ k"
+             + across] if lowered.any() else [])
+        return {"status": "released", "reason": "; ".join(notes)}
+    if finer.all():
+        return {"status": "withheld", "reason": "every one of its released customers is in one of its finer "
+                                                "microsegments"}
     if s.family == MICRO and s.parent is not None and target and not target.endswith(f":{WITHHELD}"):
         return {"status": "merged", "released_as": target,
                 "reason": f"merged into its parent: on its own it would form cells of fewer than k customers{across}"}
