@@ -24,7 +24,8 @@ from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.history import release_namespace
 from microseg.privacy.pseudonym import load_key, pseudonymise
-from microseg.privacy.release import gate_release, public_report, release_spec
+from microseg.privacy.public_report import public_report
+from microseg.privacy.release import gate_release, release_spec
 from microseg.privacy.subkeys import key_id
 from microseg.registry import Registry
 from microseg.store import Store

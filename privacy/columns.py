@@ -19,7 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from microseg.compose import KEY_SEP, UNASSIGNED
+
 WITHHELD = "*"
+#: the microsegment column: not a column of the gate, derived from its dimensions
+MICRO = "micro"
 #: text of a family value for a customer the method gave no label
 NO_LABEL = ""
 SET_SEP = ";"
@@ -180,3 +184,28 @@ def attribute_column(name: str, values: pd.Series, start_level: int = 0) -> Colu
         paths[depth] = codes + len(texts_out)
         texts_out += [str(u) for u in uniques]
     return Column(name=name, kind="attribute", values=texts_out, paths=paths, tier=3)
+
+
+def micro_keys(dims: list[str], columns: list[Column], codes: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each customer's microsegment — the longest run of released dimensions ``dims`` given the
+    released value ``codes[j, i]`` of column ``j`` — as a code into the returned keys
+    (``micro:*`` when the first dimension is withheld)."""
+    n = codes.shape[1]
+    idx = [next(j for j, c in enumerate(columns) if c.name == d) for d in dims]
+    alive = np.ones(n, dtype=bool)
+    level = np.zeros(n, dtype=np.int64)
+    combined = np.zeros(n, dtype=np.int64)
+    for j in idx:
+        code = codes[j].astype(np.int64)
+        alive &= code > 0
+        level += alive
+        combined = np.where(alive, combined * (len(columns[j].values) + 1) + code, combined)
+    prefix, uniq = pd.factorize(combined * (len(idx) + 1) + level)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[prefix[::-1]] = np.arange(n)[::-1]
+    keys = []
+    for i in first.tolist():
+        parts = [columns[j].values[codes[j, i]] for j in idx[: int(level[i])]]
+        parts = [UNASSIGNED if p == NO_LABEL else p for p in parts]
+        keys.append(f"{MICRO}:" + (KEY_SEP.join(parts) if parts else WITHHELD))
+    return prefix.astype(np.int64), keys

@@ -1,12 +1,11 @@
-"""The release as the pipeline uses it: candidates → released table → stored rows and report.
+"""The release as the pipeline uses it: candidates → released table → stored rows.
 
 :func:`gate_release` builds the released table's columns (families, score bands, attributes),
 joins earlier releases in scope, runs the gate (:mod:`microseg.privacy.gate`) and turns its
 outcome into segment rows (every released value is a segment: a label, a microsegment, a score
-band, an attribute value, a family's withheld value ``*``) and memberships.
-:func:`public_report` builds the run report: every count in it is a count of released customers
-carrying a released value (a union of cells: 0 or ≥ k); withheld or merged segments are listed
-with their reason and no size.
+band, an attribute value, a family's withheld value ``*``) and memberships. The candidates'
+statuses and reasons come from :mod:`microseg.privacy.decisions`, the run report from
+:mod:`microseg.privacy.public_report`.
 """
 from __future__ import annotations
 
@@ -19,19 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microseg.compose import KEY_SEP, UNASSIGNED
 from microseg.errors import ConfigError
-from microseg.privacy.columns import NO_LABEL, WITHHELD, Column, attribute_column, family_column, score_column
+from microseg.privacy.columns import (MICRO, WITHHELD, Column, attribute_column, family_column, micro_keys,
+                                      score_column)
+from microseg.privacy.decisions import candidate_rows
 from microseg.privacy.gate import GateOutcome, Strata, apply_gate, display_size
 from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
 
-#: report keys whose small integers are parameters, not counts of people
-PARAMETER_KEYS = {"k", "n_clusters", "k_min", "k_max", "horizon_days", "n_bootstrap", "bins", "random_state",
-                  "level", "min_segment_size", "n_estimators", "best_iteration", "n_trees"}
-#: method-report keys holding pre-gate segment sizes: replaced by the released sizes
-SIZE_KEYS = ("segment_sizes", "cluster_sizes")
-MICRO = "micro"
 #: segment rows that are released values of a column rather than candidate segments
 VALUE_KINDS = ("score band", "attribute", "withheld", "no label")
 
@@ -131,7 +125,7 @@ def gate_release(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, releasable: 
     scope = {"scope": spec.scope.describe(), "namespace": namespace, "earlier_runs": [e.run_id for e in earlier],
              "columns": column_order}
     members, values_rows = _released_values(spec, columns, outcome, releasable)
-    rows = _candidate_rows(spec, segs, columns, outcome, strata, gate_index, members, scope["earlier_runs"])
+    rows = candidate_rows(spec, segs, columns, outcome, strata, gate_index, members, scope["earlier_runs"])
     cells = None
     if hashes is not None:
         rel = outcome.released
@@ -143,30 +137,6 @@ def gate_release(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, releasable: 
     lap("rows")
     return Release(outcome=outcome, segment_rows=rows + values_rows, members=members, cells=cells, scope=scope,
                    k=spec.k, timings=timings)
-
-
-def _micro_keys(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome) -> tuple[np.ndarray, list[str]]:
-    """Each gate customer's microsegment — the longest run of released dimensions — as a code
-    into the returned keys (``micro:*`` when the first dimension is withheld)."""
-    n = outcome.codes.shape[1]
-    idx = [next(j for j, c in enumerate(columns) if c.name == d) for d in spec.micro_dims]
-    alive = np.ones(n, dtype=bool)
-    level = np.zeros(n, dtype=np.int64)
-    combined = np.zeros(n, dtype=np.int64)
-    for j in idx:
-        code = outcome.codes[j].astype(np.int64)
-        alive &= code > 0
-        level += alive
-        combined = np.where(alive, combined * (len(columns[j].values) + 1) + code, combined)
-    codes, uniq = pd.factorize(combined * (len(idx) + 1) + level)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[codes[::-1]] = np.arange(n)[::-1]
-    keys = []
-    for i in first.tolist():
-        parts = [columns[j].values[outcome.codes[j, i]] for j in idx[: int(level[i])]]
-        parts = [UNASSIGNED if p == NO_LABEL else p for p in parts]
-        keys.append(f"{MICRO}:" + (KEY_SEP.join(parts) if parts else WITHHELD))
-    return codes.astype(np.int64), keys
 
 
 def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutcome,
@@ -192,7 +162,7 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
             for key in keys:
                 members.setdefault(key, []).append(positions[chunk])
     if spec.micro_dims:
-        all_codes, keys_of = _micro_keys(spec, columns, outcome)
+        all_codes, keys_of = micro_keys(spec.micro_dims, columns, outcome.codes)
         codes = all_codes[rel]
         order = np.argsort(codes, kind="stable")
         bounds = np.flatnonzero(np.diff(codes[order])) + 1
@@ -218,133 +188,6 @@ def _value_row(col: Column, text: str, size: int) -> dict[str, Any]:
     return {"key": f"{col.name}:{text}", "family": col.name, "method": method, "label": text, "description": desc,
             "parent_key": None, "size": size, "status": "released", "released_as": None, "reason": "",
             "released_size": size}
-
-
-def _candidate_rows(spec: ReleaseSpec, segs: list[Any], columns: list[Column], outcome: GateOutcome,
-                    strata: Strata, gate_index: np.ndarray, members: dict[str, np.ndarray],
-                    earlier_runs: list[int]) -> list[dict[str, Any]]:
-    """One row per candidate segment: status, released_as and the reason in words."""
-    col_of = {c.name: j for j, c in enumerate(columns)}
-    coarse = outcome.coarsened()
-    released_micro = MICRO in spec.families and bool(spec.micro_dims)
-    micro_now, micro_keys = _micro_keys(spec, columns, outcome) if released_micro else (None, [])
-    micro_code = {key: i for i, key in enumerate(micro_keys)}
-    runs_text = ", ".join(map(str, earlier_runs))
-    rows = []
-    for s in segs:
-        size_out = len(members.get(s.key, ()))
-        row = {"key": s.key, "family": s.family, "method": s.method, "label": s.label, "description": s.description,
-               "parent_key": s.parent, "size": int(len(s.members)), "released_size": int(size_out),
-               "released_as": None}
-        mine = gate_index[s.members]
-        mine = mine[mine >= 0]
-        if s.family == MICRO and not released_micro or s.family != MICRO and s.family not in col_of:
-            row |= {"status": "not-released", "reason": "its family is not in release.families"}
-        elif not len(mine):
-            row |= {"status": "withheld", "reason": "none of its customers may be released (marketing consent)"}
-        else:
-            finer = np.zeros(len(mine), dtype=bool)
-            if s.family == MICRO:
-                now = micro_now[mine]
-                below = np.array([key.startswith(s.key + KEY_SEP) for key in micro_keys], dtype=bool)
-                finer = below[now]                          # released in one of its finer microsegments
-                lowered = (now != micro_code.get(s.key, -1)) & ~finer
-                j_cols = [col_of[d] for d in spec.micro_dims]
-                held = outcome.held[j_cols][:, mine].any(axis=0)
-                counts = np.bincount(now[lowered], minlength=len(micro_keys)) if lowered.any() else np.zeros(1)
-                target = micro_keys[int(counts.argmax())] if counts.any() else None
-            else:
-                j = col_of[s.family]
-                lowered = coarse[j, mine]
-                held = outcome.held[j, mine]
-                target = f"{s.family}:{WITHHELD}" if (outcome.codes[j, mine] == 0).any() else None
-            row |= _decision(s, size_out, lowered, finer, held, strata.code[mine] > 0, target, runs_text)
-        rows.append(row)
-    return rows
-
-
-def _decision(s: Any, size_out: int, lowered: np.ndarray, finer: np.ndarray, held: np.ndarray, seen: np.ndarray,
-              target: str | None, runs_text: str) -> dict[str, Any]:
-    """Status and reason of one candidate from its members' fate: ``lowered`` (released coarser or
-    not at all), ``finer`` (in a finer microsegment), ``held``, ``seen`` (in an earlier release)."""
-    across = ""
-    if held.any():
-        across = f"; some customers keep the value an earlier release gave them (runs {runs_text})"
-    elif (lowered & seen).any() and runs_text:
-        across = f"; checked together with earlier releases (runs {runs_text})"
-    if size_out:
-        notes = (["released as the remainder of its released finer microsegments"] if finer.any() else []) + (
-            ["partly released: some customers are released with a coarser value, which keeps every cell ≥ k"
-             + across] if lowered.any() else [])
-        return {"status": "released", "reason": "; ".join(notes)}
-    if finer.all():
-        return {"status": "withheld", "reason": "every one of its released customers is in one of its finer "
-                                                "microsegments"}
-    if s.family == MICRO and s.parent is not None and target and not target.endswith(f":{WITHHELD}"):
-        return {"status": "merged", "released_as": target,
-                "reason": f"merged into its parent: on its own it would form cells of fewer than k customers{across}"}
-    return {"status": "withheld", "released_as": target,
-            "reason": f"withheld: releasing it would form cells of fewer than k customers{across}"}
-
-
-# ---------------------------------------------------------------------------------- the report
-def sanitise(value: Any, k: int, key: str = "") -> Any:
-    """Replace every count in 1..k−1 by ``"< k"``, recursively (parameters excepted)."""
-    if isinstance(value, dict):
-        return {kk: sanitise(v, k, str(kk)) for kk, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [sanitise(v, k, key) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return display_size(int(value), k) if (0 < int(value) < k and key not in PARAMETER_KEYS) else int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def method_report(report: dict[str, Any], family: str, release: Release) -> dict[str, Any]:
-    """A method's own report with its pre-gate segment sizes replaced by released sizes."""
-    released = {r["label"]: r["released_size"] for r in release.segment_rows
-                if r["family"] == family and r["status"] == "released"}
-    out = dict(report)
-    for key in SIZE_KEYS:
-        if key in out:
-            out[key] = {label: released.get(label, "withheld") for label in
-                        [r["label"] for r in release.segment_rows if r["family"] == family]}
-    return sanitise(out, release.k)
-
-
-def public_report(cfg: Any, ids: pd.Index, release: Release, assignments: dict[str, Any],
-                  findings: list[Any], actions: dict[str, str], masks: Any, load_stats: dict) -> dict[str, Any]:
-    """The run report: released segments and values, the gate outcome, method figures, PII handling."""
-    k = release.k
-    dp_sizes = None
-    if cfg.privacy.dp is not None:
-        from microseg.privacy.dp import noisy_counts
-        sizes = {r["key"]: r["released_size"] for r in release.segment_rows if r["status"] == "released"}
-        dp_sizes = noisy_counts(sizes, epsilon=cfg.privacy.dp.epsilon, mechanism=cfg.privacy.dp.mechanism,
-                                delta=cfg.privacy.dp.delta)
-    segments = []
-    for r in release.segment_rows:
-        entry = {"key": r["key"], "family": r["family"], "label": r["label"], "description": r["description"],
-                 "status": r["status"], "kind": r["method"] if r["method"] in VALUE_KINDS else "segment"}
-        if r["status"] == "released":
-            entry["size"] = dp_sizes[r["key"]] if dp_sizes else int(r["released_size"])
-            if r["reason"]:
-                entry["reason"] = r["reason"]
-        else:
-            entry |= {"released_as": r["released_as"], "reason": r["reason"]}
-        segments.append(entry)
-    return {
-        "customers": display_size(len(ids), k), "k": k, "segments": segments,
-        "gate": release.audit_summary()["decisions"],
-        "loss": release.loss() | {"scope": release.scope},
-        "methods": {mid: method_report(a.report, mid, release) for mid, a in assignments.items()},
-        "privacy": {"columns": [f.as_dict() for f in findings], "actions": actions,
-                    "consent": sanitise(masks.summary(), k), "dp": cfg.privacy.dp is not None},
-        "load": sanitise(load_stats, k),
-    }
 
 
 def release_spec(cfg: Any, scores: pd.DataFrame | None, attributes: pd.DataFrame | None,
