@@ -232,11 +232,10 @@ def test_demo_threshold_nudge_and_a_joiner(demo_folder, tmp_path):
     assert report["loss"]["scope"]["earlier_runs"] == [1]
 
 
-def test_demo_audit_detects_tampering(demo_folder, tmp_path):
-    db = tmp_path / "s.db"
-    _run_and_export(demo_folder / "fast.toml", db, tmp_path / "e.csv")
+def assert_audit_detects_tampering(db: Path, segment_key: str) -> None:
+    """An edited released size, k and membership, and a truncated tail with a rewritten head."""
     engine = sa.create_engine(f"sqlite:///{db}")
-    edits = ["UPDATE segment SET released_size = released_size - 1 WHERE key = 'rfm:Champions'",
+    edits = [f"UPDATE segment SET released_size = released_size - 1 WHERE key = '{segment_key}'",
              "UPDATE run SET k = 2",
              "UPDATE runcustomer SET segment_ids = '[]' WHERE customer_no = (SELECT max(customer_no) FROM runcustomer)"]
     for edit in edits:
@@ -250,6 +249,20 @@ def test_demo_audit_detects_tampering(demo_folder, tmp_path):
         conn.execute(sa.text(f"UPDATE audithead SET seq = {seq}, hash = '{h}'"))
     result = CliRunner().invoke(cli, ["audit", "--db", str(db), "--json", "--verify"])
     assert result.exit_code == 1 and any("signature" in v for v in json.loads(result.output)["violations"])
+    engine.dispose()
+
+
+def test_demo_audit_detects_tampering(demo_folder, tmp_path):
+    db = tmp_path / "s.db"
+    _run_and_export(demo_folder / "fast.toml", db, tmp_path / "e.csv")
+    assert_audit_detects_tampering(db, "rfm:Champions")
+
+
+@pytest.mark.realdata
+def test_adult_audit_detects_tampering(tmp_path):
+    db = tmp_path / "s.db"
+    _run_and_export(_adult_config(tmp_path, shared_file("adult.data.gz"), 10), db, tmp_path / "e.csv")
+    assert_audit_detects_tampering(db, "gender:Female")
 
 
 @pytest.mark.realdata          # slow: the whole demo (clusters, LightGBM, uplift), not real data
