@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspe
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from microseg import progress
 from microseg.errors import InputError
 from microseg.store.int_lists import group_int_lists, parse_int_lists
 from microseg.store.models import Run, RunCustomer, Segment
@@ -95,7 +96,7 @@ class Store:
                 positions, lists = group_int_lists(cust_col, seg_col)
                 self._bulk(conn, RunCustomer.__table__,
                            ("run_id", "customer_no", "customer_key", "segment_ids", "scores"),
-                           self._customer_rows(run_id, positions, lists, customer_keys, scores))
+                           self._customer_rows(run_id, positions, lists, customer_keys, scores), total=len(positions))
             append_events(conn, [(kind, run_id, payload) for kind, payload in audit])
         return run_id
 
@@ -109,21 +110,27 @@ class Store:
                                                        double_precision=15).splitlines()
         return zip(repeat(run_id), positions.tolist(), key_col, lists, score_col)
 
-    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple],
+              total: int | None = None) -> None:
         """Chunked executemany through SQLAlchemy Core (COPY on PostgreSQL)."""
         if self.dialect == "postgresql":
             raw = conn.connection.driver_connection
-            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
-                for row in rows:
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp, \
+                    progress.task(f"copying {table.name} rows", total) as written:
+                for i, row in enumerate(rows, 1):
                     cp.write_row(row)
+                    if i % CHUNK == 0:
+                        written.advance(CHUNK)
             return
         # Core executemany of plain tuples in chunks (one transaction: the caller's)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         if self.dialect != "sqlite":
             sql = sql.replace("?", "%s")
         rows = iter(rows)
-        while chunk := list(islice(rows, CHUNK)):
-            conn.exec_driver_sql(sql, chunk)
+        with progress.task(f"writing {table.name} rows", total) as written:
+            while chunk := list(islice(rows, CHUNK)):
+                conn.exec_driver_sql(sql, chunk)
+                written.advance(len(chunk))
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> list[Run]:
