@@ -24,6 +24,7 @@ from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.pseudonym import load_key, pseudonymise
 from microseg.privacy.release import gate_segments, public_report
+from microseg.progress import task as progress_task
 from microseg.registry import Registry
 from microseg.store import Store
 
@@ -50,27 +51,41 @@ class _Timer:
         if self.progress:
             self.progress(name)
         t0 = time.perf_counter()
-        yield
+        with progress_task(name):
+            yield
         self.timings[name] = round(time.perf_counter() - t0, 3)
 
 
 def instantiate_methods(cfg: Config, registry: Registry) -> dict[str, SegmentationMethod]:
     """Build every configured method instance; bad names or params name the config key."""
-    out = {}
-    for i, m in enumerate(cfg.methods):
-        try:
-            cls = registry.method(m.method)
-        except Exception as exc:  # noqa: BLE001
-            raise ConfigError(str(exc), key=f"methods[{i}].method") from None
-        try:
-            out[m.instance_id] = new_method(cls, m.params)
-        except ConfigError as exc:
-            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
-        except TypeError as exc:
-            raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
-        except ValueError as exc:
-            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
-    return out
+    return {m.instance_id: instantiate_method(i, m, registry) for i, m in enumerate(cfg.methods)}
+
+
+def instantiate_method(i: int, m: Any, registry: Registry) -> SegmentationMethod:
+    """The method instance of ``methods[i]``; a :class:`ConfigError` naming the key when it cannot be built."""
+    try:
+        cls = registry.method(m.method)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(str(exc), key=f"methods[{i}].method") from None
+    try:
+        return new_method(cls, m.params)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+    except TypeError as exc:
+        raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+
+
+def apply_consent(data: Any, policy: Any) -> tuple[Any, Any]:
+    """The data without customers who refused profiling, and the consent masks of those left."""
+    masks = consent_masks(data.customers, len(data.ids), policy)
+    if not masks.profiling.all():
+        data = data.restrict(data.ids[masks.profiling])
+        masks.marketing = masks.marketing[masks.profiling]
+    if len(data.ids) == 0:
+        raise ConfigError("no customer left after applying profiling consent", key="privacy.consent")
+    return data, masks
 
 
 def plugin_versions(registry: Registry) -> dict[str, str | None]:
@@ -88,6 +103,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     engine; the Dask engine passes its own); every governed step after it is the same for all
     engines, and none of them knows which engine it is.
     """
+    from microseg.preflight import require_method_columns
     from microseg.privacy.scan import scan_frame
 
     timer = _Timer(progress)
@@ -107,15 +123,11 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         actions = column_actions(findings, policy)
         to_mask = {c: a for c, a in actions.items() if c not in data.masked_actions}
     with timer.step("consent"):
-        masks = consent_masks(data.customers, len(data.ids), policy)
-        if not masks.profiling.all():
-            data = data.restrict(data.ids[masks.profiling])
-            masks.marketing = masks.marketing[masks.profiling]
-        if len(data.ids) == 0:
-            raise ConfigError("no customer left after applying profiling consent", key="privacy.consent")
+        data, masks = apply_consent(data, policy)
     ids = data.ids
     with timer.step("features"):
         frame = frame_for_methods(data.features(), to_mask, key)
+        require_method_columns(methods, frame.columns, actions)
     assignments: dict[str, Assignment] = {}
     for i, (instance_id, method) in enumerate(methods.items()):
         with timer.step(f"method:{instance_id}"):
