@@ -33,12 +33,26 @@ Progress = Callable[[str], None]
 
 @dataclass
 class RunResult:
+    """A stored run: its id, the gate-checked report, and (as DataFrames) what was released."""
+
     run_id: int
     store_url: str
-    report: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
+    report: dict[str, Any] = field(repr=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
     report_path: Path | None = None        # the rendered report, when api.run wrote one
     report_error: str | None = None        # why it could not be written (the run is stored all the same)
+    store: Any = field(default=None, repr=False)
+
+    @property
+    def segments(self) -> pd.DataFrame:
+        """The released segments: key, family, label, description, size."""
+        from microseg.results import segments_frame
+        return segments_frame(self.report)
+
+    def memberships(self) -> pd.DataFrame:
+        """Released memberships, one row per customer × segment, read back from the store."""
+        from microseg.results import memberships_frame
+        return memberships_frame(self.store, self.run_id)
 
 
 class _Timer:
@@ -159,7 +173,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         run_row["timings"] = json.dumps(timer.timings)
         run_id = store.write_run(run_row, gated.segment_rows, gated.members, customer_keys, extra, audit)
     report["run_id"] = run_id
-    return RunResult(run_id=run_id, store_url=store.display_url, report=report, timings=timer.timings)
+    return RunResult(run_id=run_id, store_url=store.display_url, report=report, timings=timer.timings, store=store)
 
 
 def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:

@@ -222,7 +222,7 @@ def _methods(cfg: Any, registry: Any, report: Preflight) -> dict[str, tuple[int,
             registry.load_file(cfg.resolve(path))
         except MicrosegError as exc:
             report.problems.append(Problem("plugins", str(exc)))
-    report.plugins = [p.name for p in registry.plugins()]
+    report.plugins = [name for name, _ in registry.pm.list_name_plugin()]   # not .plugins(): no presidio import
     if not cfg.methods:
         report.problems.append(Problem("methods", "no methods configured: add at least one [[methods]] entry"))
     out = {}
