@@ -30,7 +30,7 @@ from typing import Any
 from microseg.errors import InputError, MicrosegError
 
 #: rows read per source by ``microseg check`` (estimates) and at the start of ``microseg run``
-CHECK_SAMPLE_ROWS = 200_000
+CHECK_SAMPLE_ROWS = 1_000_000
 RUN_SAMPLE_ROWS = 20_000
 #: exact row counts for files up to this size (bytes read); larger ones are estimated from the sample
 COUNT_LIMIT = 64 << 20
@@ -63,6 +63,8 @@ class SourceReport:
     rows_read: int = 0
     rows_total: int | None = None
     rows_total_exact: bool = False
+    #: distinct customer ids in the whole source (transactions only; counted when the file is small enough)
+    customers_total: int | None = None
 
 
 @dataclass
@@ -188,6 +190,11 @@ def check(config: Any, *, registry: Any = None, sample_rows: int = CHECK_SAMPLE_
                                        + " are not in the sample; the run checks them on all the data"))
     if not report.problems:
         _preview(cfg, methods, frame, data, masks, report, estimate)
+    partial = [s for s in report.sources if s.role != "customers" and s.rows_total and s.rows_total > s.rows_read]
+    if estimate and partial and report.estimates:
+        report.warnings.append(Problem(f"sources.{partial[0].role}", (
+            f"behaviour features come from the first {partial[0].rows_read:,} rows only: estimates of rules on "
+            f"them are rough (--sample-rows {partial[0].rows_total} reads every row)")))
     return _done(report, t0)
 
 
@@ -288,6 +295,8 @@ def _read_sources(cfg: Any, report: Preflight, sample_rows: int, count: bool) ->
             info.rows_total, info.rows_total_exact = len(df), True
         elif count and files:
             info.rows_total, info.rows_total_exact = _count_rows(files, info, src.header)
+            if role == "transactions" and cfg.sources.customers is None and info.rows_total_exact:
+                info.customers_total = _distinct_ids(cfg, src)
         frames[role] = df
     return None if failed else frames
 
@@ -369,6 +378,16 @@ def _count_rows(files: list[Path], info: SourceReport, header: bool) -> tuple[in
             lines, exact = int(raw / per_line), False
         total += lines - (1 if header else 0)
     return total, exact
+
+
+def _distinct_ids(cfg: Any, src: Any) -> int | None:
+    """Distinct customer ids of a whole transactions source (its id column only)."""
+    from microseg.loading import normalise_ids, read_table, source_label
+    try:
+        ids = read_table(cfg, src, columns=[src.customer_id])[src.customer_id].dropna()
+        return int(normalise_ids(ids, source_label(cfg, src), src.customer_id).nunique())
+    except MicrosegError:
+        return None
 
 
 def _gzip_size(path: Path) -> int:
@@ -490,7 +509,9 @@ def _estimate(cfg: Any, specs: list[Any], ids: Any, masks: Any, report: Prefligh
     population = next((s for s in report.sources if s.role == ("customers" if cfg.sources.customers
                                                                 else "transactions")), None)
     scale = 1.0
-    if population is not None and population.rows_total and population.rows_read:
+    if population is not None and population.customers_total:
+        scale = max(1.0, population.customers_total / max(len(ids), 1))
+    elif population is not None and population.rows_total and population.rows_read:
         scale = max(1.0, population.rows_total / population.rows_read)
     report.scale = round(scale, 4)
     report.customers = display_size(int(round(len(ids) * scale)), k)

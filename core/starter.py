@@ -190,7 +190,8 @@ def map_file(path: Path, *, sample_rows: int = 20_000, registry: Any = None) -> 
         m.roles = {"customer_id": ident}
     m.dates = [c for c in dates if c not in m.roles.values()]
     findings = {f.column: f for f in scan_frame(df, registry=registry, sample_size=100)}
-    m.personal = [c for c, f in findings.items() if f.kind in ("identifier", "direct", "sensitive")]
+    m.personal = [c for c, f in findings.items() if f.kind in ("identifier", "direct", "sensitive")
+                  and c not in m.roles.values()]
     for c in df.columns:
         n = names[c]
         if CONSENT_NAMES.search(n):
@@ -246,6 +247,8 @@ def config_for_file(file: Path, config: Path, *, registry: Any = None) -> tuple[
     import os
     m = map_file(file, registry=registry)
     rel = Path(os.path.relpath(file.resolve(), config.resolve().parent)).as_posix()
+    if rel.startswith("../../"):                         # far away: an absolute path survives moving the config
+        rel = file.resolve().as_posix()
     lines = [f"# microseg.toml for {file.name}, written by `microseg init --from`. Reference: docs/config.md",
              "# Check the mapping below, then: microseg check <this file>; microseg run <this file>", ""]
     src = [f"path = {_q(rel)}"]

@@ -10,7 +10,7 @@ from microseg.cli.common import echo_json, json_option, registry_from
 @click.argument("config", default="microseg.toml", type=click.Path(dir_okay=False))
 @json_option
 @click.option("--sample-rows", default=None, type=click.IntRange(100, 50_000_000),
-              help="Rows read per source (default 200,000).")
+              help="Rows read per source (default 1,000,000).")
 @click.option("--no-scan", is_flag=True, help="Skip the PII scan of the sampled customers (faster).")
 @click.pass_context
 def check(ctx: click.Context, config: str, as_json: bool, sample_rows: int | None, no_scan: bool) -> None:
@@ -57,8 +57,9 @@ def _print(report) -> None:  # noqa: ANN001 - a microseg.preflight.Preflight
         console.print(Text("  warning ", style="yellow") + Text(str(w)))
     if report.estimates:
         scaled = report.scale > 1
-        how = f"scaled ×{report.scale:.2f} from a sample" if scaled else "from all rows"
-        table = Table(title=f"Estimated released sizes, k = {report.k} ({how})", title_justify="left")
+        how = f"scaled ×{report.scale:.2f} from a sample" if scaled else "from all rows read"
+        console.print(f"Estimated released sizes through the gate, k = {report.k} ({how}):", markup=False)
+        table = Table()
         for col in ("family", "segment", "size", "gate"):
             table.add_column(col, overflow="fold")
         for e in report.estimates:
