@@ -16,6 +16,7 @@ Public API (imported lazily: ``import microseg`` is cheap, pandas and the models
     microseg.NotFittedError                       # assign / scores before fit
     microseg.testing.check_method                 # checks a method class against the contract
     microseg.progress                             # progress reporting for long loops in methods
+    microseg.errors                               # ConfigError, InputError: what methods raise on bad input
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "customer_data": ("microseg.frames", "customer_data"),
     "RunResult": ("microseg.pipeline", "RunResult"),
     "api": ("microseg.api", None),
+    "errors": ("microseg.errors", None),
     "testing": ("microseg.testing", None),
     "progress": ("microseg.progress", None),
 }
@@ -45,7 +47,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 __all__ = sorted([*_LAZY, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from microseg import api, progress, testing
+    from microseg import api, errors, progress, testing
     from microseg.api import open_store, run
     from microseg.data import CustomerData
     from microseg.frames import customer_data
