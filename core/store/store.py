@@ -4,10 +4,9 @@ from __future__ import annotations
 import os
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -16,6 +15,9 @@ from microseg import progress
 from microseg.errors import InputError
 from microseg.store.int_lists import group_int_lists, parse_int_lists
 from microseg.store.models import Run, RunCustomer, Segment
+
+if TYPE_CHECKING:       # pandas loads when a frame is read or written, not for `segments` / `audit`
+    import pandas as pd
 
 DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
@@ -154,6 +156,7 @@ class Store:
     def released_customers(self, run_id: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """A run's released customers — one row each: ``customer_no``, ``customer_key``,
         ``scores`` — and their memberships as (row of that frame, segment id) arrays."""
+        import pandas as pd
         q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.scores, RunCustomer.segment_ids)
              .where(RunCustomer.run_id == run_id).order_by(RunCustomer.customer_no))
         with self.engine.connect() as conn:
@@ -168,6 +171,7 @@ class Store:
     def memberships(self, run_id: int) -> pd.DataFrame:
         """Released memberships of a run, one row per customer × segment: customer_no,
         segment_id, customer_key, scores."""
+        import pandas as pd
         customers, row, segment_ids = self.released_customers(run_id)
         return pd.DataFrame({"customer_no": customers["customer_no"].to_numpy()[row], "segment_id": segment_ids,
                              "customer_key": customers["customer_key"].to_numpy()[row],
