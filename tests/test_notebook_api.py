@@ -56,3 +56,9 @@ def test_methods_from_a_notebook_name_the_missing_mapping():
         microseg.customer_data(transactions=frame, timestamp="ts", amount="amount")
     data = microseg.customer_data(transactions=frame, timestamp="when", amount="amount")
     assert data.features().loc[1, "frequency"] == 2
+
+
+def test_customer_data_with_raw_columns_points_to_customer_data():
+    raw = pd.DataFrame({"CustomerID": [1], "InvoiceDate": ["2024-01-01"], "Amount": [3.0]})
+    with pytest.raises(ValueError, match=r"missing \['ts', 'amount'\].*microseg.customer_data"):
+        microseg.CustomerData(transactions=raw.rename(columns={"CustomerID": "customer_id"}))
