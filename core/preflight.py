@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from microseg.errors import InputError, MicrosegError
+from microseg.progress import task
 
 #: rows read per source by ``microseg check`` (estimates) and at the start of ``microseg run``
 CHECK_SAMPLE_ROWS = 1_000_000
@@ -155,13 +156,16 @@ def check(config: Any, *, registry: Any = None, sample_rows: int = CHECK_SAMPLE_
           estimate: bool = True) -> Preflight:
     """Check a config (path or :class:`~microseg.config.Config`) without training anything.
 
+    ``sample_rows`` rows are read per source; ``scan`` runs the PII scan on the sampled customers
+    (so rules on columns the run would mask are caught); ``estimate`` counts the files' rows and
+    estimates segment sizes.
+
     >>> report = microseg.check("microseg.toml")     # doctest: +SKIP
     >>> report.ok, [str(p) for p in report.problems]  # doctest: +SKIP
     """
     from microseg.config import Config, load_config
     t0 = time.perf_counter()
-    report = Preflight(config=str(getattr(config, "source", None) or config) if not isinstance(config, Config)
-                       else "<config>")
+    report = Preflight(config="<config>" if isinstance(config, Config) else str(config))
     try:
         cfg = config if isinstance(config, Config) else load_config(config)
     except MicrosegError as exc:
@@ -173,14 +177,23 @@ def check(config: Any, *, registry: Any = None, sample_rows: int = CHECK_SAMPLE_
     report.k = cfg.privacy.min_segment_size
     methods = _methods(cfg, registry, report)
     key = _key(cfg, report)
-    frames = _read_sources(cfg, report, sample_rows, count=estimate)
-    data = _sample_data(cfg, frames, report) if frames is not None else None
+    _check_data(cfg, registry, methods, key, report, sample_rows, scan, estimate)
+    return _done(report, t0)
+
+
+def _check_data(cfg: Any, registry: Any, methods: dict[str, tuple[int, Any]], key: bytes, report: Preflight,
+                sample_rows: int, scan: bool, estimate: bool) -> None:
+    """Sources, the methods' columns, release columns and the previews, on the sampled rows."""
+    with task("reading the sources' first rows"):
+        frames = _read_sources(cfg, report, sample_rows, count=estimate)
+        data = _sample_data(cfg, frames, report) if frames is not None else None
     if data is None:
         _check_columns(methods, ColumnNames((), accept_all=True), {}, report)   # parameter problems only
-        return _done(report, t0)
-    prepared = _method_frame(cfg, data, registry, key, scan, report)
+        return
+    with task("features" + (" and PII scan" if scan else "") + " of the sample"):
+        prepared = _method_frame(cfg, data, registry, key, scan, report)
     if prepared is None:
-        return _done(report, t0)
+        return
     frame, masks, actions = prepared
     columns = ColumnNames(list(frame.columns), _open_prefixes(cfg, report))
     _check_columns(methods, columns, actions, report)
@@ -188,20 +201,20 @@ def check(config: Any, *, registry: Any = None, sample_rows: int = CHECK_SAMPLE_
     if columns.unconfirmed:
         report.warnings.append(Problem("methods", "column(s) " + ", ".join(map(repr, sorted(columns.unconfirmed)))
                                        + " are not in the sample; the run checks them on all the data"))
-    if not report.problems:
+    if report.problems:
+        return
+    with task("previewable methods on the sample"):
         _preview(cfg, methods, frame, data, masks, report, estimate)
     partial = [s for s in report.sources if s.role != "customers" and s.rows_total and s.rows_total > s.rows_read]
     if estimate and partial and report.estimates:
         report.warnings.append(Problem(f"sources.{partial[0].role}", (
             f"behaviour features come from the first {partial[0].rows_read:,} rows only: estimates of rules on "
             f"them are rough (--sample-rows {partial[0].rows_total} reads every row)")))
-    return _done(report, t0)
 
 
 def validate(cfg: Any, registry: Any) -> None:
     """The checks ``microseg run`` performs before reading everything: raises
     :class:`PreflightError` listing every problem (no PII scan, no size estimates)."""
-    from microseg.progress import task
     with task("check (config, key, files' first rows, rules)"):
         report = check(cfg, registry=registry, sample_rows=RUN_SAMPLE_ROWS, scan=False, estimate=False)
     report.raise_for_problems()

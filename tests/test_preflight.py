@@ -191,8 +191,8 @@ def test_a_column_removed_as_personal_data_is_explained(tmp_path):
 
 
 def test_run_fails_in_under_two_seconds_on_a_config_whose_training_takes_much_longer(tmp_path):
-    """The demo config (clusters, CLV-decline, uplift: over a minute of training for 3,000
-    customers, see docs/benchmarks.md) with one typo in a rule column."""
+    """The demo config (clusters, CLV-decline, uplift: its complete run on 3,000 customers took
+    44.5 s, bench/preflight.py in docs/benchmarks.md) with one typo in a rule column."""
     from microseg.demo import write_demo
     cfg = write_demo(tmp_path, n=3000, seed=1)
     cfg.write_text(cfg.read_text().replace("when = \"region == 'South'\"", "when = \"regin == 'South'\""))
@@ -224,3 +224,18 @@ def test_rules_check_columns_names_exactly_the_missing_columns(used, available):
     problems = Rules(segments=[{"name": "S", "when": when}]).check_columns(available)
     missing = {c for c in used if c not in available}
     assert {p.split("unknown column ")[1].split("'")[1] for p in problems} == missing
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "docs" / "examples").glob("*.toml"))
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("config", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_config_passes_check(config):
+    from conftest import SHARED_DATA
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not available: {SHARED_DATA} (only CI and the project's machines have ../shared)")
+    result = cli_run("check", str(config), "--json", "--no-scan")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["ok"] and all(not isinstance(e["size"], int) or e["size"] >= doc["k"] for e in doc["estimates"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from microseg.cli.common import echo_json, json_option, registry_from
+from microseg.cli.progress_display import progress_display
 
 
 @click.command()
@@ -25,8 +26,9 @@ def check(ctx: click.Context, config: str, as_json: bool, sample_rows: int | Non
     """
     from microseg.preflight import CHECK_SAMPLE_ROWS
     from microseg.preflight import check as run_check
-    report = run_check(config, registry=registry_from(ctx), sample_rows=sample_rows or CHECK_SAMPLE_ROWS,
-                       scan=not no_scan)
+    with progress_display(as_json):
+        report = run_check(config, registry=registry_from(ctx), sample_rows=sample_rows or CHECK_SAMPLE_ROWS,
+                           scan=not no_scan)
     if as_json:
         echo_json(report.as_dict())
     else:

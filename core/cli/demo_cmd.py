@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from microseg.cli.common import echo_json, json_option, library_output_to_stderr, registry_from
-from microseg.cli.progress_display import progress_display
+from microseg.cli.progress_display import progress_display, working
 from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
 
 
@@ -37,7 +37,8 @@ def demo(ctx: click.Context, out: str, n: int, seed: int, db: str | None, report
     folder = Path(out)
     if not as_json:
         click.echo(f"Generating {n} customers with personal data, transactions and campaign contacts in {folder}/")
-    cfg = write_demo(folder, n=n, seed=seed)
+    with working("generating the demo data", as_json):
+        cfg = write_demo(folder, n=n, seed=seed)
     with library_output_to_stderr(), progress_display(as_json):
         result = api_run(cfg, db=db or str(folder / "microseg.db"), registry=registry_from(ctx),
                          report=report_request(report_to, no_report))

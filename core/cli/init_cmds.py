@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from microseg.cli.common import echo_json, json_option, registry_from
+from microseg.cli.progress_display import working
 from microseg.errors import InputError
 
 
@@ -34,12 +35,14 @@ def init(ctx: click.Context, path: str, from_file: str | None, force: bool, as_j
     if from_file:
         if p.exists() and not force:
             raise InputError(f"{p} exists; use --force to overwrite")
-        text, mapping = config_for_file(Path(from_file), p, registry=registry_from(ctx))
+        with working(f"mapping the columns of {from_file}", as_json):
+            text, mapping = config_for_file(Path(from_file), p, registry=registry_from(ctx))
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
         written, summary = [p], {"kind": mapping.kind, "roles": mapping.roles, "separator": mapping.sep}
     else:
-        written, summary = write_starter(p, force=force), {"kind": "sample data"}
+        with working("writing the sample data", as_json):
+            written, summary = write_starter(p, force=force), {"kind": "sample data"}
     key = p.resolve().parent / ".microseg" / "key"
     new_key = not key.exists()
     if new_key:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from microseg.cli.common import db_option, echo_json, json_option, open_store
+from microseg.cli.progress_display import working
 
 
 @click.command()
@@ -23,7 +24,8 @@ def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool) -> No
       microseg audit 2 --json
     """
     from microseg.privacy.audit_report import audit_run
-    doc = audit_run(open_store(db), run_id, verify=verify)
+    with working("auditing" + (" and verifying the audit trail" if verify else ""), as_json):
+        doc = audit_run(open_store(db), run_id, verify=verify)
     if as_json:
         echo_json(doc)
     else:

@@ -68,3 +68,11 @@ def progress_display(as_json: bool) -> Iterator[None]:
                         redirect_stdout=False, redirect_stderr=False, refresh_per_second=8)
     with progress, reporting(RichReporter(progress)):
         yield
+
+
+@contextlib.contextmanager
+def working(label: str, as_json: bool) -> Iterator[None]:
+    """One step shown with a spinner and its elapsed time while the block runs (terminal only)."""
+    from microseg.progress import task
+    with progress_display(as_json), task(label):
+        yield
