@@ -93,3 +93,14 @@ def test_json_outputs_parse(tmp_path, monkeypatch):
     forget = json.loads(runner.invoke(cli, ["forget", released, "--db", db, "--config", str(cfg), "--json"]).output)
     assert forget["runs"] == [1]
     assert isinstance(json.loads(runner.invoke(cli, ["plugins", "--json"]).output), list)
+
+
+def test_segments_reads_the_store_without_pandas_or_scipy(tmp_path):
+    reset_registry()
+    cfg = write_shop_config(tmp_path, k=20)
+    db = str(tmp_path / "s.db")
+    assert CliRunner().invoke(cli, ["run", str(cfg), "--db", db]).exit_code == 0
+    loaded = _modules_after("from microseg.cli import cli\nimport contextlib, io\n"
+                            f"with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+                            f"    cli(['segments', '--db', {db!r}, '--json'])")
+    assert not {"pandas", "scipy", "sklearn", "lightgbm", "presidio_analyzer"} & loaded
