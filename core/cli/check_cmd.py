@@ -70,7 +70,8 @@ def _print(report) -> None:  # noqa: ANN001 - a microseg.preflight.Preflight
                                                                             else "")
             table.add_row(Text(e.family), Text(e.label), size, Text(gate))
         console.print(table)
-        console.print(f"  customers profiled: ~{report.customers}; sizes count those with marketing consent",
+        approx = "~" if scaled else ""
+        console.print(f"  customers profiled: {approx}{report.customers}; sizes count those with marketing consent",
                       markup=False)
     for p in report.problems:
         click.echo(f"problem: {p}")
