@@ -1,7 +1,7 @@
 """CLI responsiveness: median wall time of N cold process starts per command.
 
 A fresh Python process per start (what a user's shell does), in a scratch folder holding the
-starter config and one stored run (``microseg init`` + ``microseg run``). Prints a table and,
+starter config and two stored runs (``microseg init`` + ``microseg run`` twice). Prints a table and,
 with ``--write``, replaces the section in docs/benchmarks.md.
 
     flock /work/bench.lock .venv/bin/python bench/cli_speed.py --repeats 7 --write
@@ -46,9 +46,9 @@ def commands() -> list[tuple[str, list[str], str]]:
     out += [("microseg segments", ["segments"], "data"), ("microseg segments --json", ["segments", "--json"], "data"),
             ("microseg audit", ["audit"], "data"), ("microseg audit --verify --json", ["audit", "--verify", "--json"],
                                                      "data")]
-    out += [(f"microseg {n}", argv, "data") for n, argv in (("show", ["show", "rfm:Champions"]),
-                                                            ("compare", ["compare", "1", "1"]))
-            if n in cli.commands]
+    out += [(f"microseg {' '.join(argv)}", argv, "data") for argv in (["show", "rfm:Champions"], ["compare"],
+                                                                     ["compare", "--json"])
+            if argv[0] in cli.commands]
     out += [("microseg plugins --json", ["plugins", "--json"], "other"),
             ("microseg check (2,000 customers)", ["check"], "other")]
     return out
@@ -73,7 +73,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("MICROSEG_KEY", "MICROSEG_DATABASE_URL")}
     env["MICROSEG_PROGRESS"] = "never"
     try:
-        for setup in (["init"], ["run"]):
+        for setup in (["init"], ["run", "--no-report"], ["run", "--no-report"]):
             subprocess.run([EXE, *setup], cwd=folder, env=env, check=True, capture_output=True)
         rows = []
         for label, argv, kind in commands():
