@@ -159,7 +159,7 @@ def map_file(path: Path, *, sample_rows: int = 20_000, registry: Any = None) -> 
     parquet = path.suffix.lower() in (".parquet", ".pq", ".parq")
     sep, encoding = (",", None) if parquet else (sniff_separator(path), _encoding_of(path))
     try:
-        df = pd.read_parquet(path).head(sample_rows) if parquet else \
+        df = _parquet_head(path, sample_rows) if parquet else \
             pd.read_csv(path, sep=sep, encoding=encoding, nrows=sample_rows, low_memory=False)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read the file: {type(exc).__name__}", source=str(path)) from None
@@ -212,6 +212,14 @@ def map_file(path: Path, *, sample_rows: int = 20_000, registry: Any = None) -> 
                 m.categorical.append(str(c))
                 m.levels[str(c)] = top
     return m
+
+
+def _parquet_head(path: Path, rows: int) -> Any:
+    import pyarrow.parquet as pq
+    first = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+    if first is None:
+        raise InputError("the file has no data rows", source=str(path))
+    return first.to_pandas()
 
 
 def _encoding_of(path: Path) -> str:

@@ -77,6 +77,16 @@ def test_init_from_a_semicolon_transactions_file_maps_roles_and_runs(tmp_path):
     assert {"rfm", "country", "activity"} <= {s["family"] for s in report["segments"] if s["status"] == "released"}
 
 
+def test_init_from_a_parquet_transactions_file(tmp_path):
+    tx = _transactions(seed=2).rename(columns={"order_date": "created_at", "quantity": "qty", "unit_price": "price"})
+    tx["created_at"] = pd.to_datetime(tx["created_at"])
+    tx.to_parquet(tmp_path / "orders.parquet")
+    out = json.loads(invoke("init", str(tmp_path / "o.toml"), "--from", str(tmp_path / "orders.parquet"),
+                            "--json").output)
+    assert out["mapping"]["roles"]["timestamp"] == "created_at" and out["mapping"]["roles"]["quantity"] == "qty"
+    assert invoke("check", str(tmp_path / "o.toml"), "--no-scan").exit_code == 0
+
+
 def test_init_from_a_customers_file_segments_its_attributes(tmp_path):
     rng = np.random.default_rng(1)
     n = 600
