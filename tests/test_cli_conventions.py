@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from helpers import write_shop_config
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 COMMANDS = sorted(cli.commands)
 HEAVY = ("pandas", "numpy", "sklearn", "lightgbm", "presidio_analyzer", "spacy", "sqlmodel", "sqlalchemy", "scipy")
@@ -77,7 +76,6 @@ def test_import_microseg_is_lazy_and_exposes_the_api():
 
 def test_json_outputs_parse(tmp_path, monkeypatch):
     """init, keygen, run, export, forget and plugins print one JSON document with --json."""
-    reset_registry()
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     init = json.loads(runner.invoke(cli, ["init", "--json"]).output)
@@ -96,7 +94,6 @@ def test_json_outputs_parse(tmp_path, monkeypatch):
 
 
 def test_segments_reads_the_store_without_pandas_or_scipy(tmp_path):
-    reset_registry()
     cfg = write_shop_config(tmp_path, k=20)
     db = str(tmp_path / "s.db")
     assert CliRunner().invoke(cli, ["run", str(cfg), "--db", db]).exit_code == 0

@@ -10,14 +10,7 @@ from click.testing import CliRunner
 
 from conftest import shared_file
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def invoke(*args: str):

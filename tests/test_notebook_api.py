@@ -13,16 +13,9 @@ from click.testing import CliRunner
 import microseg
 from helpers import write_shop_config
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def test_customer_frame_doc_example():

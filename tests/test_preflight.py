@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from helpers import write_small_shop
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 RULES_CONFIG = """
 as_of = "2025-01-01"
@@ -51,12 +50,6 @@ min_segment_size = 20
 consent = { marketing = "consent_marketing" }
 """
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def cli_run(*args: str):
@@ -239,3 +232,15 @@ def test_every_example_config_passes_check(config):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["ok"] and all(not isinstance(e["size"], int) or e["size"] >= doc["k"] for e in doc["estimates"])
+
+
+@pytest.mark.parametrize("params, expect", [
+    ('{ segments = "uplfit" }', "segments must be auto, channel, uplift or propensity, not 'uplfit'"),
+    ('{ split = "random" }', "split must be 'stratified' or 'ordered', not 'random'"),
+    ('{ outcome_column = "bought" }', "outcome_column 'bought' is not a column"),
+])
+def test_campaign_response_parameters_are_checked_before_training(tmp_path, params, expect):
+    cfg = shop(tmp_path, RULES_CONFIG.replace("[microsegments]", f'[[methods]]\nid = "resp"\n'
+                                              f'method = "campaign-response"\nparams = {params}\n[microsegments]'))
+    doc = json.loads(cli_run("check", str(cfg), "--json", "--no-scan").output)
+    assert [p for p in doc["problems"] if expect in p["message"] and p["where"].endswith("(resp)")], doc["problems"]

@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from helpers import write_small_shop
 from microseg import progress
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 
 class Recorder:
@@ -83,7 +82,6 @@ min_segment_size = 20
 
 def test_a_run_reports_every_step_and_advances_within_long_ones(tmp_path):
     import microseg
-    reset_registry()
     write_small_shop(tmp_path, n=600)
     cfg = tmp_path / "microseg.toml"
     cfg.write_text(CLUSTER_CONFIG)
@@ -101,7 +99,6 @@ def test_a_run_reports_every_step_and_advances_within_long_ones(tmp_path):
 
 
 def test_cli_run_is_silent_on_stderr_when_not_a_terminal(tmp_path):
-    reset_registry()
     write_small_shop(tmp_path, n=300)
     cfg = tmp_path / "microseg.toml"
     cfg.write_text(CLUSTER_CONFIG.replace("n_bootstrap = 3", "n_bootstrap = 0"))
