@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_docs import replace_section  # noqa: E402
 
 EXE = str(Path(sys.executable).with_name("microseg"))
-TARGETS = {"help": 0.3, "data": 1.0}       # seconds: issue 13's targets
+TARGETS = {"help": 0.3, "data": 1.0}       # seconds: issue 13's targets (help: at most; data: about)
 NOTES = """Before the lazy imports (commit 5a19dc8, one `/usr/bin/time` run each, load not recorded):
 `microseg --help` 1.45 s, `microseg run --help` 1.29 s, `microseg plugins --json` 3.35 s. `import
 microseg.cli` now loads no pandas, scikit-learn, LightGBM, presidio, SQLModel or SciPy
@@ -32,8 +32,10 @@ What remains slow in `plugins --json`: the listing names every registered recogn
 built-in recognizer plugin builds presidio's value recognizers to register them — importing
 presidio-analyzer and spaCy is about 0.7–0.9 s of it (`python -X importtime -m microseg.cli plugins
 --json`); scikit-learn and LightGBM are no longer imported (the built-in methods import them when
-they fit). `segments`, `audit` and `export` need SQLModel/SQLAlchemy (about 0.3 s); `segments`
-loads no pandas or SciPy."""
+they fit). Reading the store needs SQLModel/SQLAlchemy (about 0.3 s); `segments` loads no pandas
+or SciPy (guarded by a test); `audit` needs both (it recomputes the gate's checks from the stored
+memberships); `show` and `compare` load pandas (`microseg.compose` for the segment-key separator,
+`microseg.migration` for the counts)."""
 
 
 def commands() -> list[tuple[str, list[str], str]]:
@@ -54,6 +56,21 @@ def commands() -> list[tuple[str, list[str], str]]:
     return out
 
 
+def _target_text(target: float | None, kind: str) -> str:
+    if target is None:
+        return ""
+    return f"about {target:g} s" if kind == "data" else f"≤ {target:g} s"
+
+
+def _verdict(seconds: float, target: float | None, *, about: bool) -> str:
+    """yes / about (within 25 % of an "about" target) / NO; empty without a target."""
+    if target is None:
+        return ""
+    if seconds <= target:
+        return "yes"
+    return "about" if about and seconds <= 1.25 * target else "NO"
+
+
 def median_start(argv: list[str], cwd: Path, repeats: int, env: dict[str, str]) -> tuple[float, int]:
     times, code = [], 0
     for _ in range(repeats):
@@ -69,6 +86,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = ap.parse_args()
+    load0 = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="microseg-cli-speed-"))
     env = {k: v for k, v in os.environ.items() if k not in ("MICROSEG_KEY", "MICROSEG_DATABASE_URL")}
     env["MICROSEG_PROGRESS"] = "never"
@@ -79,19 +97,20 @@ def main() -> None:
         for label, argv, kind in commands():
             seconds, code = median_start(argv, folder, args.repeats, env)
             target = TARGETS.get(kind)
-            verdict = "" if target is None else ("yes" if seconds <= target else "NO")
+            verdict = _verdict(seconds, target, about=kind == "data")
             rows.append((label, seconds, code, target, verdict))
             print(f"{label:45s} {seconds:6.3f} s  exit {code}  {verdict}", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     load = os.getloadavg()[0]
     table = ["| command | median of %d cold starts | target | met |" % args.repeats, "|---|---:|---:|---|"]
-    table += [f"| `{label}` | {s:.2f} s | {'' if t is None else f'≤ {t:g} s'} | {v} |" for label, s, _, t, v in rows]
+    table += [f"| `{label}` | {s:.2f} s | {_target_text(t, kind)} | {v} |" for (label, s, _, t, v), (_, _, kind)
+              in zip(rows, commands())]
     body = "\n".join([
         "Command: `flock /work/bench.lock .venv/bin/python bench/cli_speed.py "
         f"--repeats {args.repeats} --write` (a new process per start; `help` rows: ≤ 0.3 s, "
-        "rows reading the store: about a second). Load average when measured: "
-        f"{load:.1f} on {os.cpu_count()} cores.", "", *table])
+        "rows reading the store: about a second; `about`: within 25 % of it). Load average before / after: "
+        f"{load0:.1f} / {load:.1f} on {os.cpu_count()} cores (other engineers' jobs share them).", "", *table])
     body += "\n\n" + NOTES
     print("\n" + body)
     if args.write:
