@@ -51,8 +51,6 @@ class Rules(microseg.SegmentationMethod):
     def _specs(self) -> list[dict[str, Any]]:
         if not self.segments:
             raise ConfigError("rules: give at least one segment: segments = [{ name = ..., when = ... }]")
-        if self.mode not in ("first", "multi"):
-            raise ConfigError(f"rules: mode must be 'first' or 'multi', not {self.mode!r}")
         out, seen = [], set()
         for i, seg in enumerate(self.segments):
             if not isinstance(seg, dict) or "name" not in seg or "when" not in seg:
@@ -75,7 +73,9 @@ class Rules(microseg.SegmentationMethod):
 
     def _parsed(self, available: Collection[str]) -> tuple[list[tuple[dict[str, Any], Any]], list[str]]:
         """The rules parsed, and the problems: syntax errors and columns not in ``available``."""
-        parsed, problems = [], []
+        parsed: list[tuple[dict[str, Any], Any]] = []
+        problems = [] if self.mode in ("first", "multi") else \
+            [f"rules: mode must be 'first' or 'multi', not {self.mode!r}"]
         for seg in self._specs():
             try:
                 tree = parse(seg["when"], seg["name"])
