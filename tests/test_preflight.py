@@ -244,3 +244,10 @@ def test_campaign_response_parameters_are_checked_before_training(tmp_path, para
                                               f'method = "campaign-response"\nparams = {params}\n[microsegments]'))
     doc = json.loads(cli_run("check", str(cfg), "--json", "--no-scan").output)
     assert [p for p in doc["problems"] if expect in p["message"] and p["where"].endswith("(resp)")], doc["problems"]
+
+
+def test_a_bad_mode_does_not_hide_a_bad_column(tmp_path):
+    bad = RULES_CONFIG.replace('default = "Adults"', 'default = "Adults"\nmode = "firts"').replace("age >= 65", "agee >= 65")
+    doc = json.loads(cli_run("check", str(shop(tmp_path, bad)), "--json", "--no-scan").output)
+    messages = [p["message"] for p in doc["problems"]]
+    assert any("mode must be" in m for m in messages) and any("'agee'" in m for m in messages)
