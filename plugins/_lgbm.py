@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from microseg import progress
 from microseg.lgbm import classifier
 
 MAX_CATEGORIES = 50
@@ -48,7 +49,9 @@ def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.nda
     # lightgbm >= 4.7 takes eval_X / eval_y; older versions eval_set
     evals = {"eval_X": (x_val,), "eval_y": (y_val,)} if "eval_X" in inspect.signature(model.fit).parameters \
         else {"eval_set": [(x_val, y_val)]}
-    model.fit(x_train, y_train, eval_metric="auc", callbacks=[lgb.early_stopping(patience, verbose=False)], **evals)
+    with progress.task("boosting rounds (early stopping)", total=max_trees) as rounds:
+        model.fit(x_train, y_train, eval_metric="auc", callbacks=[lgb.early_stopping(patience, verbose=False),
+                                                                   lambda env: rounds.advance()], **evals)
     return model, max(10, int(model.best_iteration_ or max_trees))
 
 

@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, OneHotEncoder, StandardScaler
 
+from microseg import progress
 from microseg.plugins._lgbm import classifier, prepare
 from microseg.plugins._metrics import qini_auc_score
 
@@ -89,7 +90,7 @@ def choose_propensity(x: pd.DataFrame, y: np.ndarray, lgbm_params: dict, ordered
         perm = rng.permutation(n)
         tr, va = perm[: int(n * 0.8)], perm[int(n * 0.8):]
     scores = {}
-    for kind in ("logistic", "lgbm", "blend"):
+    for kind in progress.track(("logistic", "lgbm", "blend"), "choosing the propensity model"):
         if len(np.unique(y[tr])) < 2 or len(np.unique(y[va])) < 2:
             return "logistic", {}
         model = Propensity(kind, dict(lgbm_params)).fit(x.iloc[tr], y[tr])
@@ -165,14 +166,16 @@ def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: di
         idx = np.flatnonzero(strata == s)
         fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
     scores: dict[str, float] = {}
-    for learner in LEARNERS:
-        for kind in ("logistic", "lgbm"):
-            vals = []
-            for f in range(folds):
-                tr, va = fold != f, fold == f
-                model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
-                vals.append(qini_auc_score(y[va], model.predict(x[va])[0], t[va]))
-            scores[f"{learner}/{kind}"] = float(np.mean(vals))
+    with progress.task("choosing the uplift learner", total=len(LEARNERS) * 2 * folds) as fits:
+        for learner in LEARNERS:
+            for kind in ("logistic", "lgbm"):
+                vals = []
+                for f in range(folds):
+                    tr, va = fold != f, fold == f
+                    model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
+                    vals.append(qini_auc_score(y[va], model.predict(x[va])[0], t[va]))
+                    fits.advance()
+                scores[f"{learner}/{kind}"] = float(np.mean(vals))
     best = max(scores, key=scores.get)
     learner, kind = best.split("/")
     return (learner, kind), scores

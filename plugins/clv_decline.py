@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 import microseg
+from microseg import progress
 from microseg.errors import ConfigError
 from microseg.plugins._lgbm import fit_with_early_stopping, prepare, top_drivers
-from microseg.plugins._metrics import classification_report
-from microseg.plugins.curves import classifier_curves
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
@@ -203,7 +202,8 @@ class ClvDecline(microseg.SegmentationMethod):
         x, y = rows.stack(cutoffs)
         self._check_trainable(y)
         xp, cats = prepare(x)
-        model = data.fit_classifier(self._params(), xp, y, n_estimators=n_trees)   # on the run's engine
+        with progress.task(f"final model ({n_trees} trees, {len(x)} rows)"):
+            model = data.fit_classifier(self._params(), xp, y, n_estimators=n_trees)   # on the run's engine
         return model, cats, len(x)
 
     # ------------------------------------------------------------------ estimator API
@@ -254,6 +254,8 @@ class ClvDecline(microseg.SegmentationMethod):
             x_ev, y_ev = rows.at(as_of)
             p_ev = self.model_.predict_proba(prepare(x_ev, self.categories_)[0])[:, 1]
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
+        from microseg.plugins._metrics import classification_report   # scikit-learn on use (fast CLI)
+        from microseg.plugins.curves import classifier_curves
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}

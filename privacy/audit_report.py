@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from microseg.privacy.audit import verify_chain
 from microseg.privacy.cells import CellCheck, check_cells
-from microseg.privacy.gate import display_size
+from microseg.privacy.counts import display_size
 from microseg.privacy.release_record import compare_records, record_from_store
 from microseg.store import AuditEvent, Run, RunCustomer, Store
 

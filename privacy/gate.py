@@ -43,6 +43,7 @@ import pandas as pd
 
 from microseg.privacy.cells import check_cells
 from microseg.privacy.columns import Column
+from microseg.privacy.counts import display_size  # noqa: F401  (re-exported: microseg.migration uses it)
 
 
 @dataclass
@@ -101,11 +102,6 @@ class GateOutcome:
                                         "held_share": share(self.held[j, rel].sum())}
                                for j, c in enumerate(self.columns)},
                 "rounds": self.rounds}
-
-
-def display_size(size: int, k: int) -> int | str:
-    """A count as it may be printed: counts of 1..k−1 become ``"< k"``."""
-    return f"< {k}" if 0 < size < k else int(size)
 
 
 class _State:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microseg.privacy.gate import display_size
+from microseg.privacy.counts import display_size
 from microseg.privacy.release import VALUE_KINDS, Release
 
 #: report keys whose small integers are parameters, not counts of people

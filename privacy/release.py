@@ -22,7 +22,8 @@ from microseg.errors import ConfigError
 from microseg.privacy.columns import (MICRO, WITHHELD, Column, attribute_column, family_column, micro_keys,
                                       score_column)
 from microseg.privacy.decisions import candidate_rows
-from microseg.privacy.gate import GateOutcome, Strata, apply_gate, display_size
+from microseg.privacy.counts import display_size
+from microseg.privacy.gate import GateOutcome, Strata, apply_gate
 from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
 
@@ -205,7 +206,7 @@ def release_spec(cfg: Any, scores: pd.DataFrame | None, attributes: pd.DataFrame
     families = list(dict.fromkeys([d for d in dims if MICRO in wanted] + [f for f in method_ids if f in wanted]))
     if MICRO in wanted:
         families.append(MICRO)
-    dropped = [c for c in cfg.release.attributes if attributes is None or c not in attributes.columns]
+    dropped = [c for c in cfg.release.attributes if c not in attributes.columns] if attributes is not None else []
     if dropped:
         raise ConfigError(f"{dropped[0]!r} is removed by its column action before release "
                           f"({cfg.privacy.columns.get(dropped[0], 'drop')}); take it out of release.attributes or "

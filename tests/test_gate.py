@@ -9,7 +9,7 @@ import pytest
 
 from microseg.privacy.columns import WITHHELD, attribute_column, family_column, score_column
 from microseg.privacy.gate import Strata, apply_gate
-from microseg.privacy.gate import display_size
+from microseg.privacy.counts import display_size
 
 
 def fam(name, labels, tier=1):

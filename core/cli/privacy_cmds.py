@@ -6,6 +6,7 @@ import sys
 import click
 
 from microseg.cli.common import config_key_option, db_option, echo_json, json_option, load_secret, open_store
+from microseg.cli.progress_display import working
 
 
 @click.command()
@@ -16,10 +17,17 @@ from microseg.cli.common import config_key_option, db_option, echo_json, json_op
                                              "release it recorded (needs the pseudonymisation key).")
 @config_key_option
 def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool, config: str | None) -> None:
-    """Audit RUN (default: latest) against its policy; exit 1 on any violation."""
+    """Audit RUN (default: latest) against its policy; exit 1 on any violation.
+
+    \b
+    Examples:
+      microseg audit --verify --config microseg.toml
+      microseg audit 2 --json
+    """
     from microseg.privacy.audit_report import audit_run
     secret, cfg = load_secret(config, "audit --verify") if verify else (None, None)
-    doc = audit_run(open_store(db, cfg.store.url if cfg else None), run_id, verify=verify, secret=secret)
+    with working("auditing" + (" and verifying the audit trail" if verify else ""), as_json):
+        doc = audit_run(open_store(db, cfg.store.url if cfg else None), run_id, verify=verify, secret=secret)
     if as_json:
         echo_json(doc)
     else:
@@ -57,12 +65,22 @@ def _print_audit(doc: dict) -> None:
 @click.argument("customer_id")
 @db_option
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="Config whose [privacy] key to use.")
-def forget(customer_id: str, db: str | None, config: str | None) -> None:
-    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run)."""
+@json_option
+def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) -> None:
+    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run).
+
+    \b
+    Examples:
+      microseg forget C100042 --config microseg.toml
+      microseg forget 17850 --db retail.db --json
+    """
     from microseg.privacy.erasure import forget as do_forget
     key, cfg = load_secret(config, "forget")
     store = open_store(db, cfg.store.url if cfg else None)
     runs = do_forget(store, customer_id, key)
+    if as_json:
+        echo_json({"runs": runs, "needs_rerun": runs, "recorded": True})
+        return
     if runs:
         click.echo(f"Erased from runs {', '.join(map(str, runs))}; they are marked needs-rerun.")
     else:

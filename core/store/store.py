@@ -4,17 +4,20 @@ from __future__ import annotations
 import os
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from microseg import progress
 from microseg.errors import InputError
 from microseg.store.int_lists import group_int_lists, parse_int_lists
 from microseg.store.models import AuditHead, ReleaseCells, Run, RunCustomer, Segment
+
+if TYPE_CHECKING:       # pandas loads when a frame is read or written, not for `segments` / `audit`
+    import pandas as pd
 
 DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
@@ -113,7 +116,7 @@ class Store:
                 key_col = (customer_keys[positions].astype(str).tolist() if customer_keys is not None
                            else [None] * len(positions))
                 self._bulk(conn, RunCustomer.__table__, ("run_id", "customer_no", "customer_key", "segment_ids"),
-                           zip(repeat(run_id), positions.tolist(), key_col, lists))
+                           zip(repeat(run_id), positions.tolist(), key_col, lists), total=len(positions))
             if cells is not None:
                 conn.execute(insert(ReleaseCells).values(run_id=run_id, **cells))
             stored_run = dict(conn.execute(select(Run).where(Run.id == run_id)).mappings().one())
@@ -124,21 +127,27 @@ class Store:
                                  ("run.release", run_id, record)], secret)
         return run_id
 
-    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple],
+              total: int | None = None) -> None:
         """Chunked executemany through SQLAlchemy Core (COPY on PostgreSQL)."""
         if self.dialect == "postgresql":
             raw = conn.connection.driver_connection
-            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
-                for row in rows:
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp, \
+                    progress.task(f"copying {table.name} rows", total) as written:
+                for i, row in enumerate(rows, 1):
                     cp.write_row(row)
+                    if i % CHUNK == 0:
+                        written.advance(CHUNK)
             return
         # Core executemany of plain tuples in chunks (one transaction: the caller's)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         if self.dialect != "sqlite":
             sql = sql.replace("?", "%s")
         rows = iter(rows)
-        while chunk := list(islice(rows, CHUNK)):
-            conn.exec_driver_sql(sql, chunk)
+        with progress.task(f"writing {table.name} rows", total) as written:
+            while chunk := list(islice(rows, CHUNK)):
+                conn.exec_driver_sql(sql, chunk)
+                written.advance(len(chunk))
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> list[Run]:
@@ -163,6 +172,7 @@ class Store:
         """A run's released customers — one row each: ``customer_no``, ``customer_key``,
         ``values`` (the stored segment-id list: the released vector) — and their memberships as
         (row of that frame, segment id) arrays."""
+        import pandas as pd
         q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.segment_ids)
              .where(RunCustomer.run_id == run_id).order_by(RunCustomer.customer_no))
         with self.engine.connect() as conn:
@@ -177,6 +187,7 @@ class Store:
     def memberships(self, run_id: int) -> pd.DataFrame:
         """Released memberships of a run, one row per customer × segment: customer_no,
         segment_id, customer_key."""
+        import pandas as pd
         customers, row, segment_ids = self.released_customers(run_id)
         return pd.DataFrame({"customer_no": customers["customer_no"].to_numpy()[row], "segment_id": segment_ids,
                              "customer_key": customers["customer_key"].to_numpy()[row]})
