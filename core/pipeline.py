@@ -22,7 +22,8 @@ from microseg.method import Assignment, SegmentationMethod, run_method
 from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.pseudonym import load_key, pseudonymise
-from microseg.privacy.release import gate_segments, public_report
+from microseg.privacy.release import gate_segments, public_report, sanitise
+from microseg.quality import assess_methods, withhold
 from microseg.registry import Registry
 from microseg.store import Store
 
@@ -114,10 +115,14 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     for instance_id, method in methods.items():
         with timer.step(f"method:{instance_id}"):
             assignments[instance_id] = run_method(method, frame, data)
+    with timer.step("quality"):
+        quality = assess_methods(methods, cfg.quality)
+        assignments = withhold(assignments, quality)
     with timer.step("compose"):
         specs: list[SegmentSpec] = []
         for instance_id, a in assignments.items():
-            specs += method_segments(instance_id, methods[instance_id].name, a, ids)
+            if instance_id not in quality.withheld:
+                specs += method_segments(instance_id, methods[instance_id].name, a, ids)
         specs += microsegments(cfg.microsegments.dimensions, assignments, ids, cfg.microsegments.separator)
     with timer.step("gate"):
         releasable = np.flatnonzero(masks.marketing)
@@ -126,6 +131,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
         extra, kanon = _released_values(cfg, data, frame, assignments, actions, key)
         report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
+        report["quality"] = sanitise(quality.report(), policy.min_segment_size)
         run_row = {
             "as_of": str(data.as_of.date()), "engine": cfg.engine, "config_hash": cfg.digest(),
             "policy_hash": policy.digest(), "input_fingerprint": json.dumps(fingerprint_inputs(cfg)),
@@ -134,6 +140,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             "report": json.dumps(report, default=str),
         }
         audit = _audit_events(cfg, run_row, findings, actions, masks, gated)
+        audit.append(("run.quality", sanitise(quality.audit(), policy.min_segment_size)))
         if kanon is not None:
             audit.append(("run.k_anonymity", kanon))
     with timer.step("store"):

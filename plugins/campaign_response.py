@@ -19,6 +19,7 @@ import pandas as pd
 
 import microseg
 from microseg.errors import ConfigError
+from microseg.plugins._bootstrap import ModelComparison
 from microseg.plugins._metrics import classification_report, qini_auc_score, uplift_at_k
 from microseg.plugins._uplift import LEARNERS, Propensity, choose_propensity, choose_uplift
 
@@ -223,6 +224,8 @@ class CampaignResponse(microseg.SegmentationMethod):
         fit_idx = tr_idx if len(tr_idx) <= 60_000 else rng.choice(tr_idx, 60_000, replace=False)
         model = LEARNERS[learner](kind, self._lgbm()).fit(x.iloc[fit_idx], y[fit_idx], t[fit_idx])
         u, _ = model.predict(x.loc[te])
+        self.comparisons_.append(self._uplift_comparison(y[te], u, t[te], ev["customer_id"].to_numpy()[te],
+                                                         "contact rows, customers held out whole"))
         self.evaluation_["uplift"] = {
             "protocol": f"contact rows; {len(held)} customers held out ({int(te.sum())} contacts)",
             "learner": f"{learner}/{kind}", "cv_qini_train": cv,
@@ -252,6 +255,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         events_t = self._event_treatment(data) if t is None else None     # collected once (Dask)
         self.mode_ = self._mode(customers, events_t)
         self.evaluation_: dict[str, Any] = {}
+        self.comparisons_: list[ModelComparison] = []
         x = self._features(customers)
         y = self._outcome(customers)
         if self.mode_ == "uplift" and events_t is not None:
@@ -272,6 +276,10 @@ class CampaignResponse(microseg.SegmentationMethod):
         kind, val = choose_propensity(x.iloc[tr], y[tr], self._lgbm(), self.split == "ordered", self.random_state)
         model = Propensity(kind, self._lgbm()).fit(x.iloc[tr], y[tr])
         p = model.predict(x.iloc[te])
+        self.comparisons_.append(ModelComparison(
+            model="response model", kind="classifier", metric="roc_auc", baseline="the base rate (everyone alike)",
+            y=y[te], score=p, baseline_score=np.full(len(te), y[tr].mean()), segments=self.mode_ == "propensity",
+            score_columns=("response_propensity",), protocol=f"{self.split} split"))
         self.evaluation_["propensity"] = {"protocol": f"{self.split} split, {len(te)} held-out rows",
                                           "model": kind, "validation_auc": val} | classification_report(y[te], p)
         self.propensity_model_ = Propensity(kind, self._lgbm(), fit_gbm=_cluster_fitter(data)).fit(x, y)
@@ -286,6 +294,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         (learner, kind), cv = choose_uplift(xs.iloc[tr], ys[tr], ts[tr], self._lgbm(), self.random_state)
         model = LEARNERS[learner](kind, self._lgbm()).fit(xs.iloc[tr], ys[tr], ts[tr])
         u, _ = model.predict(xs.iloc[te])
+        self.comparisons_.append(self._uplift_comparison(ys[te], u, ts[te], None, f"{self.split} split"))
         self.evaluation_["uplift"] = {
             "protocol": f"{self.split} split by treatment × outcome, {len(te)} held-out rows",
             "learner": f"{learner}/{kind}", "cv_qini_train": cv,
@@ -294,6 +303,16 @@ class CampaignResponse(microseg.SegmentationMethod):
         self.uplift_model_ = LEARNERS[learner](kind, self._lgbm()).fit(xs, ys, ts)
         u_all, pc = self.uplift_model_.predict(xs)
         self.uplift_bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
+
+    def _uplift_comparison(self, y: np.ndarray, u: np.ndarray, t: np.ndarray, groups: np.ndarray | None,
+                           protocol: str) -> ModelComparison:
+        return ModelComparison(model="uplift model", kind="uplift", metric="qini_auc", baseline="random targeting",
+                               y=y, score=u, treatment=t, groups=groups, segments=self.mode_ == "uplift",
+                               score_columns=("uplift", "control_propensity"), protocol=protocol)
+
+    def quality_checks(self) -> list[ModelComparison]:
+        """The held-out propensity / uplift models against the base rate / random targeting."""
+        return list(getattr(self, "comparisons_", []))
 
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:

@@ -23,7 +23,9 @@ import microseg
 from microseg.data import CustomerData
 from microseg.errors import ConfigError
 from microseg.plugins._lgbm import classifier, fit_with_early_stopping, prepare, top_drivers
+from microseg.plugins._bootstrap import ModelComparison
 from microseg.plugins._metrics import classification_report
+from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
@@ -240,11 +242,13 @@ class ClvDecline(microseg.SegmentationMethod):
         back = self._cutoffs(latest - h, first_tx)
         forward = last_tx >= as_of + h - pd.Timedelta(days=1)
         default_trees = max(20, self.n_estimators // 4)
-        y_ev, p_ev, protocol = np.array([]), np.array([]), "none: not enough history for a backtest"
+        x_ev, y_ev, p_ev, protocol = None, np.array([]), np.array([]), "none: not enough history for a backtest"
+        trained_on: list[pd.Timestamp] = []
         if not forward and len(back) >= 2:
             model, n_trees = self._early_stopped(rows, back)
             x_ev, y_ev = rows.at(latest)
             p_ev = model.predict_proba(prepare(x_ev, model.categories_)[0])[:, 1]
+            trained_on = back[1:]
             protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
                         f"ending {latest.date()}), evaluated at {latest.date()}")
         else:
@@ -253,6 +257,7 @@ class ClvDecline(microseg.SegmentationMethod):
                 model, cats, _ = self._fit_final(data, rows, back, default_trees)
                 x_ev, y_ev = rows.at(latest)
                 p_ev = model.predict_proba(prepare(x_ev, cats)[0])[:, 1]
+                trained_on = back
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
         self.model_, self.categories_, self.training_rows_ = self._fit_final(data, rows, cutoffs, n_trees)
         self.n_trees_ = n_trees
@@ -262,10 +267,28 @@ class ClvDecline(microseg.SegmentationMethod):
         if forward:
             x_ev, y_ev = rows.at(as_of)
             p_ev = self.model_.predict_proba(prepare(x_ev, self.categories_)[0])[:, 1]
+            trained_on = cutoffs
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
+        self.comparison_ = self._comparison(rows, trained_on, x_ev, y_ev, p_ev, protocol)
         return self
+
+    def _comparison(self, rows: _LabelledRows, trained_on: list[pd.Timestamp], x_ev: pd.DataFrame | None,
+                    y_ev: np.ndarray, p_ev: np.ndarray, protocol: str) -> ModelComparison:
+        """The evaluated model beside the naive rule (recency or spend trend) that ranks the
+        training rows of that model best."""
+        col, sign, words = choose_rule(*rows.stack(trained_on), DECLINE_RULES) if trained_on else ("", 1.0, "")
+        words = words or "recency or spend trend"
+        base = rule_scores(x_ev, col, sign) if x_ev is not None else np.array([])
+        self.evaluation_["baseline"] = words
+        return ModelComparison(model="decline model", kind="classifier", metric="roc_auc", baseline=words,
+                               y=np.asarray(y_ev, dtype=int), score=np.asarray(p_ev),
+                               baseline_score=base, score_columns=("decline_probability",), protocol=protocol)
+
+    def quality_checks(self) -> list[ModelComparison]:
+        """The decline model against its naive rule on the out-of-time rows (for the quality gate)."""
+        return [self.comparison_]
 
     def _score(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
         ids = customers.index

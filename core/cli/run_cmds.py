@@ -80,6 +80,8 @@ def _print_released(report: dict, max_micro: int = 12) -> None:
         click.echo(f"… and {len(micro) - max_micro} more microsegments (see the report)")
     gate = report.get("gate", {})
     click.echo("Gate: " + ", ".join(f"{v} {k}" for k, v in sorted(gate.items())))
+    for instance_id, q in report.get("quality", {}).items():
+        click.echo(f"Model quality, {instance_id}: {q['reason']}")
 
 
 def _short(text: str, width: int = 70) -> str:
