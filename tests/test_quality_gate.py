@@ -221,3 +221,16 @@ def test_constant_score_is_the_base_rate_predictor():
     y = np.array([0, 1, 0, 0, 1, 0, 1, 0, 0, 0])
     c = np.full(10, 0.3)
     assert roc_auc(y, c) == 0.5 and average_precision(y, c) == pytest.approx(0.3) and top_lift(y, c) == pytest.approx(1)
+
+
+def test_a_run_whose_only_model_is_withheld_stores_no_segment(tmp_path):
+    customers = _customers(2000, signal=0.0, seed=4)
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    text = CONFIG.format(extra="")
+    text = text[:text.index("[[methods]]")] + text[text.index("[[methods]]\nid = \"response\""):]
+    text = text.replace('dimensions = ["tier", "response"]', "dimensions = []")
+    (tmp_path / "microseg.toml").write_text(text)
+    result = api.run(tmp_path / "microseg.toml", db=str(tmp_path / "ms.db"))
+    assert result.report["quality"]["response"]["withheld"] and result.report["segments"] == []
+    run_row, rows = api.segments_view(api.open_store(str(tmp_path / "ms.db")), result.run_id)
+    assert rows == [] and run_row.id == result.run_id

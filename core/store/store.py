@@ -86,7 +86,7 @@ class Store:
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             seg_rows = [{**s, "run_id": run_id} for s in segments]
             ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
-                               seg_rows).all()
+                               seg_rows).all() if seg_rows else []      # every model withheld: no segment
             seg_id = {key: sid for sid, key in ids}
             if members:
                 keys = sorted(members, key=seg_id.__getitem__)       # segment ids ascending per customer
