@@ -40,7 +40,7 @@ class QualityPolicy(BaseModel):
 
     gate: bool = True
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
-    resamples: int = Field(default=1000, ge=100, le=20_000)
+    resamples: int = Field(default=500, ge=100, le=20_000)
     seed: int = 0
 
 

@@ -14,11 +14,11 @@ contact rows).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
-from microseg.plugins._metrics import (average_precision, qini_auc_score, roc_auc, top_lift, treatment_effect,
+from microseg.plugins._metrics import (qini_auc_score, ranked_counts, ranked_metrics, treatment_effect,
                                        uplift_at_k)
 
 CHUNK_CELLS = 4_000_000        # resamples × rows per vectorised chunk (~32 MB of float64 weights)
@@ -26,7 +26,7 @@ CHUNK_CELLS = 4_000_000        # resamples × rows per vectorised chunk (~32 MB 
 
 def resample_weights(n: int, n_resamples: int, seed: int | None, strata: np.ndarray | None = None,
                      groups: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """Chunks of bootstrap weights (resamples × rows): how often each row is drawn."""
+    """Chunks of bootstrap weights (rows × resamples): how often each row is drawn."""
     rng = np.random.default_rng(seed)
     per_chunk = max(1, min(n_resamples, CHUNK_CELLS // max(n, 1)))
     done = 0
@@ -35,13 +35,13 @@ def resample_weights(n: int, n_resamples: int, seed: int | None, strata: np.ndar
         done += b
         if groups is not None:
             codes, n_groups = _codes(groups)
-            yield _counts(rng, n_groups, b)[:, codes]
+            yield _counts(rng, n_groups, b)[codes]
             continue
-        w = np.empty((b, n))
+        w = np.empty((n, b), dtype=np.float32)
         labels = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata)[0]
         for s in np.unique(labels):
             idx = np.flatnonzero(labels == s)
-            w[:, idx] = _counts(rng, len(idx), b)
+            w[idx] = _counts(rng, len(idx), b)
         yield w
 
 
@@ -51,12 +51,9 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _counts(rng: np.random.Generator, m: int, b: int) -> np.ndarray:
-    """``b`` rows of draw counts of ``m`` items drawn ``m`` times with replacement."""
+    """Draw counts (m × b) of ``m`` items drawn ``m`` times with replacement, ``b`` times."""
     draws = rng.integers(0, m, (b, m)) + (np.arange(b) * m)[:, None]
-    return np.bincount(draws.ravel(), minlength=b * m).reshape(b, m).astype(float)
-
-
-Metric = Callable[..., "float | np.ndarray"]
+    return np.bincount(draws.ravel(), minlength=b * m).reshape(b, m).T.astype(np.float32)
 
 
 @dataclass
@@ -87,16 +84,18 @@ class ModelComparison:
     def metric_names(self) -> tuple[str, ...]:
         return ("roc_auc", "pr_auc", "top_decile_lift") if self.kind == "classifier" else ("qini_auc", "uplift_at_30")
 
-    def _pair(self, name: str, w: np.ndarray | None) -> tuple[float | np.ndarray, float | np.ndarray]:
+    def _all(self, w: np.ndarray | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(model, baseline) of every metric, one value per column of ``w`` (rows × resamples)."""
         y = self.y
+        w = np.ones((len(y), 1)) if w is None else w
         if self.kind == "classifier":
-            fn: Metric = {"roc_auc": roc_auc, "pr_auc": average_precision, "top_decile_lift": top_lift}[name]
-            return fn(y, self.score, w), fn(y, self.baseline_score, w)
+            model = ranked_metrics(*ranked_counts(y, self.score, w))
+            base = ranked_metrics(*ranked_counts(y, self.baseline_score, w))
+            return {name: (model[name], base[name]) for name in model}
         t = self.treatment
-        if name == "qini_auc":
-            model = qini_auc_score(y, self.score, t, w)
-            return model, model * 0.0
-        return uplift_at_k(y, self.score, t, 0.3, w), treatment_effect(y, t, w)
+        qini = qini_auc_score(y, self.score, t, w)
+        return {"qini_auc": (qini, np.zeros_like(qini)),
+                "uplift_at_30": (uplift_at_k(y, self.score, t, 0.3, w), treatment_effect(y, t, w))}
 
     @property
     def rows(self) -> int:
@@ -110,7 +109,7 @@ class ModelComparison:
 
     def values(self) -> dict[str, tuple[float, float]]:
         """(model, baseline) of every metric on the rows as they are."""
-        return {name: tuple(float(v) for v in self._pair(name, None)) for name in self.metric_names()}
+        return {name: (float(m[0]), float(b[0])) for name, (m, b) in self._all(None).items()}
 
     def replicates(self, n_resamples: int, seed: int | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """(model, baseline) of every metric on each of ``n_resamples`` paired resamples."""
@@ -118,8 +117,7 @@ class ModelComparison:
         out: dict[str, tuple[list, list]] = {name: ([], []) for name in self.metric_names()}
         for w in resample_weights(self.rows, n_resamples, seed, strata=None if self.groups is not None else strata,
                                   groups=self.groups):
-            for name in out:
-                model, base = self._pair(name, w)
-                out[name][0].append(np.broadcast_to(model, (len(w),)))
-                out[name][1].append(np.broadcast_to(base, (len(w),)))
+            for name, (model, base) in self._all(w).items():
+                out[name][0].append(model)
+                out[name][1].append(base)
         return {name: (np.concatenate(m), np.concatenate(b)) for name, (m, b) in out.items()}

@@ -55,6 +55,58 @@ def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.nda
     return model, max(10, int(model.best_iteration_ or max_trees))
 
 
+class BoosterModel:
+    """A trained LightGBM booster with the scikit-learn calls the methods use."""
+
+    def __init__(self, booster: Any, n_trees: int) -> None:
+        self.booster_, self.n_trees_ = booster, n_trees
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        p = self.booster_.predict(x, num_iteration=self.n_trees_)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, x: pd.DataFrame, **kwargs: Any) -> np.ndarray:
+        return self.booster_.predict(x, num_iteration=self.n_trees_, **kwargs)
+
+
+class BinnedRows:
+    """Prepared rows binned once for LightGBM; every fit trains on a subset of them.
+
+    Binning (the feature histograms' bucket bounds and every row's bucket) is the costly part of
+    building a LightGBM dataset and is the same for every fit, so it is done once. The bounds are
+    computed on ``bin_rows`` only (the earliest model's training rows: no later row's features
+    shape them); no label is used.
+    """
+
+    def __init__(self, x: pd.DataFrame, y: np.ndarray, bin_rows: np.ndarray, max_bin: int = 63,
+                 sample: int = 50_000, seed: int | None = 0) -> None:
+        import lightgbm as lgb
+        self.columns = list(x.columns)
+        ds_params = {"max_bin": max_bin, "verbose": -1, "bin_construct_sample_cnt": sample,
+                     "data_random_seed": 0 if seed is None else seed, "feature_pre_filter": False}
+        if len(bin_rows) > sample:
+            bin_rows = np.sort(np.random.default_rng(seed).choice(bin_rows, sample, replace=False))
+        reference = lgb.Dataset(x.iloc[bin_rows], label=np.asarray(y)[bin_rows], params=ds_params,
+                                free_raw_data=True).construct()
+        self.full = lgb.Dataset(x, label=np.asarray(y), reference=reference, params=ds_params,
+                                free_raw_data=False).construct()
+        self.x, self.y = x, np.asarray(y)
+
+    def fit(self, params: dict, rows: np.ndarray, n_trees: int, valid_rows: np.ndarray | None = None,
+            patience: int = 50) -> BoosterModel:
+        """A model trained on ``rows``; with ``valid_rows`` (later than every training row) and both
+        outcomes among them, its number of trees is the best on them (early stopping on log loss)."""
+        import lightgbm as lgb
+        train = self.full.subset(np.sort(rows))
+        booster_params = {"objective": "binary", "verbose": -1} | params
+        if valid_rows is None or len(np.unique(self.y[valid_rows])) < 2:
+            return BoosterModel(lgb.train(booster_params, train, num_boost_round=n_trees), n_trees)
+        valid = self.full.subset(np.sort(valid_rows))
+        booster = lgb.train(booster_params | {"metric": "binary_logloss"}, train, num_boost_round=n_trees,
+                            valid_sets=[valid], callbacks=[lgb.early_stopping(patience, verbose=False)])
+        return BoosterModel(booster, max(10, int(booster.best_iteration or n_trees)))
+
+
 def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3, max_rows: int = 3000,
                 seed: int = 0) -> dict[str, list[str]]:
     """Per group, the features with the largest mean positive SHAP contribution (LightGBM

@@ -1,11 +1,13 @@
 """Evaluation metrics shared by the built-in methods (binary classification and uplift).
 
-Every metric takes optional row weights: a 1-D array gives one value, a 2-D array (one row of
-weights per bootstrap resample, see :mod:`microseg.plugins._bootstrap`) gives one value per row,
-computed together from one sort of the scores. Unit weights give the ordinary metric (tested
-against scikit-learn and scikit-uplift). Ties in the scores are handled as a group (the
-expected value under a random order within the tie), so a constant score — the base-rate
-predictor — has ROC AUC 0.5, PR AUC equal to the positive rate and top-decile lift 1.
+Every metric takes optional row weights: a 1-D array gives one value; a 2-D array of shape
+(rows, resamples) — one column of weights per bootstrap resample, see
+:mod:`microseg.plugins._bootstrap` — gives one value per column, all computed together from one
+sort of the scores (running sums go down the rows, over contiguous resample vectors). Unit
+weights give the ordinary metric (tested against scikit-learn and scikit-uplift). Ties in the
+scores are handled as a group (the expected value under a random order within the tie), so a
+constant score — the base-rate predictor — has ROC AUC 0.5, PR AUC equal to the positive rate and
+top-decile lift 1.
 """
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import numpy as np
 
 
 def _weights(w: np.ndarray | None, n: int) -> tuple[np.ndarray, bool]:
-    """Weights as a 2-D (resamples × rows) array, and whether the input was 1-D."""
+    """Weights as a 2-D (rows × resamples) array, and whether the input was 1-D or absent."""
     if w is None:
-        return np.ones((1, n)), True
-    w = np.asarray(w, dtype=float)
-    return (w[None, :], True) if w.ndim == 1 else (w, False)
+        return np.ones((n, 1)), True
+    w = np.asarray(w)
+    if w.dtype.kind != "f":
+        w = w.astype(float)
+    return (w[:, None], True) if w.ndim == 1 else (w, False)
 
 
 def _out(values: np.ndarray, single: bool) -> float | np.ndarray:
@@ -32,58 +36,71 @@ def _descending_groups(score: np.ndarray, stable_reverse: bool = False) -> tuple
     return order, np.r_[0, np.flatnonzero(np.diff(s)) + 1]
 
 
+def _by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums over each group of tied rows (no work when there is no tie)."""
+    return values if len(starts) == len(values) else np.add.reduceat(values, starts, axis=0)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return a / b
+
+
+def ranked_counts(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted positives and negatives per group of tied scores, by descending score (2-D)."""
+    y = np.asarray(y, dtype=float)
+    w, _ = _weights(w, len(y))
+    order, starts = _descending_groups(score)
+    ws = w[order]
+    pos = ws * y[order][:, None].astype(ws.dtype)
+    ws -= pos
+    return _by_group(pos, starts), _by_group(ws, starts)
+
+
+def ranked_metrics(pos: np.ndarray, neg: np.ndarray, fraction: float = 0.1) -> dict[str, np.ndarray]:
+    """ROC AUC, average precision and top-``fraction`` lift per resample from
+    :func:`ranked_counts` (running sums shared by the three)."""
+    tp, fp = np.cumsum(pos, axis=0), np.cumsum(neg, axis=0)
+    n_pos, n_neg = tp[-1], fp[-1]
+    below = n_neg - fp
+    below += 0.5 * neg
+    auc = _ratio((pos * below).sum(axis=0), n_pos * n_neg)
+    seen = tp + fp
+    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
+    ap = _ratio((pos * precision).sum(axis=0), n_pos)
+    group = pos + neg
+    total = seen[-1]
+    cut = np.ceil(total * fraction)
+    inside = np.clip(cut - (seen - group), 0, group)
+    share = np.divide(inside, group, out=np.zeros_like(group), where=group > 0)
+    lift = _ratio(_ratio((pos * share).sum(axis=0), cut), _ratio(n_pos, total))
+    return {"roc_auc": auc, "pr_auc": ap, "top_decile_lift": lift}
+
+
+def _inside_top(group: np.ndarray, fraction: float) -> np.ndarray:
+    """Weight of each (sorted) row inside the top ``fraction`` (rounded down) of the total."""
+    end = np.cumsum(group, axis=0)
+    cut = np.floor(end[-1] * fraction)
+    return np.clip(cut - (end - group), 0, group)
+
+
+def _single(name: str, y: np.ndarray, score: np.ndarray, w: np.ndarray | None) -> float | np.ndarray:
+    return _out(ranked_metrics(*ranked_counts(y, score, w))[name], w is None or np.ndim(w) == 1)
+
+
 def roc_auc(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
     """Area under the ROC curve (probability a positive outranks a negative, ties count half)."""
-    y = np.asarray(y, dtype=float)
-    w, single = _weights(w, len(y))
-    order, starts = _descending_groups(score)
-    pos = np.add.reduceat((w * y)[:, order], starts, axis=1)
-    neg = np.add.reduceat((w * (1 - y))[:, order], starts, axis=1)
-    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
-    below = n_neg[:, None] - np.cumsum(neg, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _out((pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg), single)
+    return _single("roc_auc", y, score, w)
 
 
 def average_precision(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
     """Area under the precision-recall curve as scikit-learn's ``average_precision_score``."""
-    y = np.asarray(y, dtype=float)
-    w, single = _weights(w, len(y))
-    order, starts = _descending_groups(score)
-    tp = np.cumsum(np.add.reduceat((w * y)[:, order], starts, axis=1), axis=1)
-    fp = np.cumsum(np.add.reduceat((w * (1 - y))[:, order], starts, axis=1), axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.where(tp + fp > 0, tp / np.where(tp + fp > 0, tp + fp, 1), 0.0)
-        recall = tp / tp[:, -1:]
-    gain = np.diff(np.concatenate([np.zeros((len(w), 1)), recall], axis=1), axis=1)
-    return _out((gain * precision).sum(axis=1), single)
+    return _single("pr_auc", y, score, w)
 
 
-def _top_share(w_sorted: np.ndarray, starts: np.ndarray, fraction: float, ceil: bool) -> np.ndarray:
-    """Per row (resample), the share of each sorted row inside the top ``fraction`` of the total
-    weight, a tie group at the boundary counted in proportion."""
-    group_w = np.add.reduceat(w_sorted, starts, axis=1)
-    total = w_sorted.sum(axis=1, keepdims=True)
-    cut = np.ceil(total * fraction) if ceil else np.floor(total * fraction)
-    end = np.cumsum(group_w, axis=1)
-    inside = np.clip(cut - (end - group_w), 0, group_w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(group_w > 0, inside / np.where(group_w > 0, group_w, 1), 0.0)
-    sizes = np.diff(np.r_[starts, w_sorted.shape[1]])
-    return np.repeat(share, sizes, axis=1)
-
-
-def top_lift(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None,
-             fraction: float = 0.1) -> float | np.ndarray:
-    """Positive rate among the top ``fraction`` by score ÷ the overall positive rate."""
-    y = np.asarray(y, dtype=float)
-    w, single = _weights(w, len(y))
-    order, starts = _descending_groups(score)
-    ws = w[:, order]
-    top = ws * _top_share(ws, starts, fraction, ceil=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate_top = (top * y[order]).sum(axis=1) / top.sum(axis=1)
-        return _out(rate_top / ((w * y).sum(axis=1) / w.sum(axis=1)), single)
+def top_lift(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
+    """Positive rate among the top 10 % by score ÷ the overall positive rate."""
+    return _single("top_decile_lift", y, score, w)
 
 
 def classification_report(y: np.ndarray, p: np.ndarray) -> dict[str, float | int]:
@@ -93,52 +110,59 @@ def classification_report(y: np.ndarray, p: np.ndarray) -> dict[str, float | int
     out: dict[str, float | int] = {"rows": int(len(y)), "positive_rate": float(y.mean()) if len(y) else float("nan")}
     if len(np.unique(y)) < 2:
         return out | {"roc_auc": None, "pr_auc": None, "top_decile_lift": None, "brier": None}
-    out.update(roc_auc=roc_auc(y, p), pr_auc=average_precision(y, p), top_decile_lift=top_lift(y, p),
-               brier=float(np.mean((p - y) ** 2)))
+    out.update({name: float(v[0]) for name, v in ranked_metrics(*ranked_counts(y, p)).items()})
+    out["brier"] = float(np.mean((p - y) ** 2))
     return out
+
+
+def _group_sums(w: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``columns`` (rows × j) summed with each resample's weights: (j × resamples)."""
+    return (w.T @ columns.astype(w.dtype)).T          # this orientation is ~5x faster in BLAS
 
 
 def uplift_at_k(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, k: float = 0.3,
                 w: np.ndarray | None = None) -> float | np.ndarray:
     """scikit-uplift's ``uplift_at_k(strategy='overall')``: response-rate difference (treated −
-    control) among the top k of rows by uplift."""
+    control) among the top k of rows by uplift (ties in row order, as scikit-uplift)."""
     y, t = np.asarray(y, float), np.asarray(treatment, float)
     w, single = _weights(w, len(y))
     order, _ = _descending_groups(uplift, stable_reverse=True)
-    ws = w[:, order]
-    top = ws * _top_share(ws, np.arange(len(y)), k, ceil=False)      # ties in row order, as scikit-uplift
+    top = _inside_top(w[order], k)
     yo, to = y[order], t[order]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        treated = (top * yo * to).sum(axis=1) / (top * to).sum(axis=1)
-        control = (top * yo * (1 - to)).sum(axis=1) / (top * (1 - to)).sum(axis=1)
-    return _out(treated - control, single)
+    s = _group_sums(top, np.column_stack([yo * to, to, yo * (1 - to), 1 - to]))
+    return _out(_ratio(s[0], s[1]) - _ratio(s[2], s[3]), single)
 
 
 def treatment_effect(y: np.ndarray, treatment: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
     """Response rate of the treated − of the controls: what random targeting gains per customer."""
     y, t = np.asarray(y, float), np.asarray(treatment, float)
     w, single = _weights(w, len(y))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _out((w * y * t).sum(axis=1) / (w * t).sum(axis=1)
-                    - (w * y * (1 - t)).sum(axis=1) / (w * (1 - t)).sum(axis=1), single)
+    s = _group_sums(w, np.column_stack([y * t, t, y * (1 - t), 1 - t]))
+    return _out(_ratio(s[0], s[1]) - _ratio(s[2], s[3]), single)
 
 
 def _qini_area(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Area under the Qini curve (points at the ends of tie groups) and under the random line."""
     order, starts = _descending_groups(score, stable_reverse=True)
-    ws = w[:, order]
     yo, to = y[order], t[order]
-    n_all = np.cumsum(np.add.reduceat(ws, starts, axis=1), axis=1)
-    n_t = np.cumsum(np.add.reduceat(ws * to, starts, axis=1), axis=1)
-    y_t = np.cumsum(np.add.reduceat(ws * yo * to, starts, axis=1), axis=1)
-    y_c = np.cumsum(np.add.reduceat(ws * yo * (1 - to), starts, axis=1), axis=1)
+    parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
+    if len(starts) <= 64:                 # few groups (e.g. the perfect ranking): sums by matrix product
+        g = len(starts)
+        group_of = np.searchsorted(starts, np.arange(len(y)), side="right") - 1
+        indicator = np.zeros((len(y), 4 * g))
+        for j in range(4):
+            indicator[order, j * g + group_of] = parts[:, j]
+        both = _group_sums(w, indicator)
+        sums = [both[j * g:(j + 1) * g] for j in range(4)]
+    else:
+        ws = w[order]
+        sums = [_by_group(ws * parts[:, [j]].astype(ws.dtype), starts) for j in range(4)]
+    n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
     n_c = n_all - n_t
-    with np.errstate(invalid="ignore", divide="ignore"):
-        curve = y_t - np.where(n_c > 0, y_c * n_t / np.where(n_c > 0, n_c, 1), 0.0)
-    zero = np.zeros((len(w), 1))
-    x, c = np.concatenate([zero, n_all], axis=1), np.concatenate([zero, curve], axis=1)
-    area = (np.diff(x, axis=1) * (c[:, 1:] + c[:, :-1]) / 2).sum(axis=1)
-    return area, n_all[:, -1] * curve[:, -1] / 2
+    curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
+    previous = np.concatenate([np.zeros((1, curve.shape[1]), dtype=curve.dtype), curve[:-1]], axis=0)
+    area = (sums[0] * (curve + previous)).sum(axis=0) / 2             # trapezoids: width = group weight
+    return area, n_all[-1] * curve[-1] / 2
 
 
 def qini_auc_score(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray,
@@ -149,5 +173,4 @@ def qini_auc_score(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray,
     w, single = _weights(w, len(y))
     area, rand = _qini_area(y, t, uplift, w)
     best, best_rand = _qini_area(y, t, y * t - y * (1 - t), w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _out((area - rand) / (best - best_rand), single)
+    return _out(_ratio(area - rand, best - best_rand), single)

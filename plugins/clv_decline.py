@@ -22,7 +22,7 @@ import pandas as pd
 import microseg
 from microseg.data import CustomerData
 from microseg.errors import ConfigError
-from microseg.plugins._lgbm import classifier, fit_with_early_stopping, prepare, top_drivers
+from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._bootstrap import ModelComparison
 from microseg.plugins._metrics import classification_report
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
@@ -98,6 +98,21 @@ class _LabelledRows:
         return pd.concat([x for x, _ in parts]), np.concatenate([y for _, y in parts])
 
 
+class _RowTable:
+    """The labelled rows of several cutoffs stacked once and prepared for LightGBM (categories
+    from their features, no label), with each cutoff's row positions."""
+
+    def __init__(self, rows: _LabelledRows, cutoffs: list[pd.Timestamp]) -> None:
+        x, self.y = rows.stack(cutoffs)
+        self.x, self.categories = prepare(x)
+        sizes = [len(rows.at(t)[1]) for t in cutoffs]
+        ends = np.cumsum(sizes)
+        self._at = {t: np.arange(end - size, end) for t, size, end in zip(cutoffs, sizes, ends)}
+
+    def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
+        return np.concatenate([self._at[t] for t in cutoffs]) if cutoffs else np.array([], dtype=np.int64)
+
+
 class ClvDecline(microseg.SegmentationMethod):
     """Customers whose value is falling: decline probability and risk × value segments.
 
@@ -124,7 +139,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  value_quantiles: tuple[float, float] = (0.5, 0.8),
                  risk_thresholds: tuple[float, float] = (0.35, 0.5), n_estimators: int = 500,
                  learning_rate: float = 0.05, early_stopping_rounds: int = 100, num_leaves: int = 7,
-                 min_child_samples: int = 50,
+                 min_child_samples: int = 50, max_bin: int = 63,
                  subsample: float = 0.8, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
@@ -139,6 +154,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.early_stopping_rounds = early_stopping_rounds
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
+        self.max_bin = max_bin
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
@@ -194,28 +210,14 @@ class ClvDecline(microseg.SegmentationMethod):
             raise ConfigError("clv-decline: too few eligible customers with both outcomes to train "
                               f"(horizon_days={self.horizon_days}); use a shorter horizon or more history")
 
-    def _early_stopped(self, rows: _LabelledRows, cutoffs: list[pd.Timestamp]) -> tuple[Any, int]:
-        """Trained on ``cutoffs[1:]`` with the number of trees chosen on the latest, ``cutoffs[0]``
-        (returns the model, already out of time for any later cutoff, and that number)."""
-        xv, yv = rows.at(cutoffs[0])
-        xt, yt = rows.stack(cutoffs[1:])
-        self._check_trainable(yt)
-        xt, cats = prepare(xt)
-        model, n_trees = fit_with_early_stopping(self._params(), xt, yt, prepare(xv, cats)[0], yv,
-                                                 self.n_estimators, patience=self.early_stopping_rounds)
-        model.categories_ = cats
-        return model, n_trees
-
-    def _fit_final(self, data: Any, rows: _LabelledRows, cutoffs: list[pd.Timestamp], n_trees: int):
-        x, y = rows.stack(cutoffs)
-        self._check_trainable(y)
-        xp, cats = prepare(x)
-        if getattr(data, "client", None) is not None:       # Dask engine: LightGBM's Dask interface
+    def _final_model(self, data: Any, binned: BinnedRows, rows: np.ndarray, n_trees: int) -> Any:
+        """The scoring model on ``rows`` (on the Dask engine through LightGBM's Dask interface)."""
+        self._check_trainable(binned.y[rows])
+        if getattr(data, "client", None) is not None:
             from microseg.dask_engine import fit_lgbm
-            model = fit_lgbm(data, self._params(), n_trees, xp, y)
-        else:
-            model = classifier(self._params(), n_trees).fit(xp, y)
-        return model, cats, len(x)
+            return fit_lgbm(data, self._params() | {"max_bin": self.max_bin}, n_trees, binned.x.iloc[rows],
+                            binned.y[rows])
+        return binned.fit(self._params(), rows, n_trees)
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":
@@ -241,32 +243,41 @@ class ClvDecline(microseg.SegmentationMethod):
         rows = _LabelledRows(self, train_data, train_ids, static)
         back = self._cutoffs(latest - h, first_tx)
         forward = last_tx >= as_of + h - pd.Timedelta(days=1)
+        backtest = not forward and len(back) >= 2
+        table = _RowTable(rows, sorted(set(cutoffs) | set(back)))
+        first_model = back[1:] if backtest else (cutoffs[1:] if len(cutoffs) > 1 else cutoffs)
+        self._check_trainable(table.y[table.of(first_model)])
+        binned = BinnedRows(table.x, table.y, table.of(first_model), max_bin=self.max_bin, seed=self.random_state)
         default_trees = max(20, self.n_estimators // 4)
         x_ev, y_ev, p_ev, protocol = None, np.array([]), np.array([]), "none: not enough history for a backtest"
         trained_on: list[pd.Timestamp] = []
-        if not forward and len(back) >= 2:
-            model, n_trees = self._early_stopped(rows, back)
-            x_ev, y_ev = rows.at(latest)
-            p_ev = model.predict_proba(prepare(x_ev, model.categories_)[0])[:, 1]
+        if backtest:
+            model = binned.fit(self._params(), table.of(back[1:]), self.n_estimators, table.of(back[:1]),
+                               self.early_stopping_rounds)
+            n_trees = model.n_trees_
             trained_on = back[1:]
             protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
                         f"ending {latest.date()}), evaluated at {latest.date()}")
         else:
-            n_trees = self._early_stopped(rows, cutoffs)[1] if len(cutoffs) > 1 else default_trees
+            n_trees = binned.fit(self._params(), table.of(cutoffs[1:]), self.n_estimators, table.of(cutoffs[:1]),
+                                 self.early_stopping_rounds).n_trees_ if len(cutoffs) > 1 else default_trees
             if not forward and back:
-                model, cats, _ = self._fit_final(data, rows, back, default_trees)
-                x_ev, y_ev = rows.at(latest)
-                p_ev = model.predict_proba(prepare(x_ev, cats)[0])[:, 1]
+                model = binned.fit(self._params(), table.of(back), default_trees)
                 trained_on = back
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
-        self.model_, self.categories_, self.training_rows_ = self._fit_final(data, rows, cutoffs, n_trees)
+        if trained_on:
+            x_ev, y_ev = table.x.iloc[table.of([latest])], table.y[table.of([latest])]
+            p_ev = model.predict_proba(x_ev)[:, 1]
+        self.model_ = self._final_model(data, binned, table.of(cutoffs), n_trees)
+        self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
         self.training_customers_ = len(train_ids)
         self.risk_bounds_ = tuple(float(t) for t in self.risk_thresholds)
         if forward:
-            x_ev, y_ev = rows.at(as_of)
-            p_ev = self.model_.predict_proba(prepare(x_ev, self.categories_)[0])[:, 1]
+            x_raw, y_ev = rows.at(as_of)
+            x_ev = prepare(x_raw, self.categories_)[0]
+            p_ev = self.model_.predict_proba(x_ev)[:, 1]
             trained_on = cutoffs
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \

@@ -197,15 +197,15 @@ def test_weighted_resample_equals_the_metric_of_the_resampled_rows(n, seed, ties
     if ties:
         score = np.round(score, 0)
     w = next(resample_weights(n, 3, seed, strata=y))
-    assert (w[:, y == 1].sum(axis=1) == y.sum()).all()                  # stratified: class sizes kept
-    for row in w:
+    assert (w[y == 1].sum(axis=0) == y.sum()).all()                     # stratified: class sizes kept
+    for row in w.T.astype(float):
         idx = np.repeat(np.arange(n), row.astype(int))
         assert roc_auc(y, score, row) == pytest.approx(roc_auc_score(y[idx], score[idx]))
         assert average_precision(y, score, row) == pytest.approx(average_precision_score(y[idx], score[idx]))
         assert top_lift(y, score, row) == pytest.approx(top_lift(y[idx], score[idx]))
     sklift = pytest.importorskip("sklift.metrics")
     groups = np.arange(n) // 3
-    for row in next(resample_weights(n, 3, seed, groups=groups)):
+    for row in next(resample_weights(n, 3, seed, groups=groups)).T.astype(float):
         idx = np.repeat(np.arange(n), row.astype(int))
         if len(np.unique(t[idx])) < 2 or len(np.unique(y[idx])) < 2:
             continue
