@@ -24,7 +24,8 @@ from microseg.data import CustomerData
 from microseg.errors import ConfigError
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._bootstrap import ModelComparison
-from microseg.plugins._metrics import classification_report
+from microseg.plugins._btyd import btyd_features
+from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
@@ -53,13 +54,15 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 
 
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
-                     static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None
-                     ) -> pd.DataFrame:
+                     static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
+                     btyd: bool = True, seed: int | None = 0) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
     the raw customers table of ``data`` is never used as features. ``spends`` may hold the
-    :func:`trend_windows` already computed.
+    :func:`trend_windows` already computed. With ``btyd``, a BG/NBD model fitted on these
+    customers' history before ``cutoff`` adds P(alive), expected purchases and spend in the next
+    ``horizon`` days, and that expected spend as a share of the last window's.
     """
     frame = data.features(cutoff)
     raw_attributes = data.customers.columns if data.customers is not None else []
@@ -75,6 +78,13 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
         f["last60_share_of_window"] = np.where(cur > 0, f["spend_last_60d"] / cur, np.nan)
         if "tenure_days" in base:
             f["spend_per_tenure_day"] = base["monetary"] / base["tenure_days"].clip(lower=1)
+        if btyd and {"frequency", "recency_days"} <= set(base.columns):
+            b = btyd_features(base, horizon, seed)
+            f["p_alive"] = b["p_alive"]
+            f["expected_purchases"] = b["expected_purchases"]
+            if "avg_basket" in base:
+                f["expected_spend"] = b["expected_purchases"] * base["avg_basket"]
+                f["expected_vs_window"] = np.where(cur > 0, f["expected_spend"] / cur, np.nan)
     parts = [base[[c for c in base.columns if c not in f.columns]], f]
     if static is not None:
         parts.append(static[[c for c in static.columns if c not in base.columns and c not in f.columns]].reindex(ids))
@@ -125,7 +135,9 @@ class ClvDecline(microseg.SegmentationMethod):
     max_training_customers : train (and backtest) on a seeded random sample of this many customers
         when there are more; every customer is scored. ``None`` trains on everyone.
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
-    risk_thresholds : decline probabilities from which a customer is "wavering" / "declining"
+    risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
+        by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
+        likely than not), so the tiers follow the data rather than fixed numbers
     early_stopping_rounds : trees without a validation gain before the number of trees is fixed
     n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
         cores are shared)
@@ -137,10 +149,10 @@ class ClvDecline(microseg.SegmentationMethod):
     def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 4,
                  origin_step_days: int | None = None, max_training_customers: int | None = 50_000,
                  value_quantiles: tuple[float, float] = (0.5, 0.8),
-                 risk_thresholds: tuple[float, float] = (0.35, 0.5), n_estimators: int = 500,
-                 learning_rate: float = 0.05, early_stopping_rounds: int = 100, num_leaves: int = 7,
-                 min_child_samples: int = 50, max_bin: int = 63,
-                 subsample: float = 0.8, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
+                 risk_thresholds: tuple[float, float] | None = None, n_estimators: int = 300,
+                 learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
+                 min_child_samples: int = 50, max_bin: int = 63, btyd: bool = False,
+                 subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio
@@ -155,6 +167,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.max_bin = max_bin
+        self.btyd = btyd
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
@@ -175,7 +188,8 @@ class ClvDecline(microseg.SegmentationMethod):
                                 | {"future": (cutoff, cutoff + pd.Timedelta(days=self.horizon_days))})
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
-        x = history_features(data, ids, cutoff, self.horizon_days, static, spends).loc[eligible]
+        x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
+                             self.random_state).loc[eligible]
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return x, y
 
@@ -209,6 +223,25 @@ class ClvDecline(microseg.SegmentationMethod):
         if len(y) < 20 or len(np.unique(y)) < 2:
             raise ConfigError("clv-decline: too few eligible customers with both outcomes to train "
                               f"(horizon_days={self.horizon_days}); use a shorter horizon or more history")
+
+    def _risk_bounds(self, base_rate: float) -> tuple[float, float]:
+        if self.risk_thresholds is not None:
+            lo, hi = (float(t) for t in self.risk_thresholds)
+            if not 0 <= lo <= hi <= 1:
+                raise ConfigError("clv-decline: risk_thresholds must be two probabilities, low <= high")
+            return lo, hi
+        return round(min(base_rate, 0.5), 4), 0.5
+
+    def _validated(self, binned: BinnedRows, table: _RowTable, train: list[pd.Timestamp],
+                   valid: pd.Timestamp) -> Any:
+        """A model on the ``train`` cutoffs, its number of trees chosen on the later ``valid``
+        cutoff (whose ROC AUC is kept as ``validation_`` figures)."""
+        rows = table.of([valid])
+        model = binned.fit(self._params(), table.of(train), self.n_estimators, rows, self.early_stopping_rounds)
+        y = table.y[rows]
+        self.validation_ = {"cutoff": str(valid.date()), "rows": int(len(rows)), "roc_auc": (
+            roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
+        return model
 
     def _final_model(self, data: Any, binned: BinnedRows, rows: np.ndarray, n_trees: int) -> Any:
         """The scoring model on ``rows`` (on the Dask engine through LightGBM's Dask interface)."""
@@ -252,15 +285,14 @@ class ClvDecline(microseg.SegmentationMethod):
         x_ev, y_ev, p_ev, protocol = None, np.array([]), np.array([]), "none: not enough history for a backtest"
         trained_on: list[pd.Timestamp] = []
         if backtest:
-            model = binned.fit(self._params(), table.of(back[1:]), self.n_estimators, table.of(back[:1]),
-                               self.early_stopping_rounds)
+            model = self._validated(binned, table, back[1:], back[0])
             n_trees = model.n_trees_
             trained_on = back[1:]
             protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
                         f"ending {latest.date()}), evaluated at {latest.date()}")
         else:
-            n_trees = binned.fit(self._params(), table.of(cutoffs[1:]), self.n_estimators, table.of(cutoffs[:1]),
-                                 self.early_stopping_rounds).n_trees_ if len(cutoffs) > 1 else default_trees
+            n_trees = self._validated(binned, table, cutoffs[1:], cutoffs[0]).n_trees_ if len(cutoffs) > 1 \
+                else default_trees
             if not forward and back:
                 model = binned.fit(self._params(), table.of(back), default_trees)
                 trained_on = back
@@ -273,14 +305,15 @@ class ClvDecline(microseg.SegmentationMethod):
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
         self.training_customers_ = len(train_ids)
-        self.risk_bounds_ = tuple(float(t) for t in self.risk_thresholds)
+        self.risk_bounds_ = self._risk_bounds(float(np.mean(table.y[table.of(cutoffs)])))
         if forward:
             x_raw, y_ev = rows.at(as_of)
             x_ev = prepare(x_raw, self.categories_)[0]
             p_ev = self.model_.predict_proba(x_ev)[:, 1]
             trained_on = cutoffs
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
-        self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev))} | \
+        self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev)),
+                            "validation": getattr(self, "validation_", None)} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.comparison_ = self._comparison(rows, trained_on, x_ev, y_ev, p_ev, protocol)
         return self
@@ -306,7 +339,8 @@ class ClvDecline(microseg.SegmentationMethod):
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
         past = spends[f"spend_last_{self.horizon_days}d"]
-        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends)
+        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
+                             self.btyd, self.random_state)
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
         eligible = past > 0
@@ -346,8 +380,11 @@ class ClvDecline(microseg.SegmentationMethod):
         if label == NOT_ACTIVE:
             return f"no net spend in the last {self.horizon_days} days (not eligible for a decline forecast)"
         value, _, risk = label.partition(" value · ")
-        text = {"declining": "likely to spend less than half as much", "wavering": "may spend less",
-                "stable": "likely to keep spending"}[risk]
+        share = "half as much" if self.ratio == 0.5 else f"{self.ratio:.0%} of that"
+        lo, hi = getattr(self, "risk_bounds_", (0.0, 0.5))
+        text = {"declining": f"a {hi:.0%} or higher chance of spending less than {share}",
+                "wavering": f"an above-average chance ({lo:.0%} to {hi:.0%}) of spending less than {share}",
+                "stable": f"a lower chance (under {lo:.0%}) of spending less than {share}"}[risk]
         base = f"{value.lower()} spend in the last {self.horizon_days} days; {text} in the next {self.horizon_days}"
         drivers = getattr(self, "drivers_", {}).get(label)
         return base + (f" (main drivers: {', '.join(drivers)})" if drivers else "")
