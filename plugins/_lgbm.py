@@ -10,13 +10,14 @@ MAX_CATEGORIES = 50
 
 
 def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> tuple[pd.DataFrame, dict[str, list]]:
-    """Numbers as float; low-cardinality text as pandas categoricals with fixed levels."""
+    """Numbers as float32 (half the memory; LightGBM bins them anyway); low-cardinality text as
+    pandas categoricals with fixed levels."""
     out = {}
     cats = dict(categories or {})
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            out[col] = s.astype("float64")
+            out[col] = s.astype("float32")
         elif pd.api.types.is_datetime64_any_dtype(s):
             continue
         else:
@@ -88,8 +89,7 @@ class BinnedRows:
             bin_rows = np.sort(np.random.default_rng(seed).choice(bin_rows, sample, replace=False))
         reference = lgb.Dataset(x.iloc[bin_rows], label=np.asarray(y)[bin_rows], params=ds_params,
                                 free_raw_data=True).construct()
-        self.full = lgb.Dataset(x, label=np.asarray(y), reference=reference, params=ds_params,
-                                free_raw_data=False).construct()
+        self.full = lgb.Dataset(x, label=np.asarray(y), reference=reference, params=ds_params).construct()
         self.x, self.y = x, np.asarray(y)
 
     def fit(self, params: dict, rows: np.ndarray, n_trees: int, valid_rows: np.ndarray | None = None,
@@ -100,11 +100,12 @@ class BinnedRows:
         train = self.full.subset(np.sort(rows))
         booster_params = {"objective": "binary", "verbose": -1} | params
         if valid_rows is None or len(np.unique(self.y[valid_rows])) < 2:
-            return BoosterModel(lgb.train(booster_params, train, num_boost_round=n_trees), n_trees)
+            booster = lgb.train(booster_params, train, num_boost_round=n_trees)
+            return BoosterModel(booster.free_dataset(), n_trees)
         valid = self.full.subset(np.sort(valid_rows))
         booster = lgb.train(booster_params | {"metric": "binary_logloss"}, train, num_boost_round=n_trees,
                             valid_sets=[valid], callbacks=[lgb.early_stopping(patience, verbose=False)])
-        return BoosterModel(booster, max(10, int(booster.best_iteration or n_trees)))
+        return BoosterModel(booster.free_dataset(), max(10, int(booster.best_iteration or n_trees)))
 
 
 def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3, max_rows: int = 3000,
