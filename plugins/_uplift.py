@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -23,11 +24,26 @@ def _logistic(x: pd.DataFrame, c: float = 0.5):
     cat = [col for col in x.columns if col not in num]
     binned = [col for col in num if x[col].nunique() > 8]
     parts = [("num", make_pipeline(FunctionTransformer(_signed_log), StandardScaler()), num),
-             ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), cat)]
+             ("cat", make_pipeline(CategoryCodes(), OneHotEncoder(handle_unknown="ignore", min_frequency=20)), cat)]
     if binned:
         parts.append(("bins", KBinsDiscretizer(n_bins=8, encode="onehot", strategy="quantile",
                                                quantile_method="averaged_inverted_cdf"), binned))
     return make_pipeline(ColumnTransformer(parts), LogisticRegression(C=c, max_iter=3000))
+
+
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """Text columns as integer codes of the levels seen in ``fit`` (unseen: −1, which the
+    one-hot encoder then ignores): one-hot encoding integers is ~50× faster than Python objects."""
+
+    def fit(self, x: pd.DataFrame, y: Any = None) -> "CategoryCodes":
+        frame = pd.DataFrame(x)
+        self.levels_ = [frame.iloc[:, j].dropna().unique() for j in range(frame.shape[1])]
+        return self
+
+    def transform(self, x: pd.DataFrame) -> np.ndarray:
+        frame = pd.DataFrame(x)
+        return np.column_stack([pd.Categorical(frame.iloc[:, j], categories=levels).codes
+                                for j, levels in enumerate(self.levels_)]).astype(np.int64)
 
 
 def _signed_log(x):
@@ -40,7 +56,7 @@ def _numeric_fill(x: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].astype("float64").fillna(out[col].median() if out[col].notna().any() else 0)
         else:
-            out[col] = out[col].astype("string").fillna("missing").astype(object)
+            out[col] = out[col].astype("string").fillna("missing")
     return out
 
 
@@ -157,22 +173,26 @@ LEARNERS = {"t-learner": TLearner, "class-transformation": ClassTransformation, 
 
 def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: dict, seed: int | None,
                   folds: int = 3) -> tuple[tuple[str, str], dict[str, float]]:
-    """Pick (learner, base model) by mean Qini AUC over stratified folds of the training rows."""
+    """Pick (learner, base model) by mean Qini AUC over stratified folds of the training rows.
+
+    The ensemble's fold score comes from its members' predictions on the fold (the same
+    average :class:`Ensemble` takes), so it costs no extra fit."""
     rng = np.random.default_rng(seed)
     strata = t * 2 + y
     fold = np.empty(len(y), dtype=int)
     for s in np.unique(strata):
         idx = np.flatnonzero(strata == s)
         fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
-    scores: dict[str, float] = {}
-    for learner in LEARNERS:
-        for kind in ("logistic", "lgbm"):
-            vals = []
-            for f in range(folds):
-                tr, va = fold != f, fold == f
-                model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
-                vals.append(qini_auc_score(y[va], model.predict(x[va])[0], t[va]))
-            scores[f"{learner}/{kind}"] = float(np.mean(vals))
+    vals: dict[str, list[float]] = {}
+    for kind in ("logistic", "lgbm"):
+        for f in range(folds):
+            tr, va = fold != f, fold == f
+            preds = {learner: LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr]).predict(x[va])[0]
+                     for learner in ("t-learner", "class-transformation")}
+            preds["ensemble"] = np.mean([preds["t-learner"], preds["class-transformation"]], axis=0)
+            for learner, u in preds.items():
+                vals.setdefault(f"{learner}/{kind}", []).append(qini_auc_score(y[va], u, t[va]))
+    scores = {name: float(np.mean(v)) for name, v in vals.items()}
     best = max(scores, key=scores.get)
     learner, kind = best.split("/")
     return (learner, kind), scores
