@@ -9,23 +9,29 @@
     columns ``customer_id``, ``ts``, ``channel``, ``responded`` (bool), and optionally
     ``campaign``, ``treatment`` (bool: True treated, False control).
 
-:meth:`CustomerData.features` joins the customer attributes with behaviour features as of a
-date; that frame is what every method's ``fit`` / ``assign`` receives.
+:class:`CustomerData` is the pandas engine: it implements :class:`microseg.engine.Engine` in
+this process. :meth:`CustomerData.features` joins the customer attributes with behaviour features
+as of a date; that frame is what every method's ``fit`` / ``assign`` receives.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
 
+from microseg.engine import Classifier, customer_attributes
 from microseg.features import DEFAULT_WINDOWS, event_features, transaction_features
+from microseg.lgbm import classifier
 
 
 @dataclass
 class CustomerData:
-    """Customers, transactions and campaign events, plus the reference date ``as_of``."""
+    """Customers, transactions and campaign events (pandas frames), plus the reference date
+    ``as_of``: the pandas engine (:class:`microseg.engine.Engine`)."""
+
+    engine: ClassVar[str] = "pandas"
 
     customers: pd.DataFrame | None = None
     transactions: pd.DataFrame | None = None
@@ -55,6 +61,14 @@ class CustomerData:
             return self.customers.index
         ids = pd.Index(pd.unique(self.transactions["customer_id"]), name="customer_id")
         return ids.sort_values()
+
+    @property
+    def has_transactions(self) -> bool:
+        return self.transactions is not None
+
+    @property
+    def event_columns(self) -> tuple[str, ...]:
+        return tuple(self.events.columns) if self.events is not None else ()
 
     def features(self, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
         """The customer-level frame as of ``as_of`` (default: the run's ``as_of``)."""
@@ -149,6 +163,16 @@ class CustomerData:
         return CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
                             signup_column=self.signup_column, windows=self.windows,
                             pii_findings=self.pii_findings, masked_actions=self.masked_actions)
+
+
+    def customer_attributes(self, columns: Sequence[str]) -> pd.DataFrame:
+        """The customers table's ``columns`` for every customer of the run."""
+        return customer_attributes(self.customers, self.ids, columns, self.masked_actions)
+
+    def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
+                       n_estimators: int) -> Classifier:
+        """LightGBM fitted in this process."""
+        return classifier(params, n_estimators).fit(x, y)
 
 
 def default_as_of(transactions: pd.DataFrame | None) -> pd.Timestamp:

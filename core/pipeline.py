@@ -16,9 +16,10 @@ import pandas as pd
 
 from microseg.compose import SegmentSpec, method_segments, microsegments
 from microseg.config import Config
+from microseg.engine import Engine
 from microseg.errors import ConfigError
 from microseg.loading import fingerprint_inputs, load_data
-from microseg.method import Assignment, SegmentationMethod, run_method
+from microseg.method import Assignment, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.pseudonym import load_key, pseudonymise
@@ -36,6 +37,8 @@ class RunResult:
     store_url: str
     report: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None        # the rendered report, when api.run wrote one
+    report_error: str | None = None        # why it could not be written (the run is stored all the same)
 
 
 class _Timer:
@@ -61,7 +64,9 @@ def instantiate_methods(cfg: Config, registry: Registry) -> dict[str, Segmentati
         except Exception as exc:  # noqa: BLE001
             raise ConfigError(str(exc), key=f"methods[{i}].method") from None
         try:
-            out[m.instance_id] = cls(**m.params)
+            out[m.instance_id] = new_method(cls, m.params)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
         except TypeError as exc:
             raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
         except ValueError as exc:
@@ -80,8 +85,9 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
                load: Loader = load_data) -> RunResult:
     """Run the governed pipeline for ``cfg`` and store the result atomically.
 
-    ``load`` reads the sources into a :class:`~microseg.data.CustomerData` (the Dask engine
-    passes its own); every governed step after it is the same for all engines.
+    ``load`` reads the sources into a :class:`~microseg.engine.Engine` (default: the pandas
+    engine; the Dask engine passes its own); every governed step after it is the same for all
+    engines, and none of them knows which engine it is.
     """
     from microseg.privacy.scan import scan_frame
 
@@ -112,9 +118,10 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     with timer.step("features"):
         frame = frame_for_methods(data.features(), to_mask, key)
     assignments: dict[str, Assignment] = {}
-    for instance_id, method in methods.items():
+    for i, (instance_id, method) in enumerate(methods.items()):
         with timer.step(f"method:{instance_id}"):
-            assignments[instance_id] = run_method(method, frame, data)
+            assignments[instance_id] = run_method(method, frame, data, key=f"methods[{i}]",
+                                                  who=registry.describe_instance(instance_id, method.name))
     with timer.step("quality"):
         quality = assess_methods(methods, cfg.quality)
         assignments = withhold(assignments, quality)
@@ -133,7 +140,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
         report["quality"] = sanitise(quality.report(), policy.min_segment_size)
         run_row = {
-            "as_of": str(data.as_of.date()), "engine": cfg.engine, "config_hash": cfg.digest(),
+            "as_of": str(data.as_of.date()), "engine": data.engine, "config_hash": cfg.digest(),
             "policy_hash": policy.digest(), "input_fingerprint": json.dumps(fingerprint_inputs(cfg)),
             "plugin_versions": json.dumps(plugin_versions(registry)), "n_customers": int(len(ids)),
             "k": policy.min_segment_size, "customer_ids": cfg.release.customer_ids,
@@ -158,7 +165,7 @@ def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
     return pseudonymise(ids.to_numpy(), key)
 
 
-def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: dict[str, Assignment],
+def _released_values(cfg: Config, data: Engine, frame: pd.DataFrame, assignments: dict[str, Assignment],
                      actions: dict[str, str], key: bytes) -> tuple[pd.DataFrame | None, dict | None]:
     """Per-customer values the release policy allows out (scores, k-anonymous attributes), and
     the k-anonymity report when attributes are released."""
@@ -171,15 +178,10 @@ def _released_values(cfg: Config, data: Any, frame: pd.DataFrame, assignments: d
                 parts.append(s)
     if cfg.release.attributes:
         from microseg.privacy.kanon import enforce_k_anonymity
-        missing = [c for c in cfg.release.attributes if c not in data.customers.columns] \
-            if data.customers is not None else cfg.release.attributes
-        if missing and missing[0] in data.masked_actions:
-            raise ConfigError(f"{missing[0]!r} was removed when the customers table was masked on the Dask "
-                              f"workers (action {data.masked_actions[missing[0]]}); release it with the pandas "
-                              "engine", key="release.attributes")
-        if missing:
-            raise ConfigError(f"{missing[0]!r} is not a customer attribute", key="release.attributes")
-        attrs = data.customers.loc[data.ids, cfg.release.attributes]
+        try:
+            attrs = data.customer_attributes(cfg.release.attributes)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), key="release.attributes") from None
         qis = [c for c in cfg.release.attributes if c in (cfg.privacy.quasi_identifiers or
                                                           [k for k, a in actions.items() if a == "generalise"])]
         masked = apply_release_actions(attrs, {c: a for c, a in actions.items()

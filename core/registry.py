@@ -36,6 +36,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "microseg.plugins.clv_decline",
     "microseg.plugins.campaign_response",
     "microseg.privacy.recognizers",
+    "microseg.formats",
+    "microseg.report.renderers",
 )
 
 
@@ -49,10 +51,13 @@ class PluginInfo:
     methods: list[str] = field(default_factory=list)
     recognizers: list[str] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
+    export_formats: list[str] = field(default_factory=list)
+    report_renderers: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "source": self.source,
-                "methods": self.methods, "recognizers": self.recognizers, "hooks": self.hooks}
+                "methods": self.methods, "recognizers": self.recognizers, "hooks": self.hooks,
+                "export_formats": self.export_formats, "report_renderers": self.report_renderers}
 
 
 class Registry:
@@ -67,7 +72,9 @@ class Registry:
             self.pm.enable_tracing()
         self._info: dict[str, PluginInfo] = {}
         self._methods: dict[str, type] | None = None
+        self._method_plugin: dict[str, str] = {}
         self._recognizers: list[tuple[str, object]] | None = None
+        self._outputs: dict[str, dict[str, Any]] = {}
         if builtins:
             for module_path in DEFAULT_PLUGINS:
                 self._register_module(module_path)
@@ -138,12 +145,14 @@ class Registry:
         self._info[name] = PluginInfo(name=name, version=version, source=source, hooks=hooks)
         self._methods = None
         self._recognizers = None
+        self._outputs = {}
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
         self._info.pop(name, None)
         self._methods = None
         self._recognizers = None
+        self._outputs = {}
 
     # ---------------------------------------------------------------- what plugins provide
     def _collect(self, hook_name: str) -> list[tuple[str, object]]:
@@ -182,7 +191,7 @@ class Registry:
                 found[name], owner[name] = cls, plugin_name
                 if plugin_name in self._info:
                     self._info[plugin_name].methods.append(name)
-            self._methods = found
+            self._methods, self._method_plugin = found, owner
         return self._methods
 
     @property
@@ -198,6 +207,40 @@ class Registry:
             self._recognizers = found
         return self._recognizers
 
+    @property
+    def export_formats(self) -> dict[str, Any]:
+        """Export format name → :class:`microseg.outputs.ExportFormat`. Duplicate names are an error."""
+        from microseg.outputs import ExportFormat
+        return self._named_outputs("register_export_formats", ExportFormat, "export format")
+
+    @property
+    def report_renderers(self) -> dict[str, Any]:
+        """Report renderer name → :class:`microseg.outputs.ReportRenderer`. Duplicate names are an error."""
+        from microseg.outputs import ReportRenderer
+        return self._named_outputs("register_report_renderers", ReportRenderer, "report renderer")
+
+    def _named_outputs(self, hook_name: str, kind: type, what: str) -> dict[str, Any]:
+        if hook_name not in self._outputs:
+            found: dict[str, Any] = {}
+            owner: dict[str, str] = {}
+            attr = hook_name.removeprefix("register_")
+            for info in self._info.values():
+                setattr(info, attr, [])
+            for plugin_name, item in self._collect(hook_name):
+                if not isinstance(item, kind):
+                    raise PluginError(f"plugin {plugin_name!r} registered {item!r}, which is not a "
+                                      f"microseg.outputs.{kind.__name__}")
+                name = getattr(item, "name", "")
+                if not name:
+                    raise PluginError(f"plugin {plugin_name!r}: {what} without a name")
+                if name in found:
+                    raise PluginError(f"two plugins register {what} {name!r}: {owner[name]!r} and {plugin_name!r}")
+                found[name], owner[name] = item, plugin_name
+                if plugin_name in self._info:
+                    getattr(self._info[plugin_name], attr).append(name)
+            self._outputs[hook_name] = found
+        return self._outputs[hook_name]
+
     def method(self, name: str) -> type:
         try:
             return self.methods[name]
@@ -205,9 +248,17 @@ class Registry:
             known = ", ".join(sorted(self.methods))
             raise PluginError(f"unknown method {name!r}; registered methods: {known}") from None
 
+    def describe_instance(self, instance_id: str, method_name: str) -> str:
+        """How errors name a configured method instance: its id, method and plugin."""
+        self.methods  # noqa: B018 - fills the owners
+        plugin = self._method_plugin.get(method_name, "?")
+        return f"method instance {instance_id!r} ({method_name}, plugin {plugin})"
+
     def plugins(self) -> list[PluginInfo]:
         self.methods  # noqa: B018 - fills the per-plugin lists
         self.recognizers  # noqa: B018
+        self.export_formats  # noqa: B018
+        self.report_renderers  # noqa: B018
         return list(self._info.values())
 
 
@@ -215,20 +266,9 @@ def recognizer_name(rec: object) -> str:
     return str(getattr(rec, "name", None) or type(rec).__name__)
 
 
-_default: Registry | None = None
-
-
 def get_registry(files: tuple[str | Path, ...] = ()) -> Registry:
-    """The process-wide registry (created on first use); ``files`` are local plugins to add."""
-    global _default
-    if _default is None:
-        _default = Registry()
-    for f in files:
-        _default.load_file(f)
-    return _default
+    """A new registry of the built-in and installed plugins plus the local plugin ``files``.
 
-
-def reset_registry() -> None:
-    """Forget the process-wide registry (tests)."""
-    global _default
-    _default = None
+    Each run / API call / command gets its own: nothing registered for one outlives it.
+    """
+    return Registry(files=files)

@@ -6,6 +6,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from microseg.lgbm import classifier
+
 MAX_CATEGORIES = 50
 
 
@@ -31,11 +33,6 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
                 known = text.where(text.isin(cats[col]))          # unseen levels become missing
                 out[col] = pd.Categorical(known, categories=cats[col])
     return pd.DataFrame(out, index=frame.index), cats
-
-
-def classifier(params: dict, n_estimators: int):
-    from lightgbm import LGBMClassifier
-    return LGBMClassifier(n_estimators=n_estimators, verbose=-1, **params)
 
 
 def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.ndarray, x_val: pd.DataFrame,

@@ -141,8 +141,10 @@ def treatment_effect(y: np.ndarray, treatment: np.ndarray, w: np.ndarray | None 
     return _out(_ratio(s[0], s[1]) - _ratio(s[2], s[3]), single)
 
 
-def _qini_area(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Area under the Qini curve (points at the ends of tie groups) and under the random line."""
+def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Qini curve points at the ends of tie groups (best uplift first): weight per group, number
+    targeted so far and incremental responders (rows: groups, columns: resamples)."""
     order, starts = _descending_groups(score, stable_reverse=True)
     yo, to = y[order], t[order]
     parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
@@ -160,8 +162,21 @@ def _qini_area(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray) -
     n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
     n_c = n_all - n_t
     curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
+    return sums[0], n_all, curve
+
+
+def qini_curve(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Qini curve points (x = number targeted, y = incremental responders), as scikit-uplift."""
+    y, t = np.asarray(y, float), np.asarray(treatment, float)
+    _, n_all, curve = _qini(y, t, uplift, np.ones((len(y), 1)))
+    return np.r_[0, n_all[:, 0]], np.r_[0, curve[:, 0]]
+
+
+def _qini_area(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area under the Qini curve and under the random line."""
+    group, n_all, curve = _qini(y, t, score, w)
     previous = np.concatenate([np.zeros((1, curve.shape[1]), dtype=curve.dtype), curve[:-1]], axis=0)
-    area = (sums[0] * (curve + previous)).sum(axis=0) / 2             # trapezoids: width = group weight
+    area = (group * (curve + previous)).sum(axis=0) / 2             # trapezoids: width = group weight
     return area, n_all[-1] * curve[-1] / 2
 
 

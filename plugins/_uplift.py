@@ -64,8 +64,8 @@ class Propensity:
     """Probability of responding: logistic regression, regularised LightGBM, or their average."""
 
     def __init__(self, kind: str, lgbm_params: dict, fit_gbm: Callable[..., Any] | None = None) -> None:
-        """``fit_gbm(params, n_estimators, x, y)`` trains the LightGBM part elsewhere (the Dask
-        engine passes LightGBM's Dask interface); by default it is fitted in process."""
+        """``fit_gbm(params, x, y, n_estimators=...)`` trains the LightGBM part (the run's
+        :meth:`microseg.engine.Engine.fit_classifier`); by default it is fitted in process."""
         self.kind, self.lgbm_params, self.fit_gbm = kind, lgbm_params, fit_gbm
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "Propensity":
@@ -78,7 +78,7 @@ class Propensity:
             params = dict(self.lgbm_params)
             n_trees = params.pop("n_estimators", 300)
             if self.fit_gbm is not None and sample_weight is None:
-                self.gbm_ = self.fit_gbm(params, n_trees, xp, y)
+                self.gbm_ = self.fit_gbm(params, xp, y, n_estimators=n_trees)
             else:
                 self.gbm_ = classifier(params, n_trees).fit(xp, y, sample_weight=sample_weight)
         return self

@@ -157,6 +157,7 @@ class Clusters(microseg.SegmentationMethod):
         self.stability_ari_ = self._stability(sample, rng)
         labels = self.model_.predict(x)
         self._profile(customers, labels)
+        self.deviations_ = self._deviations(x, labels)
         return self
 
     def _choose_k(self, sample: np.ndarray, distinct: int) -> tuple[int, float | None]:
@@ -192,6 +193,17 @@ class Clusters(microseg.SegmentationMethod):
             scores.append(adjusted_rand_score(ref, refit.fit(sample[idx]).predict(sample)))
         return float(np.mean(scores))
 
+    def _deviations(self, x: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:
+        """Per cluster and feature: the cluster's mean minus everyone's, on the scaled features
+        (units of the population's 10–90% spread after the log transform)."""
+        overall = x.mean(axis=0)
+        out = {}
+        for c in range(self.k_):
+            if (labels == c).any():
+                diff = x[labels == c].mean(axis=0) - overall
+                out[self.names_[c]] = {col: round(float(v), 3) for col, v in zip(self.columns_, diff)}
+        return out
+
     def _profile(self, customers: pd.DataFrame, labels: np.ndarray) -> None:
         raw = customers[self.columns_].astype("float64")
         spend = raw["monetary"] if "monetary" in raw else pd.Series(0.0, index=raw.index)
@@ -221,9 +233,7 @@ class Clusters(microseg.SegmentationMethod):
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame) -> pd.Series:
         labels = self.model_.predict(self._matrix(customers))
-        out = pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
-        self.sizes_ = out.value_counts().to_dict()
-        return out
+        return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
         x = self._matrix(customers)
@@ -243,7 +253,8 @@ class Clusters(microseg.SegmentationMethod):
         return {"k": self.k_, "silhouette": None if self.silhouette_ is None else round(self.silhouette_, 4),
                 "stability_ari": None if self.stability_ari_ is None else round(self.stability_ari_, 4),
                 "features": self.columns_, "algorithm": self.algorithm,
-                "cluster_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+                "profiles": {name: {"description": self.profiles_[c], "deviations": self.deviations_.get(name, {})}
+                             for c, name in self.names_.items()}}
 
 
 @microseg.hookimpl

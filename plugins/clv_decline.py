@@ -20,23 +20,18 @@ import numpy as np
 import pandas as pd
 
 import microseg
-from microseg.data import CustomerData
 from microseg.errors import ConfigError
-from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._bootstrap import ModelComparison
 from microseg.plugins._btyd import btyd_features
+from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
+from microseg.plugins.curves import classifier_curves
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
 RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
-
-
-def window_spend(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Net spend per customer in [start, end) of a transactions frame (see ``CustomerData.window_spend``)."""
-    return CustomerData(transactions=tx, as_of=end).window_spend(ids, start, end)
 
 
 def trend_windows(cutoff: pd.Timestamp, horizon: int) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -236,14 +231,11 @@ class ClvDecline(microseg.SegmentationMethod):
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
         return model
 
-    def _final_model(self, data: Any, binned: BinnedRows, rows: np.ndarray, n_trees: int) -> Any:
-        """The scoring model on ``rows`` (on the Dask engine through LightGBM's Dask interface)."""
-        self._check_trainable(binned.y[rows])
-        if getattr(data, "client", None) is not None:
-            from microseg.dask_engine import fit_lgbm
-            return fit_lgbm(data, self._params() | {"max_bin": self.max_bin}, n_trees, binned.x.iloc[rows],
-                            binned.y[rows])
-        return binned.fit(self._params(), rows, n_trees)
+    def _final_model(self, data: Any, table: _RowTable, rows: np.ndarray, n_trees: int) -> Any:
+        """The scoring model on ``rows``, trained on the run's engine."""
+        self._check_trainable(table.y[rows])
+        return data.fit_classifier(self._params() | {"max_bin": self.max_bin}, table.x.iloc[rows], table.y[rows],
+                                   n_estimators=n_trees)
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":
@@ -254,7 +246,7 @@ class ClvDecline(microseg.SegmentationMethod):
         its number of trees chosen on T₀ − H — is scored at T₀ ("backtest"), and the final model
         is refitted on cutoffs up to T₀ with that number of trees.
         """
-        if data is None or getattr(data, "transactions", None) is None:
+        if data is None or not data.has_transactions:
             raise ConfigError("clv-decline needs transactions: pass data=CustomerData(...) / a transactions source")
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
@@ -292,7 +284,7 @@ class ClvDecline(microseg.SegmentationMethod):
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.of([latest])], table.y[table.of([latest])]
             p_ev = model.predict_proba(x_ev)[:, 1]
-        self.model_ = self._final_model(data, binned, table.of(cutoffs), n_trees)
+        self.model_ = self._final_model(data, table, table.of(cutoffs), n_trees)
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
@@ -308,6 +300,8 @@ class ClvDecline(microseg.SegmentationMethod):
                             "validation": getattr(self, "validation_", None)} | \
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.comparison_ = self._comparison(table, trained_on, x_ev, y_ev, p_ev, protocol)
+        self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
+        self.drivers_ = self._drivers(customers, data)
         return self
 
     def _comparison(self, table: _RowTable, trained_on: list[pd.Timestamp], x_ev: pd.DataFrame | None,
@@ -328,7 +322,9 @@ class ClvDecline(microseg.SegmentationMethod):
         """The decline model against its naive rule on the out-of-time rows (for the quality gate)."""
         return [self.comparison_]
 
-    def _score(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
+    def _score(self, customers: pd.DataFrame, data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per customer: decline probability (NaN when not eligible) and past-window spend; and
+        the eligible customers' model input."""
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
@@ -341,12 +337,10 @@ class ClvDecline(microseg.SegmentationMethod):
         if eligible.any():
             prob[eligible] = self.model_.predict_proba(xp.loc[eligible])[:, 1]
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
-        self._xp = xp.loc[eligible]
-        return out
+        return out, xp.loc[eligible]
 
-    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
-        s = self._score(customers, data)
-        self.scores_ = s
+    def _labels(self, s: pd.DataFrame) -> pd.Series:
+        """Risk × value labels from :meth:`_score`'s frame ("Not active" when not eligible)."""
         eligible = s["decline_probability"].notna().to_numpy()
         labels = np.full(len(s), NOT_ACTIVE, dtype=object)
         if eligible.any():
@@ -358,17 +352,20 @@ class ClvDecline(microseg.SegmentationMethod):
             risk = (p >= lo).astype(np.int64) + (p >= hi)                 # index into RISK_LEVELS
             names = np.array([f"{v} value · {RISK_WORDS[r]}" for v in VALUE_TIERS for r in RISK_LEVELS], dtype=object)
             labels[eligible] = names[value * len(RISK_LEVELS) + risk]
-        out = pd.Series(labels, index=customers.index)
-        active = out[eligible]
-        self.drivers_ = top_drivers(self.model_, self._xp, active) if len(active) else {}
-        self.sizes_ = out.value_counts().to_dict()
-        return out
+        return pd.Series(labels, index=s.index)
+
+    def _drivers(self, customers: pd.DataFrame, data: Any) -> dict[str, list[str]]:
+        """Per segment of the customers fitted on, the features that push most toward decline."""
+        s, xp = self._score(customers, data)
+        labels = self._labels(s)
+        active = labels[s["decline_probability"].notna().to_numpy()]
+        return top_drivers(self.model_, xp, active) if len(active) else {}
+
+    def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
+        return self._labels(self._score(customers, data)[0])
 
     def scores(self, customers: pd.DataFrame, *, data: Any = None) -> pd.DataFrame:
-        s = getattr(self, "scores_", None)
-        if s is None or not s.index.equals(customers.index):
-            s = self._score(customers, data)
-        return s[["decline_probability"]]
+        return self._score(customers, data)[0][["decline_probability"]]
 
     def describe(self, label: str) -> str:
         if label == NOT_ACTIVE:
@@ -388,8 +385,10 @@ class ClvDecline(microseg.SegmentationMethod):
                 "training_rows": getattr(self, "training_rows_", 0),
                 "training_customers": getattr(self, "training_customers_", 0), "n_trees": getattr(self, "n_trees_", 0),
                 "risk_bounds": list(getattr(self, "risk_bounds_", ())),
-                "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()},
-                "top_drivers": getattr(self, "drivers_", {})}
+                "top_drivers": getattr(self, "drivers_", {}), "curves": getattr(self, "curves_", {}),
+                "grid": {"rows": list(VALUE_TIERS[::-1]), "columns": [RISK_WORDS[r] for r in RISK_LEVELS],
+                         "label": "{row} value · {column}", "row_title": f"spend in the last {self.horizon_days} days",
+                         "column_title": f"outlook for the next {self.horizon_days} days"}}
 
 
 @microseg.hookimpl

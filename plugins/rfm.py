@@ -7,8 +7,6 @@ FM = round((F + M) / 2) through the grid in ``docs/methods-rfm-clusters.md``.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -102,16 +100,10 @@ class RFM(microseg.SegmentationMethod):
                        + s["m_score"].to_numpy(dtype="float64", na_value=np.nan)[ok]) / 2 + 0.5).astype(int)
         grid = np.array(GRID, dtype=object)
         labels[ok] = grid[r - 1, fm - 1]
-        out = pd.Series(labels, index=customers.index)
-        self.sizes_ = out.value_counts().to_dict()
-        return out
+        return pd.Series(labels, index=customers.index)
 
     def describe(self, label: str) -> str:
         return DESCRIPTIONS.get(label, str(label))
-
-    def report(self) -> dict[str, Any]:
-        return {"segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
-
 
 @microseg.hookimpl
 def register_methods(register):

@@ -14,17 +14,9 @@ from click.testing import CliRunner
 
 from helpers import LOCAL_PLUGIN, write_shop_config
 from microseg.cli import cli
-from microseg.registry import reset_registry
 from microseg.store import Run, RunCustomer, Segment, Store
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def invoke(*args: str):

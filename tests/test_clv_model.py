@@ -20,14 +20,14 @@ def _fitted(**kw):
     data = CustomerData(transactions=_shop(seed=2), as_of=AS_OF)
     f = data.features()
     m = ClvDecline(n_estimators=60, n_origins=2, **kw).fit(f, data=data)
-    return m, m.assign(f, data=data), data
+    return m, m.assign(f, data=data), data, f
 
 
 def test_default_risk_tiers_follow_the_training_decline_rate():
-    m, labels, _ = _fitted()
+    m, labels, data, f = _fitted()
     lo, hi = m.report()["risk_bounds"]
     assert hi == 0.5 and 0 < lo <= 0.5
-    probs = m.scores_["decline_probability"].dropna()
+    probs = m.scores(f, data=data)["decline_probability"].dropna()
     declining = labels.str.endswith("declining")
     assert (probs[declining[probs.index]] >= hi).all() and (probs[~declining[probs.index]] < hi).all()
     stable = labels.str.endswith("stable")
@@ -35,7 +35,7 @@ def test_default_risk_tiers_follow_the_training_decline_rate():
 
 
 def test_descriptions_follow_ratio_and_bounds():
-    m, _, _ = _fitted(ratio=0.3, risk_thresholds=(0.2, 0.6))
+    m, *_ = _fitted(ratio=0.3, risk_thresholds=(0.2, 0.6))
     assert m.report()["risk_bounds"] == [0.2, 0.6]
     text = m.describe("High value · declining")
     assert "60% or higher chance" in text and "30% of that" in text and "half" not in text
@@ -80,5 +80,5 @@ def test_btyd_features_from_the_behaviour_frame():
     assert b["p_alive"].between(0, 1).all() and (b["expected_purchases"] >= 0).all()
     recent = f["recency_days"] < f["recency_days"].median()
     assert b.loc[recent, "p_alive"].mean() > b.loc[~recent, "p_alive"].mean()   # recent buyers more alive
-    m, labels, _ = _fitted(btyd=True)
-    assert "expected_vs_window" in m._xp.columns and len(labels) == len(f)
+    m, labels, data, _ = _fitted(btyd=True)
+    assert "expected_vs_window" in m.model_.booster_.feature_name() and len(labels) == len(f)

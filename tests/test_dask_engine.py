@@ -29,7 +29,8 @@ import pyarrow.compute as pc  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from microseg.config import parse_config  # noqa: E402
-from microseg.dask_engine import fit_lgbm, load_data_dask, run_config_dask  # noqa: E402
+from microseg.dask_engine import fit_dask_lgbm, load_data_dask, run_config_dask  # noqa: E402
+from microseg.data import CustomerData  # noqa: E402
 from microseg.errors import ConfigError, InputError  # noqa: E402
 from microseg.features import transaction_features  # noqa: E402
 from microseg.loading import load_data  # noqa: E402
@@ -204,9 +205,9 @@ def test_dask_lightgbm_matches_local(client):
     x = pd.DataFrame(rng.normal(size=(4000, 5)), columns=list("abcde"))
     y = (x["a"] + 0.5 * x["b"] + rng.normal(size=4000) > 0).astype(int).to_numpy()
     params = {"learning_rate": 0.05, "num_leaves": 7, "n_jobs": 1, "random_state": 0}
-    local = fit_lgbm(None, params, 100, x[:3000], y[:3000])
-    data = type("D", (), {"client": client})()
-    remote = fit_lgbm(data, params, 100, x[:3000], y[:3000])
+    local = CustomerData(customers=pd.DataFrame(index=pd.RangeIndex(3))).fit_classifier(
+        params, x[:3000], y[:3000], n_estimators=100)
+    remote = fit_dask_lgbm(client, params, 100, x[:3000], y[:3000])
     auc = [roc_auc_score(y[3000:], m.predict_proba(x[3000:])[:, 1]) for m in (local, remote)]
     assert abs(auc[0] - auc[1]) <= 0.01
 
@@ -358,19 +359,14 @@ def test_cli_runs_on_an_existing_cluster(tmp_path, client):
     from click.testing import CliRunner
 
     from microseg.cli import cli
-    from microseg.registry import reset_registry
     write_data(tmp_path, n=800, seed=7)
     (tmp_path / "microseg.toml").write_text(PII_CONFIG.split("[release]")[0]
                                             .replace('consent = { profiling = "consent_profiling", '
                                                      'marketing = "consent_marketing" }\n', ""))
     seen_before = set(client.run(os.getpid).values())
-    reset_registry()
-    try:
-        result = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "d.db"),
-                                          "--engine", "dask", "--scheduler", client.scheduler.address])
-        local = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "p.db")])
-    finally:
-        reset_registry()
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "d.db"),
+                                      "--engine", "dask", "--scheduler", client.scheduler.address])
+    local = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", str(tmp_path / "p.db")])
     assert result.exit_code == 0, result.output
     assert local.exit_code == 0, local.output
     assert set(client.run(os.getpid).values()) == seen_before          # the same workers, still there

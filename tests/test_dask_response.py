@@ -50,16 +50,22 @@ def _write(folder, n=1200, seed=0):
                   "converted": (rng.random(n) < p).astype(int)}).to_csv(folder / "customers.csv", index=False)
 
 
+def _count_fit_classifier(monkeypatch) -> list[int]:
+    """The rows of each classifier the Dask engine trains (on the cluster) in this test."""
+    calls: list[int] = []
+    real = dask_engine.DaskCustomerData.fit_classifier
+
+    def spy(data, params, x, y, *, n_estimators):
+        calls.append(len(x))
+        return real(data, params, x, y, n_estimators=n_estimators)
+
+    monkeypatch.setattr(dask_engine.DaskCustomerData, "fit_classifier", spy)
+    return calls
+
+
 def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
     _write(tmp_path)
-    calls = []
-    real = dask_engine.fit_lgbm
-
-    def spy(data, params, n_estimators, x, y):
-        calls.append(len(x))
-        return real(data, params, n_estimators, x, y)
-
-    monkeypatch.setattr(dask_engine, "fit_lgbm", spy)
+    calls = _count_fit_classifier(monkeypatch)
     monkeypatch.setenv("MICROSEG_KEY", "dask-response-key-0123456789")
     reg = Registry(entry_points=False)
     local = run_config(parse_config(CONFIG, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/a.db"), reg)
@@ -126,3 +132,33 @@ def test_event_level_uplift_runs_on_the_dask_engine(tmp_path, monkeypatch):
 
     a, b = labels("a.db"), labels("b.db")
     assert len(a) and (a == b.reindex(a.index)).mean() >= 0.95
+
+
+LIKELY_CONFIG = CONFIG.split("[[methods]]")[0].replace('as_of = "2024-01-01"', 'as_of = "2024-01-01"\nplugins = ["{plugin}"]') + """
+[[methods]]
+id = "buyers"
+method = "likely-buyers"
+params = {{ horizon_days = 60, threshold = 0.7 }}
+[privacy]
+min_segment_size = 10
+"""
+
+
+def test_worked_example_trains_through_either_engine(tmp_path, monkeypatch):
+    """docs/examples/likely_buyers.py (docs/plugins.md) only calls the engine protocol: it runs on
+    both engines, its classifier trained on the cluster on the Dask engine, with the same labels."""
+    from pathlib import Path
+    _write(tmp_path)
+    plugin = Path(__file__).resolve().parents[1] / "docs" / "examples" / "likely_buyers.py"
+    text = LIKELY_CONFIG.format(plugin=plugin.as_posix())
+    calls = _count_fit_classifier(monkeypatch)
+    monkeypatch.setenv("MICROSEG_KEY", "dask-response-key-0123456789")
+    local = run_config(parse_config(text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/a.db"),
+                       Registry(entry_points=False))
+    dist = dask_engine.run_config_dask(parse_config(text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/b.db"),
+                                       Registry(entry_points=False), memory_limit="1GiB")
+    assert calls == [1200]
+    sizes = [r.report["methods"]["buyers"]["segment_sizes"] for r in (local, dist)]
+    assert sizes[0].keys() == sizes[1].keys() == {"likely buyer", "unlikely buyer"}
+    assert all(abs(sizes[0][k] - sizes[1][k]) <= 0.05 * 1200 for k in sizes[0])
+    assert Store(f"sqlite:///{tmp_path}/b.db").run(1).engine == "dask"

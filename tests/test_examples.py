@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from conftest import SHARED_DATA
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "docs" / "examples").glob("*.toml"))
 
@@ -20,7 +19,6 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "docs" / "examples").gl
 def test_example_runs_and_exports(config, tmp_path):
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not available: {SHARED_DATA} (only CI and the project's machines have ../shared)")
-    reset_registry()
     db = str(tmp_path / "ex.db")
     run = CliRunner().invoke(cli, ["run", str(config), "--db", db, "--json"])
     assert run.exit_code == 0, run.output
@@ -42,7 +40,6 @@ def test_forget_a_real_customer(tmp_path):
     config = next(p for p in EXAMPLES if p.stem == "geography-online-retail")
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not available: {SHARED_DATA}")
-    reset_registry()
     db = str(tmp_path / "ex.db")
     assert CliRunner().invoke(cli, ["run", str(config), "--db", db]).exit_code == 0
     before = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).output)

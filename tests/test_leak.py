@@ -17,7 +17,6 @@ from click.testing import CliRunner
 
 from conftest import shared_file
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 DIRECT = ["first_name", "last_name", "email", "phone", "address", "postcode", "birth_date", "notes"]
 
@@ -55,13 +54,6 @@ def _personal_values(customers: pd.DataFrame) -> set[str]:
     values |= set((customers["first_name"] + " " + customers["last_name"]).tolist())
     values |= set(customers["customer_id"].astype(str))
     return values
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def test_demo_leaks_no_personal_value(tmp_path):

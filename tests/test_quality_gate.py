@@ -100,7 +100,7 @@ def test_a_model_on_pure_noise_is_withheld_with_the_reason(tmp_path):
     assert audit and audit[0]["models"]["response"]["reason"] == q["reason"]
     assert audit[0]["withheld"] == ["response"]
     out = tmp_path / "export.csv"
-    _, columns = api.export_run(api.open_store(str(db)), result.run_id, out)
+    columns = api.export_run(api.open_store(str(db)), result.run_id, out).columns
     assert not [c for c in columns if c.startswith("response")]                  # no label, no score
     assert "segment_sizes" not in result.report["methods"]["response"]
 
@@ -113,7 +113,7 @@ def test_a_good_model_is_released(tmp_path):
     assert q["difference_interval"][0] > 0
     labels = {s["label"] for s in result.report["segments"] if s["family"] == "response" and s["status"] == "released"}
     assert {"Likely responders", "Unlikely responders"} <= labels
-    _, columns = api.export_run(api.open_store(str(db)), result.run_id, tmp_path / "export.csv")
+    columns = api.export_run(api.open_store(str(db)), result.run_id, tmp_path / "export.csv").columns
     assert "response.response_propensity" in columns
 
 

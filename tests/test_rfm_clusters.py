@@ -35,7 +35,7 @@ def test_rfm_named_segments_and_grid():
     f = _frame()
     labels = RFM().fit(f).assign(f)
     assert set(labels) <= names | {"No purchases"} and len(set(labels)) >= 6
-    s = RFM().scores(f)
+    s = RFM().fit(f).scores(f)
     assert s.loc[f["recency_days"].idxmin(), "r_score"] == 5
     assert s.loc[f["recency_days"].idxmax(), "r_score"] == 1
 

@@ -20,7 +20,7 @@ class MicrosegGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MicrosegError as exc:
-            if os.environ.get("MICROSEG_DEBUG"):
+            if (ctx.obj or {}).get("debug") or os.environ.get("MICROSEG_DEBUG"):
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -38,14 +38,12 @@ def cli(ctx: click.Context, plugins: tuple[str, ...], debug: bool) -> None:
     Segment a customer base with pluggable methods; nothing leaves except through the
     privacy release gate.
     """
-    if debug:
-        os.environ["MICROSEG_DEBUG"] = "1"
-    ctx.obj = {"plugins": plugins}
+    ctx.obj = {"plugins": plugins, "debug": debug}
 
 
 def _register_commands() -> None:
-    from microseg.cli import demo_cmd, plugins_cmd, privacy_cmds, run_cmds, scan_cmd
-    for module in (run_cmds, plugins_cmd, demo_cmd, privacy_cmds):
+    from microseg.cli import demo_cmd, plugins_cmd, privacy_cmds, report_cmds, run_cmds, scan_cmd
+    for module in (run_cmds, plugins_cmd, demo_cmd, privacy_cmds, report_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
     cli.add_command(scan_cmd.scan)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from microseg.cli.common import db_option, echo_json, json_option, library_output_to_stderr, open_store, registry_from
+from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
 from microseg.errors import InputError
 
 
@@ -46,19 +47,26 @@ def keygen(path: str) -> None:
 @json_option
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address (engine dask).")
+@report_option
+@no_report_option
 @click.pass_context
 def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: str | None,
-        scheduler: str | None) -> None:
-    """Run a governed segmentation from CONFIG and store it."""
+        scheduler: str | None, report_to: str | None, no_report: bool) -> None:
+    """Run a governed segmentation from CONFIG and store it (and its HTML report)."""
     from microseg.api import run as api_run
     with library_output_to_stderr():
         result = api_run(config, db=db, registry=registry_from(ctx), engine=engine, scheduler=scheduler,
-                         progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True))
+                         progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True),
+                         report=report_request(report_to, no_report))
     if as_json:
-        echo_json({**result.report, "timings": result.timings})
+        echo_json({**result.report, "timings": result.timings,
+                   "report_path": str(result.report_path) if result.report_path else None})
+        if result.report_error:
+            echo_report_outcome(result)
         return
     _print_released(result.report)
     click.echo(f"\nRun {result.run_id} stored in {result.store_url}")
+    echo_report_outcome(result)
 
 
 def _print_released(report: dict, max_micro: int = 12) -> None:
@@ -112,16 +120,20 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
 
 
 @click.command()
-@click.argument("run_id", type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file to write.")
+@click.argument("run_id", metavar="[RUN]", required=False, type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="File to write; its suffix picks the format (.csv, .parquet, or a plugin's).")
+@click.option("--format", "fmt", metavar="NAME", help="Export format by name (csv, parquet, or a plugin's).")
 @db_option
 @click.option("--scores/--no-scores", default=True, help="Include per-customer scores when the run's policy released them.")
-def export(run_id: int, out: str, db: str | None, scores: bool) -> None:
-    """Export RUN's released memberships (one row per customer) through the release gate."""
+@click.pass_context
+def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db: str | None, scores: bool) -> None:
+    """Export RUN's released memberships (one row per customer) through the release gate
+    (RUN defaults to the latest run)."""
     from microseg.api import export_run
     store = open_store(db)
-    n, cols = export_run(store, run_id, Path(out), include_scores=scores)
-    click.echo(f"Wrote {n} customers × {len(cols)} columns to {out}")
+    done = export_run(store, run_id, Path(out), include_scores=scores, fmt=fmt, registry=registry_from(ctx))
+    click.echo(f"Wrote {done.rows} customers × {len(done.columns)} columns to {out} ({done.format})")
 
 
 COMMANDS = [init, keygen, run, segments, export]

@@ -147,7 +147,6 @@ def run_config_dask(cfg: Config, store: Any, registry: Any, *, scheduler: str | 
     this machine's memory). Only loading differs from the pandas engine."""
     from microseg.dask_engine.loader import load_data_dask
     from microseg.pipeline import run_config
-    cfg.engine = "dask"
     with dask_client(scheduler, n_workers=n_workers, memory_limit=memory_limit) as client:
         return run_config(cfg, store, registry, progress=progress,
                           load=partial(load_data_dask, client=client, registry=registry))

@@ -1,5 +1,5 @@
-"""``DaskCustomerData``: a :class:`~microseg.data.CustomerData` whose transactions and campaign
-events stay on a Dask cluster.
+"""``DaskCustomerData``: the Dask engine's :class:`~microseg.engine.Engine`: transactions and
+campaign events stay on a Dask cluster.
 
 ``customers`` is the masked customers table (pandas, one row per customer). Everything computed
 from rows — behaviour features, windowed spend, the date range — runs on the workers, and only
@@ -7,8 +7,8 @@ customer-level numbers come back.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,18 +16,20 @@ import pandas as pd
 from microseg.dask_engine.bycustomer import HOLD_SHARE, RowTable, cluster_room, collect, per_customer
 from microseg.dask_engine.partitions import (channels_before_part, event_columns, event_features_part,
                                              level_spend_part, ts_range_part, tx_features_part, window_sums_part)
-from microseg.data import CustomerData
+from microseg.dask_engine.lgbm import fit_dask_lgbm
+from microseg.engine import Classifier, customer_attributes
 from microseg.features import DEFAULT_WINDOWS, event_features, mix_levels, transaction_features
 
-class DaskCustomerData(CustomerData):
+
+class DaskCustomerData:
     """Customers (masked, pandas) plus transactions / events as :class:`RowTable` s on the cluster.
 
-    ``transactions`` / ``events`` are the Dask DataFrames of normalised rows (read lazily from
-    the files); ``pii_findings`` are the scan of the unmasked customers table and
-    ``masked_actions`` the masking already applied on the workers.
+    ``tx`` / ``ev`` hold the Dask DataFrames of normalised rows (read lazily from the files);
+    ``pii_findings`` are the scan of the unmasked customers table and ``masked_actions`` the
+    masking already applied on the workers.
     """
 
-    engine = "dask"
+    engine: ClassVar[str] = "dask"
 
     def __init__(self, *, client: Any, customers: pd.DataFrame | None, tx: RowTable | None, ev: RowTable | None,
                  as_of: pd.Timestamp, ids: pd.Index, signup_column: str | None = None,
@@ -43,14 +45,25 @@ class DaskCustomerData(CustomerData):
         self._levels: dict[pd.Timestamp, dict[str, list]] = dict(levels or {})
         self._channels: dict[pd.Timestamp, list] = {}
         self._spend: dict[tuple[pd.Timestamp, pd.Timestamp], pd.Series] = {}
-        super().__init__(customers=customers if customers is not None else pd.DataFrame(index=ids),
-                         transactions=tx.rows if tx is not None else None,
-                         events=ev.rows if ev is not None else None, as_of=as_of, signup_column=signup_column,
-                         windows=windows, pii_findings=pii_findings, masked_actions=dict(masked_actions or {}))
+        self._cache: dict[Any, Any] = {}
+        self.customers = customers if customers is not None else pd.DataFrame(index=ids)
+        self.as_of = pd.Timestamp(as_of)
+        self.signup_column = signup_column
+        self.windows = windows
+        self.pii_findings = pii_findings
+        self.masked_actions = dict(masked_actions or {})
 
     @property
     def ids(self) -> pd.Index:
         return self._ids
+
+    @property
+    def has_transactions(self) -> bool:
+        return self.tx is not None
+
+    @property
+    def event_columns(self) -> tuple[str, ...]:
+        return tuple(self.ev.rows.columns) if self.ev is not None else ()
 
     # ------------------------------------------------------------------ the customer-level frame
     def features(self, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
@@ -129,6 +142,10 @@ class DaskCustomerData(CustomerData):
         return self._channels[when]
 
     # ------------------------------------------------------------------ windows and ranges
+    def window_spend(self, ids: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Net spend per customer of ``ids`` in [start, end), rounded to 6 decimals."""
+        return self.window_spends(ids, [(start, end)])[:, 0]
+
     def window_spends(self, ids: pd.Index, windows: Iterable[tuple[Any, Any]]) -> np.ndarray:
         """Net spend per customer (rows) in each [start, end) window (columns), rounded to 6
         decimals; windows not asked before are summed on the workers in one pass over the rows
@@ -174,6 +191,18 @@ class DaskCustomerData(CustomerData):
             if isinstance(out[col].dtype, pd.CategoricalDtype):
                 out[col] = out[col].astype(object)
         return out
+
+    # ------------------------------------------------------------------ services
+    def customer_attributes(self, columns: Sequence[str]) -> pd.DataFrame:
+        """The masked customers table's ``columns`` (a column the workers' masking removed cannot
+        be released from this engine)."""
+        return customer_attributes(self.customers, self.ids, columns, self.masked_actions,
+                                   where=" on the Dask workers", advice="; release it with the pandas engine")
+
+    def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
+                       n_estimators: int) -> Classifier:
+        """LightGBM trained on the cluster (``DaskLGBMClassifier``), returned as a local model."""
+        return fit_dask_lgbm(self.client, params, n_estimators, x, y)
 
     # ------------------------------------------------------------------ subsets
     def restrict(self, keep: Any) -> DaskCustomerData:

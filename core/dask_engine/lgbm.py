@@ -1,4 +1,4 @@
-"""LightGBM through its own Dask interface when a run is on the Dask engine."""
+"""LightGBM through its own Dask interface (the Dask engine's ``fit_classifier``)."""
 from __future__ import annotations
 
 import warnings
@@ -8,18 +8,10 @@ import numpy as np
 import pandas as pd
 
 
-def fit_lgbm(data: Any, params: dict, n_estimators: int, x: pd.DataFrame, y: np.ndarray) -> Any:
-    """Fit a LightGBM classifier on ``x``, ``y``.
-
-    With a Dask ``data`` (anything with a ``client``) it trains ``lightgbm.DaskLGBMClassifier`` on
-    the workers — one partition of rows per worker — and returns the equivalent local model
-    (``to_local()``), so scoring stays the same; ``n_jobs`` is dropped there (each worker uses
-    its own threads). Otherwise it fits in process.
-    """
-    client = getattr(data, "client", None)
-    if client is None:
-        from microseg.plugins._lgbm import classifier
-        return classifier(params, n_estimators).fit(x, y)
+def fit_dask_lgbm(client: Any, params: dict, n_estimators: int, x: pd.DataFrame, y: np.ndarray) -> Any:
+    """Train ``lightgbm.DaskLGBMClassifier`` on ``x``, ``y`` on the workers of ``client`` — one
+    partition of rows per worker — and return the equivalent local model (``to_local()``), so
+    scoring stays the same; ``n_jobs`` is dropped there (each worker uses its own threads)."""
     import dask.dataframe as dd
     from lightgbm import DaskLGBMClassifier
     workers = max(1, len(client.scheduler_info().get("workers", {})))

@@ -90,8 +90,6 @@ class Rules(microseg.SegmentationMethod):
                                 for seg, tree in self.rules_]) if self.rules_ else np.zeros((len(customers), 0), bool)
 
     def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
-        if not hasattr(self, "rules_"):
-            self.fit(customers, data=data)
         m = self.masks(customers)
         names = np.array([seg["name"] for seg, _ in self.rules_] + [self.default], dtype=object)
         if self.mode == "first":
@@ -104,7 +102,6 @@ class Rules(microseg.SegmentationMethod):
             lab = np.concatenate([names[cols], np.full(len(none), self.default, dtype=object)])
             order = np.argsort(idx, kind="stable")
             labels = pd.Series(lab[order], index=customers.index[idx[order]])
-        self.sizes_ = labels.value_counts().to_dict()
         return labels
 
     def describe(self, label: str) -> str:
@@ -114,7 +111,7 @@ class Rules(microseg.SegmentationMethod):
         return "customers matching no rule" if label == self.default else str(label)
 
     def report(self) -> dict[str, Any]:
-        return {"mode": self.mode, "segment_sizes": {str(k): int(v) for k, v in getattr(self, "sizes_", {}).items()}}
+        return {"mode": self.mode, "definitions": {str(seg["name"]): str(seg["when"]) for seg in self.segments or []}}
 
 
 @microseg.hookimpl

@@ -1,0 +1,58 @@
+"""The report document: everything a report renderer may show about one run.
+
+Built from the store only — the run's gate-checked report (``Run.report``, written by the
+release gate's ``public_report``), the withheld segments' reasons, and, when an earlier run of
+the same config exists, the migration of released customers (:mod:`microseg.migration`). It
+never reads pre-gate memberships, so a renderer cannot show what the gate did not let out.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from microseg.outputs import ReportDocument
+from microseg.store import Store
+
+FORMAT = "microseg.report/1"
+
+
+def build_document(store: Store, run_id: int | None = None, *, migration: bool = True) -> ReportDocument:
+    """The document for ``run_id`` (default: the latest run)."""
+    from microseg import __version__
+    run = store.run(run_id)
+    report = json.loads(run.report or "{}")
+    report["run_id"] = run.id
+    _add_reasons(report, store, run.id)
+    doc: ReportDocument = {
+        "format": FORMAT, "microseg_version": __version__,
+        "run": {"id": run.id, "created_at": run.created_at, "as_of": run.as_of, "status": run.status, "k": run.k,
+                "engine": run.engine, "config_hash": run.config_hash, "policy_hash": run.policy_hash,
+                "customer_ids": run.customer_ids, "timings": json.loads(run.timings or "{}")},
+        "report": report, "methods": {s.family: s.method for s in store.segments(run.id)},
+        "previous_run": None, "migration": None,
+    }
+    previous = previous_run_of(store, run.id, run.config_hash)
+    if previous is not None:
+        doc["previous_run"] = {"id": previous.id, "created_at": previous.created_at, "as_of": previous.as_of}
+        if migration:
+            from microseg.migration import compare_runs
+            doc["migration"] = compare_runs(store, previous.id, run.id)
+    return doc
+
+
+def previous_run_of(store: Store, run_id: int, config_hash: str) -> Any:
+    """The latest run before ``run_id`` with the same config hash, or None."""
+    earlier = [r for r in store.runs() if r.id < run_id and r.config_hash == config_hash]
+    return earlier[-1] if earlier else None
+
+
+def _add_reasons(report: dict[str, Any], store: Store, run_id: int) -> None:
+    """Give every withheld segment of the report its gate reason (from the store's segment rows
+    when the report does not carry one); a released segment keeps its note when it has one."""
+    segments = report.get("segments") or []
+    if all("reason" in s for s in segments):
+        return
+    stored = {s.key: s.reason for s in store.segments(run_id)}
+    for s in segments:
+        if "reason" not in s and stored.get(s.get("key")):
+            s["reason"] = stored[s["key"]]
