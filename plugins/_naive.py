@@ -9,7 +9,7 @@ from microseg.plugins._metrics import roc_auc
 #: decline rules: feature → words (a higher or lower value means "more likely to decline",
 #: whichever the training rows say)
 DECLINE_RULES = {"recency_days": "recency (days since the last purchase)",
-                 "window_vs_prev": "last-window spend trend (window vs the one before)"}
+                 "window_vs_prev": "last-window spend trend (vs the window before)"}
 
 
 def choose_rule(x: pd.DataFrame, y: np.ndarray, rules: dict[str, str]) -> tuple[str, float, str]:

@@ -234,3 +234,21 @@ def test_a_run_whose_only_model_is_withheld_stores_no_segment(tmp_path):
     assert result.report["quality"]["response"]["withheld"] and result.report["segments"] == []
     run_row, rows = api.segments_view(api.open_store(str(tmp_path / "ms.db")), result.run_id)
     assert rows == [] and run_row.id == result.run_id
+
+
+@pytest.mark.realdata
+def test_bank_marketing_response_model_clears_the_base_rate():
+    """Real data, out of time (rows in time order, last 20 % held out): the propensity model is
+    better than scoring everyone alike, with every metric's interval around its value."""
+    from conftest import shared_file
+    from microseg.plugins.campaign_response import CampaignResponse
+    bank = pd.read_csv(shared_file("bank_marketing_full.csv.gz"), sep=";")
+    m = CampaignResponse(outcome_column="y", split="ordered", segments="propensity", drop_columns=["duration"],
+                         n_estimators=100).fit(bank)
+    (check,) = m.quality_checks()
+    e = assess(check, QualityPolicy(resamples=200))
+    assert e["passes"] and e["reason"].startswith("response model better than the base rate: ROC AUC")
+    assert e["rows"] == len(bank) - int(len(bank) * 0.8)
+    for name, mm in e["metrics"].items():
+        assert mm["interval"][0] <= mm["value"] <= mm["interval"][1], name
+    assert e["metrics"]["pr_auc"]["baseline"] == pytest.approx(check.y.mean(), abs=1e-4)

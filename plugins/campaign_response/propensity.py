@@ -38,7 +38,7 @@ class ResponsePropensity:
                             "validation_auc": val} | classification_report(y[te], held)
         self.curves_ = classifier_curves(y[te], held)
         self.comparison_ = ModelComparison(
-            model="response model", kind="classifier", metric="roc_auc", baseline="the base rate (everyone alike)",
+            model="response model", kind="classifier", metric="roc_auc", baseline="the base rate",
             y=y[te], score=held, baseline_score=np.full(len(te), y[tr].mean()),
             score_columns=("response_propensity",), protocol=f"{self.split.kind} split")
         self.model_ = Propensity(kind, self.lgbm_params, fit_gbm=fit_gbm).fit(x, y)
