@@ -1,7 +1,7 @@
 """The model quality gate: a model that does not beat its naive baseline releases no segments.
 
 A method may offer ``quality_checks() -> list`` of comparisons (see
-:class:`microseg.plugins._bootstrap.ModelComparison` for the built-in one): the out-of-time rows
+:class:`microseg.plugins.comparison.ModelComparison` for the built-in one): the out-of-time rows
 of a model beside a naive baseline's scores on the same rows. For each, this module draws
 ``resamples`` paired bootstrap resamples and reports every metric with its percentile interval
 at ``confidence``, the baseline's, and the interval of their difference. The model passes when

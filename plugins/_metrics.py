@@ -2,7 +2,7 @@
 
 Every metric takes optional row weights: a 1-D array gives one value; a 2-D array of shape
 (rows, resamples) — one column of weights per bootstrap resample, see
-:mod:`microseg.plugins._bootstrap` — gives one value per column, all computed together from one
+:mod:`microseg.plugins.comparison` — gives one value per column, all computed together from one
 sort of the scores (running sums go down the rows, over contiguous resample vectors). Unit
 weights give the ordinary metric (tested against scikit-learn and scikit-uplift). Ties in the
 scores are handled as a group (the expected value under a random order within the tie), so a

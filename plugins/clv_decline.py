@@ -21,7 +21,7 @@ import pandas as pd
 
 import microseg
 from microseg.errors import ConfigError
-from microseg.plugins._bootstrap import ModelComparison
+from microseg.plugins.comparison import ModelComparison
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc

@@ -23,7 +23,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from microseg import api
 from microseg.config import parse_config
-from microseg.plugins._bootstrap import ModelComparison, resample_weights
+from microseg.plugins.comparison import ModelComparison, resample_weights
 from microseg.plugins._metrics import average_precision, qini_auc_score, roc_auc, top_lift, uplift_at_k
 from microseg.quality import WITHHELD, QualityPolicy, assess
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from microseg.plugins._bootstrap import ModelComparison
+from microseg.plugins.comparison import ModelComparison
 from microseg.plugins._metrics import classification_report
 from microseg.plugins._uplift import Propensity, choose_propensity
 from microseg.plugins.campaign_response.inputs import Split

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microseg.plugins._bootstrap import ModelComparison
+from microseg.plugins.comparison import ModelComparison
 from microseg.plugins._metrics import qini_auc_score, uplift_at_k
 from microseg.plugins._uplift import LEARNERS, choose_uplift
 from microseg.plugins.campaign_response.inputs import Split
