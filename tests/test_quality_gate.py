@@ -252,3 +252,17 @@ def test_bank_marketing_response_model_clears_the_base_rate():
     for name, mm in e["metrics"].items():
         assert mm["interval"][0] <= mm["value"] <= mm["interval"][1], name
     assert e["metrics"]["pr_auc"]["baseline"] == pytest.approx(check.y.mean(), abs=1e-4)
+
+
+def test_run_prints_and_json_carries_the_verdict(tmp_path):
+    from click.testing import CliRunner
+    from microseg.cli import cli
+    _customers(2000, signal=0.0, seed=5).to_csv(tmp_path / "customers.csv", index=False)
+    (tmp_path / "microseg.toml").write_text(CONFIG.format(extra=""))
+    db = str(tmp_path / "ms.db")
+    text = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", db, "--no-report"])
+    assert text.exit_code == 0, text.output
+    assert "Model quality, response: response model not better than the base rate" in text.output
+    out = CliRunner().invoke(cli, ["run", str(tmp_path / "microseg.toml"), "--db", db, "--json", "--no-report"])
+    q = json.loads(out.stdout)["quality"]["response"]
+    assert q["withheld"] and q["metric"] == "roc_auc" and len(q["interval"]) == 2
