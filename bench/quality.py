@@ -91,8 +91,11 @@ def main() -> None:
              ("Bank Marketing", "demographic rule sizes",
               ", ".join(f"{k} {v}" for k, v in report["methods"]["demographics"]["segment_sizes"].items())),
              ("Bank Marketing", "governed run seconds", round(secs, 1))]
+    from microseg.quality import QualityPolicy
+    policy = QualityPolicy()
     lines = ["Command: `.venv/bin/python bench/quality.py` (configs in `bench/configs/`; 2 cores, LightGBM n_jobs=1; "
-             "intervals: 95 % paired bootstrap, 1000 resamples, `[quality]` defaults)", "",
+             f"intervals: {policy.confidence:.0%} paired bootstrap, {policy.resamples} resamples, the `[quality]` "
+             "defaults)", "",
              "| data set | metric | value [95 % interval] | naive baseline [interval] | difference [interval] | "
              "target | reference measured here | met |", "|---|---|---|---|---|---|---|---|"]
     for data, metric, value, *shown in rows:
