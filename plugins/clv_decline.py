@@ -11,6 +11,9 @@ is on a later cutoff than any training label: when the data reach as_of + H, the
 predictions are scored against that realised window ("forward"); otherwise the model trained on
 cutoffs ≤ T₀ − H − step, with its number of trees chosen by early stopping on T₀ − H, is scored
 at T₀ ("backtest") and the final model is refitted on cutoffs ≤ T₀ with that number of trees.
+The evaluated model is compared on the same rows with a naive rule (recency or last-window
+spend trend, whichever ranks its training rows better) for the model quality gate
+(:meth:`ClvDecline.quality_checks`).
 """
 from __future__ import annotations
 
@@ -127,7 +130,10 @@ class ClvDecline(microseg.SegmentationMethod):
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
         likely than not), so the tiers follow the data rather than fixed numbers
-    early_stopping_rounds : trees without a validation gain before the number of trees is fixed
+    early_stopping_rounds : trees without a validation gain (log loss) before the number of trees
+        is fixed
+    max_bin : LightGBM histogram buckets per feature (the rows of every fit are binned once)
+    btyd : add BG/NBD features (P(alive), expected purchases and spend in the next H days)
     n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
         cores are shared)
     """
