@@ -1,12 +1,10 @@
-"""LightGBM helpers: a regularised classifier, categorical handling, early stopping, SHAP drivers."""
+"""LightGBM helpers: categorical handling, rows binned once for several fits (early stopping), SHAP drivers."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from microseg.lgbm import classifier
 
 MAX_CATEGORIES = 50
 
@@ -33,24 +31,6 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
                 known = text.where(text.isin(cats[col]))          # unseen levels become missing
                 out[col] = pd.Categorical(known, categories=cats[col])
     return pd.DataFrame(out, index=frame.index), cats
-
-
-def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.ndarray, x_val: pd.DataFrame,
-                            y_val: np.ndarray, max_trees: int, patience: int = 50) -> tuple[Any, int]:
-    """A model trained on ``x_train`` with the number of trees that is best on a time-respecting
-    validation set (later than the training rows); returns the model (predicting with that many
-    trees) and the number. Without both outcomes in the validation set: ``max_trees // 4`` trees."""
-    import lightgbm as lgb
-    if len(np.unique(y_val)) < 2:
-        n_trees = max(20, max_trees // 4)
-        return classifier(params, n_trees).fit(x_train, y_train), n_trees
-    import inspect
-    model = classifier(params, max_trees)
-    # lightgbm >= 4.7 takes eval_X / eval_y; older versions eval_set
-    evals = {"eval_X": (x_val,), "eval_y": (y_val,)} if "eval_X" in inspect.signature(model.fit).parameters \
-        else {"eval_set": [(x_val, y_val)]}
-    model.fit(x_train, y_train, eval_metric="auc", callbacks=[lgb.early_stopping(patience, verbose=False)], **evals)
-    return model, max(10, int(model.best_iteration_ or max_trees))
 
 
 class BoosterModel:

@@ -13,7 +13,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, OneHotEncoder, StandardScaler
 
-from microseg.plugins._lgbm import classifier, prepare
+from microseg.lgbm import classifier
+from microseg.plugins._lgbm import prepare
 from microseg.plugins._metrics import qini_auc_score
 
 
