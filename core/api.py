@@ -11,34 +11,44 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from microseg.config import Config, load_config
 from microseg.errors import InputError
-from microseg.pipeline import RunResult, run_config
 from microseg.privacy.gate import display_size
 from microseg.registry import Registry, get_registry
 from microseg.store import Run, Store, resolve_url
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:   # the pipeline (and what it imports) loads when a run starts, not for `segments`
+    from microseg.config import Config
     from microseg.export import ExportResult
+    from microseg.pipeline import RunResult
 
 
-def open_store(db: str | None = None, config: Config | None = None) -> Store:
+def open_store(db: str | None = None, config: "Config | None" = None) -> Store:
     return Store(resolve_url(db, config.store.url if config else None))
 
 
-def run(config: str | Path | Config, *, db: str | None = None, registry: Registry | None = None,
+def run(config: "str | Path | Config", *, db: str | None = None, registry: Registry | None = None,
         engine: str | None = None, scheduler: str | None = None,
-        progress: Callable[[str], None] | None = None, report: bool | str | Path = False) -> RunResult:
-    """Run a governed segmentation from a config file (or a parsed :class:`Config`).
+        progress: Callable[[str], None] | None = None, report: bool | str | Path = False) -> "RunResult":
+    """Run a governed segmentation from a config file (or a parsed :class:`Config`) into the store.
 
-    ``report=True`` also writes the run's HTML report beside the store (a path: there); a report
-    that cannot be written leaves the stored run as it is and says why in ``result.report_error``.
+    The preflight checks (:func:`microseg.preflight.validate`) come first: a bad config, column
+    or key fails in seconds and leaves the store untouched. ``report=True`` also writes the run's
+    HTML report beside the store (a path: there); a report that cannot be written leaves the
+    stored run as it is and says why in ``result.report_error``.
+
+    >>> result = microseg.run("microseg.toml", db="runs.db")      # doctest: +SKIP
+    >>> result.segments                                            # doctest: +SKIP
+    >>> result.memberships()                                       # doctest: +SKIP
     """
+    from microseg.config import Config, load_config
+    from microseg.pipeline import run_config
+    from microseg.preflight import validate
     cfg = config if isinstance(config, Config) else load_config(config)
     if engine and engine != cfg.engine:
         cfg = cfg.model_copy(update={"engine": engine})      # the caller's Config stays as it was
-    store = open_store(db, cfg)
     registry = registry or get_registry()
+    validate(cfg, registry)
+    store = open_store(db, cfg)
     if cfg.engine == "dask":
         from microseg.dask_engine import run_config_dask
         result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)

@@ -50,6 +50,13 @@ class CustomerData:
     def __post_init__(self) -> None:
         if self.customers is None and self.transactions is None:
             raise ValueError("CustomerData needs customers or transactions")
+        for name, table, needed in (("transactions", self.transactions, ("customer_id", "ts", "amount")),
+                                    ("events", self.events, ("customer_id",))):
+            missing = [c for c in needed if table is not None and c not in table.columns]
+            if missing:
+                raise ValueError(f"CustomerData's {name} need the normalised columns {list(needed)} (missing "
+                                 f"{missing}); from your own column names use microseg.customer_data(...), "
+                                 "see docs/customer-frame.md")
         if self.as_of is None:
             self.as_of = default_as_of(self.transactions)
         self.as_of = pd.Timestamp(self.as_of)

@@ -34,17 +34,21 @@ def _redact_url(url: str) -> str:
         return "<database>"
 
 
-def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read one source (CSV, CSV.gz, Parquet, or SQL) as strings/numbers, unvalidated."""
+def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = None,
+               nrows: int | None = None) -> pd.DataFrame:
+    """Read one source (CSV, CSV.gz, Parquet, or SQL) as strings/numbers, unvalidated; ``nrows``:
+    only the first rows (a sample, for ``microseg check``)."""
     label = source_label(cfg, src)
     if src.url:
-        return _read_sql(src, label)
+        return _read_sql(src, label, nrows)
     path = cfg.resolve(src.path or "")
     files = data_files(path)
     fmt = src.format or ("parquet" if all(f.suffix.lower() in PARQUET_SUFFIXES for f in files) else "csv")
     wanted = set(columns) if columns else None
     try:
-        if fmt == "parquet":       # a folder is read as one data set (pyarrow skips "_*" / ".*" files)
+        if fmt == "parquet" and nrows is not None:
+            df = _parquet_head(files, list(wanted) if wanted else None, nrows)
+        elif fmt == "parquet":     # a folder is read as one data set (pyarrow skips "_*" / ".*" files)
             source = path if len(files) == 1 or path.is_dir() else [str(f) for f in files]
             df = pd.read_parquet(source, columns=list(wanted) if wanted else None)
         else:
@@ -54,8 +58,8 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
                 f, sep=sep.strip() if spaced else sep, skipinitialspace=spaced,
                 header=0 if src.header else None, names=src.names, encoding=src.encoding,
                 na_values=src.na_values or None,
-                usecols=(lambda c: c in wanted) if wanted else None, low_memory=False,
-            ) for f in files]
+                usecols=(lambda c: c in wanted) if wanted else None, low_memory=False, nrows=nrows,
+            ) for f in (files if nrows is None else files[:1])]
             df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {_safe(exc)}",
@@ -87,7 +91,23 @@ def data_files(path: Path) -> list[Path]:
     raise InputError("file not found", source=str(path))
 
 
-def _read_sql(src: SourceConfig, label: str) -> pd.DataFrame:
+def _parquet_head(files: list[Path], columns: list[str] | None, nrows: int) -> pd.DataFrame:
+    """The first ``nrows`` rows of a Parquet data set (row group by row group)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    batches, got = [], 0
+    for f in files:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=min(nrows, 65_536), columns=columns):
+            batches.append(batch)
+            got += batch.num_rows
+            if got >= nrows:
+                break
+        if got >= nrows:
+            break
+    return pa.Table.from_batches(batches).to_pandas().head(nrows) if batches else pd.DataFrame()
+
+
+def _read_sql(src: SourceConfig, label: str, nrows: int | None = None) -> pd.DataFrame:
     import sqlalchemy as sa
     if src.query:
         stmt = sa.text(src.query)
@@ -97,7 +117,8 @@ def _read_sql(src: SourceConfig, label: str) -> pd.DataFrame:
     try:
         engine = sa.create_engine(src.url or "")
         with engine.connect() as con:
-            df = pd.read_sql(stmt, con)
+            df = pd.read_sql(stmt, con) if nrows is None else next(iter(pd.read_sql(stmt, con, chunksize=nrows)),
+                                                                   pd.DataFrame())
     except Exception as exc:  # noqa: BLE001 - driver messages may echo values
         raise InputError(f"cannot read from the database: {type(exc).__name__}", source=label) from None
     return _check_nonempty(df, label)
@@ -178,9 +199,10 @@ def parse_bool(values: pd.Series, label: str, column: str, true_value: str | Non
 
 
 # --------------------------------------------------------------------------- per role
-def load_customers(cfg: Config, src: CustomersSource) -> pd.DataFrame:
+def load_customers(cfg: Config, src: CustomersSource, df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The customers table, validated (``df``: rows already read, e.g. a notebook's DataFrame)."""
     label = source_label(cfg, src)
-    df = read_table(cfg, src)
+    df = read_table(cfg, src) if df is None else _check_nonempty(df, label)
     require_columns(df, [src.customer_id, src.signup_date, *src.dates], label)
     if src.customer_id:
         ids = df[src.customer_id]
@@ -223,13 +245,15 @@ def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str
     return out
 
 
-def load_transactions(cfg: Config, src: TransactionsSource) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
-    """Normalised transactions, the per-customer ``attributes`` frame, and load statistics."""
+def load_transactions(cfg: Config, src: TransactionsSource,
+                      df: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """Normalised transactions, the per-customer ``attributes`` frame, and load statistics
+    (``df``: rows already read)."""
     label = source_label(cfg, src)
     roles = {"customer_id": src.customer_id, "ts": src.timestamp, "invoice": src.invoice,
              "channel": src.channel, "category": src.category}
     needed = [c for c in [*roles.values(), src.amount, src.quantity, src.unit_price, *src.attributes] if c]
-    df = read_table(cfg, src, columns=needed)
+    df = read_table(cfg, src, columns=needed) if df is None else _check_nonempty(df, label)
     require_columns(df, needed, label)
     n_rows = len(df)
     has_id = df[src.customer_id].notna().to_numpy()
@@ -250,10 +274,11 @@ def load_transactions(cfg: Config, src: TransactionsSource) -> tuple[pd.DataFram
     return out, attrs, stats
 
 
-def load_events(cfg: Config, src: EventsSource) -> pd.DataFrame:
+def load_events(cfg: Config, src: EventsSource, df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Campaign contacts, validated (``df``: rows already read)."""
     label = source_label(cfg, src)
     cols = [src.customer_id, src.timestamp, src.channel, src.responded, src.campaign, src.treatment]
-    df = read_table(cfg, src, columns=[c for c in cols if c])
+    df = read_table(cfg, src, columns=[c for c in cols if c]) if df is None else _check_nonempty(df, label)
     require_columns(df, cols, label)
     return normalise_events(df.loc[df[src.customer_id].notna().to_numpy()], src, label)
 
@@ -278,15 +303,17 @@ def normalise_events(df: pd.DataFrame, src: EventsSource, label: str) -> pd.Data
     return out
 
 
-def load_data(cfg: Config) -> tuple[CustomerData, dict]:
-    """Load every configured source; returns the data and load statistics (no personal data)."""
+def load_data(cfg: Config, frames: dict[str, pd.DataFrame] | None = None) -> tuple[CustomerData, dict]:
+    """Load every configured source; returns the data and load statistics (no personal data).
+    ``frames`` gives rows already read per role (``customers`` …) instead of reading the source."""
     s = cfg.sources
+    given = frames or {}
     stats: dict = {}
-    customers = load_customers(cfg, s.customers) if s.customers else None
+    customers = load_customers(cfg, s.customers, given.get("customers")) if s.customers else None
     transactions = attrs = None
     if s.transactions:
-        transactions, attrs, stats["transactions"] = load_transactions(cfg, s.transactions)
-    events = load_events(cfg, s.events) if s.events else None
+        transactions, attrs, stats["transactions"] = load_transactions(cfg, s.transactions, given.get("transactions"))
+    events = load_events(cfg, s.events, given.get("events")) if s.events else None
     if customers is not None:
         if attrs is not None:
             overlap = [c for c in attrs.columns if c in customers.columns]

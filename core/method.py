@@ -14,6 +14,13 @@ A method is a class in the scikit-learn style: keyword-only parameters stored un
 ``report() -> dict``
     Evaluation figures of the fitted method (e.g. out-of-time ROC AUC), JSON-serialisable; the
     framework adds ``segment_sizes`` from the labels.
+``check_columns(columns) -> list[str]``
+    Problems with the parameters and the columns they name, found without data: ``columns`` are
+    the names of the customer-level frame (from the files' headers and a sample). ``microseg
+    check`` and the start of ``microseg run`` report them before anything is trained.
+``previewable`` (class attribute)
+    True when fitting and assigning on a sample is cheap and meaningful (rules): ``microseg
+    check`` then estimates the method's segment sizes from a sample.
 
 ``assign`` and ``scores`` of a method that was not fitted raise :class:`NotFittedError`
 (enforced for every subclass). Methods that need more than the customer-level frame (raw
@@ -34,6 +41,7 @@ import functools
 import inspect
 import json
 from dataclasses import dataclass, field
+from collections.abc import Collection
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -106,6 +114,8 @@ class SegmentationMethod:
     name: ClassVar[str] = ""
     #: one line shown by ``microseg plugins``
     summary: ClassVar[str] = ""
+    #: cheap and meaningful on a sample of customers: ``microseg check`` estimates its segment sizes
+    previewable: ClassVar[bool] = False
 
     def __init__(self) -> None:
         """No parameters (a subclass declares its own, keyword-only)."""
@@ -137,6 +147,10 @@ class SegmentationMethod:
     def report(self) -> dict[str, Any]:
         """Evaluation figures of the fitted method."""
         return {}
+
+    def check_columns(self, columns: Collection[str]) -> list[str]:
+        """Problems with the parameters and the columns they name (empty: none), without data."""
+        return []
 
     # ------------------------------------------------------------ scikit-learn conveniences
     @classmethod

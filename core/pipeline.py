@@ -24,6 +24,7 @@ from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.pseudonym import load_key, pseudonymise
 from microseg.privacy.release import gate_segments, public_report, sanitise
+from microseg.progress import task as progress_task
 from microseg.quality import assess_methods, withhold
 from microseg.registry import Registry
 from microseg.store import Store
@@ -33,12 +34,26 @@ Progress = Callable[[str], None]
 
 @dataclass
 class RunResult:
+    """A stored run: its id, the gate-checked report, and (as DataFrames) what was released."""
+
     run_id: int
     store_url: str
-    report: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
+    report: dict[str, Any] = field(repr=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
     report_path: Path | None = None        # the rendered report, when api.run wrote one
     report_error: str | None = None        # why it could not be written (the run is stored all the same)
+    store: Any = field(default=None, repr=False)
+
+    @property
+    def segments(self) -> pd.DataFrame:
+        """The released segments: key, family, label, description, size."""
+        from microseg.results import segments_frame
+        return segments_frame(self.report)
+
+    def memberships(self) -> pd.DataFrame:
+        """Released memberships, one row per customer × segment, read back from the store."""
+        from microseg.results import memberships_frame
+        return memberships_frame(self.store, self.run_id)
 
 
 class _Timer:
@@ -51,27 +66,41 @@ class _Timer:
         if self.progress:
             self.progress(name)
         t0 = time.perf_counter()
-        yield
+        with progress_task(name):
+            yield
         self.timings[name] = round(time.perf_counter() - t0, 3)
 
 
 def instantiate_methods(cfg: Config, registry: Registry) -> dict[str, SegmentationMethod]:
     """Build every configured method instance; bad names or params name the config key."""
-    out = {}
-    for i, m in enumerate(cfg.methods):
-        try:
-            cls = registry.method(m.method)
-        except Exception as exc:  # noqa: BLE001
-            raise ConfigError(str(exc), key=f"methods[{i}].method") from None
-        try:
-            out[m.instance_id] = new_method(cls, m.params)
-        except ConfigError as exc:
-            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
-        except TypeError as exc:
-            raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
-        except ValueError as exc:
-            raise ConfigError(str(exc), key=f"methods[{i}].params") from None
-    return out
+    return {m.instance_id: instantiate_method(i, m, registry) for i, m in enumerate(cfg.methods)}
+
+
+def instantiate_method(i: int, m: Any, registry: Registry) -> SegmentationMethod:
+    """The method instance of ``methods[i]``; a :class:`ConfigError` naming the key when it cannot be built."""
+    try:
+        cls = registry.method(m.method)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(str(exc), key=f"methods[{i}].method") from None
+    try:
+        return new_method(cls, m.params)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+    except TypeError as exc:
+        raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+
+
+def apply_consent(data: Any, policy: Any) -> tuple[Any, Any]:
+    """The data without customers who refused profiling, and the consent masks of those left."""
+    masks = consent_masks(data.customers, len(data.ids), policy)
+    if not masks.profiling.all():
+        data = data.restrict(data.ids[masks.profiling])
+        masks.marketing = masks.marketing[masks.profiling]
+    if len(data.ids) == 0:
+        raise ConfigError("no customer left after applying profiling consent", key="privacy.consent")
+    return data, masks
 
 
 def plugin_versions(registry: Registry) -> dict[str, str | None]:
@@ -89,6 +118,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     engine; the Dask engine passes its own); every governed step after it is the same for all
     engines, and none of them knows which engine it is.
     """
+    from microseg.preflight import require_method_columns
     from microseg.privacy.scan import scan_frame
 
     timer = _Timer(progress)
@@ -108,15 +138,11 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         actions = column_actions(findings, policy)
         to_mask = {c: a for c, a in actions.items() if c not in data.masked_actions}
     with timer.step("consent"):
-        masks = consent_masks(data.customers, len(data.ids), policy)
-        if not masks.profiling.all():
-            data = data.restrict(data.ids[masks.profiling])
-            masks.marketing = masks.marketing[masks.profiling]
-        if len(data.ids) == 0:
-            raise ConfigError("no customer left after applying profiling consent", key="privacy.consent")
+        data, masks = apply_consent(data, policy)
     ids = data.ids
     with timer.step("features"):
         frame = frame_for_methods(data.features(), to_mask, key)
+        require_method_columns(methods, frame.columns, actions)
     assignments: dict[str, Assignment] = {}
     for i, (instance_id, method) in enumerate(methods.items()):
         with timer.step(f"method:{instance_id}"):
@@ -154,7 +180,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         run_row["timings"] = json.dumps(timer.timings)
         run_id = store.write_run(run_row, gated.segment_rows, gated.members, customer_keys, extra, audit)
     report["run_id"] = run_id
-    return RunResult(run_id=run_id, store_url=store.display_url, report=report, timings=timer.timings)
+    return RunResult(run_id=run_id, store_url=store.display_url, report=report, timings=timer.timings, store=store)
 
 
 def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:

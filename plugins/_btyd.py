@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import betaln, gammaln
 
 MAX_FIT_CUSTOMERS = 20_000
 
@@ -35,6 +33,7 @@ def purchase_history(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> float:
+    from scipy.special import betaln, gammaln     # SciPy on use: plugin registration stays fast
     r, alpha, a, b = np.exp(params)
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
     survive = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + age)
@@ -53,6 +52,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, age: np.ndarray, seed: int | None 
         return None
     if len(keep) > MAX_FIT_CUSTOMERS:
         keep = np.random.default_rng(seed).choice(keep, MAX_FIT_CUSTOMERS, replace=False)
+    from scipy.optimize import minimize
     xs, ts, ages = x[keep], t_x[keep], age[keep]
     start = np.log([1.0, max(float(np.mean(ages)), 1.0), 1.0, 1.0])
     with np.errstate(all="ignore"):

@@ -6,6 +6,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from microseg import progress
+
 MAX_CATEGORIES = 50
 
 
@@ -76,12 +78,15 @@ class BinnedRows:
         import lightgbm as lgb
         train = self.full.subset(np.sort(rows))
         booster_params = {"objective": "binary", "verbose": -1} | params
-        if valid_rows is None or len(np.unique(self.y[valid_rows])) < 2:
-            booster = lgb.train(booster_params, train, num_boost_round=n_trees)
-            return BoosterModel(booster.free_dataset(), n_trees)
-        valid = self.full.subset(np.sort(valid_rows))
-        booster = lgb.train(booster_params | {"metric": "binary_logloss"}, train, num_boost_round=n_trees,
-                            valid_sets=[valid], callbacks=[lgb.early_stopping(patience, verbose=False)])
+        stop = valid_rows is not None and len(np.unique(self.y[valid_rows])) == 2
+        with progress.task("boosting rounds" + (" (early stopping)" if stop else ""), total=n_trees) as rounds:
+            tick = [lambda env: rounds.advance()]
+            if not stop:
+                booster = lgb.train(booster_params, train, num_boost_round=n_trees, callbacks=tick)
+                return BoosterModel(booster.free_dataset(), n_trees)
+            valid = self.full.subset(np.sort(valid_rows))
+            booster = lgb.train(booster_params | {"metric": "binary_logloss"}, train, num_boost_round=n_trees,
+                                valid_sets=[valid], callbacks=[lgb.early_stopping(patience, verbose=False), *tick])
         return BoosterModel(booster.free_dataset(), max(10, int(booster.best_iteration or n_trees)))
 
 

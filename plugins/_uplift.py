@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, OneHotEncoder, StandardScaler
 
+from microseg import progress
 from microseg.lgbm import classifier
 from microseg.plugins._lgbm import prepare
 from microseg.plugins._metrics import qini_auc_score
@@ -106,7 +107,7 @@ def choose_propensity(x: pd.DataFrame, y: np.ndarray, lgbm_params: dict, ordered
         perm = rng.permutation(n)
         tr, va = perm[: int(n * 0.8)], perm[int(n * 0.8):]
     scores = {}
-    for kind in ("logistic", "lgbm", "blend"):
+    for kind in progress.track(("logistic", "lgbm", "blend"), "choosing the propensity model"):
         if len(np.unique(y[tr])) < 2 or len(np.unique(y[va])) < 2:
             return "logistic", {}
         model = Propensity(kind, dict(lgbm_params)).fit(x.iloc[tr], y[tr])
@@ -185,14 +186,18 @@ def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: di
         idx = np.flatnonzero(strata == s)
         fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
     vals: dict[str, list[float]] = {}
-    for kind in ("logistic", "lgbm"):
-        for f in range(folds):
-            tr, va = fold != f, fold == f
-            preds = {learner: LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr]).predict(x[va])[0]
-                     for learner in ("t-learner", "class-transformation")}
-            preds["ensemble"] = np.mean([preds["t-learner"], preds["class-transformation"]], axis=0)
-            for learner, u in preds.items():
-                vals.setdefault(f"{learner}/{kind}", []).append(qini_auc_score(y[va], u, t[va]))
+    with progress.task("choosing the uplift learner", total=2 * 2 * folds) as fits:
+        for kind in ("logistic", "lgbm"):
+            for f in range(folds):
+                tr, va = fold != f, fold == f
+                preds = {}
+                for learner in ("t-learner", "class-transformation"):
+                    model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
+                    preds[learner] = model.predict(x[va])[0]
+                    fits.advance()
+                preds["ensemble"] = np.mean([preds["t-learner"], preds["class-transformation"]], axis=0)
+                for learner, u in preds.items():
+                    vals.setdefault(f"{learner}/{kind}", []).append(qini_auc_score(y[va], u, t[va]))
     scores = {name: float(np.mean(v)) for name, v in vals.items()}
     best = max(scores, key=scores.get)
     learner, kind = best.split("/")

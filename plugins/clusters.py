@@ -8,16 +8,13 @@ adjusted Rand index of bootstrap refits.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
-from sklearn.mixture import GaussianMixture
-from sklearn.preprocessing import RobustScaler
-
 import microseg
+from microseg import progress
 from microseg.errors import ConfigError
 
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
@@ -100,11 +97,20 @@ class Clusters(microseg.SegmentationMethod):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ features
+    def check_columns(self, columns: Collection[str]) -> list[str]:
+        problems = []
+        if self.algorithm not in ("minibatch-kmeans", "gmm"):
+            problems.append(f"clusters: algorithm must be 'minibatch-kmeans' or 'gmm', not {self.algorithm!r}")
+        missing = [c for c in self.features or [] if c not in columns]
+        if missing:
+            problems.append(f"clusters: unknown feature column(s) {missing}")
+        return problems
+
     def _columns(self, customers: pd.DataFrame) -> list[str]:
         if self.features:
-            missing = [c for c in self.features if c not in customers.columns]
-            if missing:
-                raise ConfigError(f"clusters: unknown feature column(s) {missing}")
+            problems = self.check_columns(customers.columns)
+            if problems:
+                raise ConfigError(problems[0])
             return list(self.features)
         cols = [c for c in DEFAULT_FEATURES if c in customers.columns]
         cols += [c for c in customers.columns if str(c).startswith("share_") and c not in cols]
@@ -125,6 +131,8 @@ class Clusters(microseg.SegmentationMethod):
         return np.clip(self.scaler_.transform(x.to_numpy()), -5, 5)
 
     def _model(self, k: int, seed: int | None):
+        from sklearn.cluster import MiniBatchKMeans       # scikit-learn loads when a model is built, not at
+        from sklearn.mixture import GaussianMixture       # plugin registration (keeps the CLI fast)
         if self.algorithm == "gmm":
             return GaussianMixture(n_components=k, covariance_type="diag", random_state=seed, reg_covar=1e-4)
         if self.algorithm != "minibatch-kmeans":
@@ -139,6 +147,7 @@ class Clusters(microseg.SegmentationMethod):
         for c in ("frequency", "monetary", "spend_90d", "contacts", "responses"):
             if c in self.fill_:
                 self.fill_[c] = 0.0
+        from sklearn.preprocessing import RobustScaler
         self.scaler_ = RobustScaler(quantile_range=(10, 90))
         filled = raw.copy()
         for c in self.columns_:
@@ -171,9 +180,10 @@ class Clusters(microseg.SegmentationMethod):
             raise ConfigError("clusters: k_range must be (min >= 2, max >= min)")
         if distinct < 3:
             return max(1, distinct), None
+        from sklearn.metrics import silhouette_score
         best, best_score = None, -2.0
         sub = sample[: min(len(sample), 5000)]
-        for k in range(lo, min(hi, distinct - 1) + 1):
+        for k in progress.track(range(lo, min(hi, distinct - 1) + 1), "choosing the number of clusters"):
             labels = self._model(k, self.random_state).fit(sample).predict(sub)
             if len(np.unique(labels)) < 2:
                 continue
@@ -185,9 +195,10 @@ class Clusters(microseg.SegmentationMethod):
     def _stability(self, sample: np.ndarray, rng: np.random.Generator) -> float | None:
         if self.n_bootstrap <= 0 or self.k_ < 2 or len(sample) < 10:
             return None
+        from sklearn.metrics import adjusted_rand_score
         ref = self.model_.predict(sample)
         scores = []
-        for b in range(self.n_bootstrap):
+        for b in progress.track(range(self.n_bootstrap), "stability refits"):
             idx = rng.choice(len(sample), len(sample), replace=True)
             refit = self._model(self.k_, None if self.random_state is None else self.random_state + b + 1)
             scores.append(adjusted_rand_score(ref, refit.fit(sample[idx]).predict(sample)))

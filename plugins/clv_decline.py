@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 import microseg
+from microseg import progress
 from microseg.errors import ConfigError
-from microseg.plugins.comparison import ModelComparison
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
+from microseg.plugins.comparison import ModelComparison
 from microseg.plugins.curves import classifier_curves
 
 RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
@@ -241,8 +242,9 @@ class ClvDecline(microseg.SegmentationMethod):
     def _final_model(self, data: Any, table: _RowTable, rows: np.ndarray, n_trees: int) -> Any:
         """The scoring model on ``rows``, trained on the run's engine."""
         self._check_trainable(table.y[rows])
-        return data.fit_classifier(self._params() | {"max_bin": self.max_bin}, table.x.iloc[rows], table.y[rows],
-                                   n_estimators=n_trees)
+        with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
+            return data.fit_classifier(self._params() | {"max_bin": self.max_bin}, table.x.iloc[rows],
+                                       table.y[rows], n_estimators=n_trees)
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":

@@ -7,6 +7,8 @@ FM = round((F + M) / 2) through the grid in ``docs/methods-rfm-clusters.md``.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -66,11 +68,15 @@ class RFM(microseg.SegmentationMethod):
         self.frequency = frequency
         self.monetary = monetary
 
+    def check_columns(self, columns: Collection[str]) -> list[str]:
+        missing = [c for c in (self.recency, self.frequency, self.monetary) if c not in columns]
+        return [f"rfm needs the column(s) {missing}: give a transactions source (see docs/customer-frame.md)"] \
+            if missing else []
+
     def _check(self, customers: pd.DataFrame) -> None:
-        missing = [c for c in (self.recency, self.frequency, self.monetary) if c not in customers.columns]
-        if missing:
-            raise ConfigError(
-                f"rfm needs the column(s) {missing}: give a transactions source (see docs/customer-frame.md)")
+        problems = self.check_columns(customers.columns)
+        if problems:
+            raise ConfigError(problems[0])
 
     def fit(self, customers: pd.DataFrame) -> "RFM":
         self._check(customers)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 
 @dataclass
@@ -147,6 +146,7 @@ class _Gate:
             return []
         rows = np.concatenate([released[x] for x in keys])
         cols = np.repeat(np.arange(len(keys)), [len(released[x]) for x in keys])
+        import scipy.sparse as sp          # on use: `microseg segments` needs only display_size
         m = sp.csc_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)), shape=(self.n, len(keys)))
         inter = (m.T @ m).toarray()
         size = np.diag(inter).copy()

@@ -161,7 +161,8 @@ def scan_frame(df: pd.DataFrame, *, registry: Any = None, sample_size: int = 200
     return out
 
 
-def _sniff_sep(path: Path) -> str:
+def sniff_separator(path: Path) -> str:
+    """The likeliest field separator of a CSV file (also .gz), from its first line."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
         head = fh.readline()
@@ -179,7 +180,7 @@ def scan_file(path: str | Path, *, sep: str | None = None, header: bool = True, 
         if p.suffix.lower() in (".parquet", ".pq"):
             df = pd.read_parquet(p)
         else:
-            s = sep or _sniff_sep(p)
+            s = sep or sniff_separator(p)
             spaced = s.endswith(" ") and s.strip() != ""
             df = pd.read_csv(p, sep=s.strip() if spaced else s, skipinitialspace=spaced,
                              header=0 if header and not names else None, names=names, nrows=max_rows,

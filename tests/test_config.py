@@ -20,8 +20,8 @@ amount = "amount"
 
 def test_starter_config_is_valid():
     cfg = parse_config(STARTER_CONFIG)
-    assert [m.instance_id for m in cfg.methods] == ["rfm", "lifestage"]
-    assert cfg.microsegments.dimensions == ["rfm", "lifestage"]
+    assert [m.instance_id for m in cfg.methods] == ["rfm", "lifestage", "region"]
+    assert cfg.microsegments.dimensions == ["rfm", "region"]
     assert cfg.privacy.min_segment_size == 50
 
 

@@ -36,14 +36,20 @@ def cli(ctx: click.Context, plugins: tuple[str, ...], debug: bool) -> None:
     """microseg: governed customer microsegmentation.
 
     Segment a customer base with pluggable methods; nothing leaves except through the
-    privacy release gate.
+    privacy release gate. RUN arguments default to the latest run; --json prints JSON.
+
+    \b
+    Examples:
+      microseg init && microseg check && microseg run
+      microseg segments --json
     """
     ctx.obj = {"plugins": plugins, "debug": debug}
 
 
 def _register_commands() -> None:
-    from microseg.cli import demo_cmd, plugins_cmd, privacy_cmds, report_cmds, run_cmds, scan_cmd
-    for module in (run_cmds, plugins_cmd, demo_cmd, privacy_cmds, report_cmds):
+    from microseg.cli import (check_cmd, demo_cmd, init_cmds, plugins_cmd, privacy_cmds, report_cmds, run_cmds,
+                              scan_cmd)
+    for module in (init_cmds, check_cmd, run_cmds, plugins_cmd, demo_cmd, privacy_cmds, report_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
     cli.add_command(scan_cmd.scan)

@@ -7,12 +7,13 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from microseg.registry import Registry, get_registry
-from microseg.store import Store, resolve_url
+if TYPE_CHECKING:  # the CLI imports the store and the registry only when a command needs them
+    from microseg.registry import Registry
+    from microseg.store import Store
 
 db_option = click.option("--db", "db", metavar="URL",
                          help="Store: SQLAlchemy URL or SQLite path (default: $MICROSEG_DATABASE_URL, "
@@ -20,11 +21,13 @@ db_option = click.option("--db", "db", metavar="URL",
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def registry_from(ctx: click.Context) -> Registry:
+def registry_from(ctx: click.Context) -> "Registry":
+    from microseg.registry import get_registry
     return get_registry(tuple((ctx.obj or {}).get("plugins", ())))
 
 
-def open_store(db: str | None, config_url: str | None = None) -> Store:
+def open_store(db: str | None, config_url: str | None = None) -> "Store":
+    from microseg.store import Store, resolve_url
     return Store(resolve_url(db, config_url))
 
 

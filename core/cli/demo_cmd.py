@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from microseg.cli.common import registry_from
+from microseg.cli.common import echo_json, json_option, library_output_to_stderr, registry_from
+from microseg.cli.progress_display import progress_display, working
 from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
 
 
@@ -18,19 +19,35 @@ from microseg.cli.report_cmds import echo_report_outcome, no_report_option, repo
 @click.option("--db", "db", metavar="URL", help="Store URL (default: OUT/microseg.db).")
 @report_option
 @no_report_option
+@json_option
 @click.pass_context
 def demo(ctx: click.Context, out: str, n: int, seed: int, db: str | None, report_to: str | None,
-         no_report: bool) -> None:
-    """Generate a seeded loyalty-programme data set and run the governed pipeline on it."""
+         no_report: bool, as_json: bool) -> None:
+    """Generate a seeded loyalty-programme data set and run the governed pipeline on it.
+
+    \b
+    Examples:
+      microseg demo
+      microseg demo --out /tmp/demo --customers 5000 --json
+    """
     from microseg.api import run as api_run
     from microseg.cli.run_cmds import _print_released
     from microseg.demo import write_demo
     t0 = time.perf_counter()
     folder = Path(out)
-    click.echo(f"Generating {n} customers with personal data, transactions and campaign contacts in {folder}/")
-    cfg = write_demo(folder, n=n, seed=seed)
-    result = api_run(cfg, db=db or str(folder / "microseg.db"), registry=registry_from(ctx),
-                     progress=lambda s: click.echo(f"  · {s}", err=True), report=report_request(report_to, no_report))
+    if not as_json:
+        click.echo(f"Generating {n} customers with personal data, transactions and campaign contacts in {folder}/")
+    with working("generating the demo data", as_json):
+        cfg = write_demo(folder, n=n, seed=seed)
+    with library_output_to_stderr(), progress_display(as_json):
+        result = api_run(cfg, db=db or str(folder / "microseg.db"), registry=registry_from(ctx),
+                         report=report_request(report_to, no_report))
+    if as_json:
+        echo_json({**result.report, "timings": result.timings, "config": str(cfg), "store": result.store_url,
+                   "report_path": str(result.report_path) if result.report_path else None})
+        if result.report_error:
+            echo_report_outcome(result)
+        return
     _print_released(result.report)
     click.echo(f"\nStore:  {result.store_url} (run {result.run_id})")
     echo_report_outcome(result)

@@ -10,7 +10,13 @@ from microseg.cli.common import echo_json, json_option, registry_from
 @json_option
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
-    """List plugins: version, and the methods and recognizers each registers."""
+    """List plugins: version, and the methods and recognizers each registers.
+
+    \b
+    Examples:
+      microseg plugins
+      microseg --plugin my_method.py plugins --json
+    """
     infos = registry_from(ctx).plugins()
     if as_json:
         echo_json([p.as_dict() for p in infos])

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from microseg.cli.common import db_option, echo_json, json_option, open_store
+from microseg.cli.progress_display import working
 
 
 @click.command()
@@ -15,9 +16,16 @@ from microseg.cli.common import db_option, echo_json, json_option, open_store
 @json_option
 @click.option("--verify", is_flag=True, help="Recompute the audit trail's hash chain.")
 def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool) -> None:
-    """Audit RUN (default: latest) against its policy; exit 1 on any violation."""
+    """Audit RUN (default: latest) against its policy; exit 1 on any violation.
+
+    \b
+    Examples:
+      microseg audit --verify
+      microseg audit 2 --json
+    """
     from microseg.privacy.audit_report import audit_run
-    doc = audit_run(open_store(db), run_id, verify=verify)
+    with working("auditing" + (" and verifying the audit trail" if verify else ""), as_json):
+        doc = audit_run(open_store(db), run_id, verify=verify)
     if as_json:
         echo_json(doc)
     else:
@@ -51,8 +59,15 @@ def _print_audit(doc: dict) -> None:
 @click.argument("customer_id")
 @db_option
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="Config whose [privacy] key to use.")
-def forget(customer_id: str, db: str | None, config: str | None) -> None:
-    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run)."""
+@json_option
+def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) -> None:
+    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run).
+
+    \b
+    Examples:
+      microseg forget C100042 --config microseg.toml
+      microseg forget 17850 --db retail.db --json
+    """
     from microseg.config import load_config
     from microseg.privacy.erasure import forget as do_forget
     from microseg.privacy.policy import PrivacyPolicy
@@ -61,6 +76,9 @@ def forget(customer_id: str, db: str | None, config: str | None) -> None:
     key = load_key(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path("."))
     store = open_store(db, cfg.store.url if cfg else None)
     runs = do_forget(store, customer_id, key)
+    if as_json:
+        echo_json({"runs": runs, "needs_rerun": runs, "recorded": True})
+        return
     if runs:
         click.echo(f"Erased from runs {', '.join(map(str, runs))}; they are marked needs-rerun.")
     else:

@@ -1,48 +1,17 @@
-"""``init``, ``run``, ``segments``, ``export``, ``keygen``."""
+"""``run``, ``segments``, ``export``."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from microseg.cli.common import db_option, echo_json, json_option, library_output_to_stderr, open_store, registry_from
+from microseg.cli.progress_display import progress_display, working
 from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
-from microseg.errors import InputError
 
 
 @click.command()
-@click.argument("path", default="microseg.toml", type=click.Path(dir_okay=False))
-@click.option("--force", is_flag=True, help="Overwrite an existing config.")
-def init(path: str, force: bool) -> None:
-    """Write a commented starter config (and a random pseudonymisation key)."""
-    from microseg.privacy.pseudonym import write_new_key
-    from microseg.starter import STARTER_CONFIG
-    p = Path(path)
-    if p.exists() and not force:
-        raise InputError(f"{p} exists; use --force to overwrite")
-    p.write_text(STARTER_CONFIG, encoding="utf-8")
-    key = p.resolve().parent / ".microseg" / "key"
-    if not key.exists():
-        write_new_key(key)
-        click.echo(f"Wrote {key} (keep it secret, keep it safe: it links pseudonyms to customers)")
-    click.echo(f"Wrote {p}. Edit the sources, then: microseg run {p}")
-
-
-@click.command()
-@click.argument("path", type=click.Path(dir_okay=False))
-def keygen(path: str) -> None:
-    """Write a new random pseudonymisation key file (mode 0600)."""
-    from microseg.privacy.pseudonym import write_new_key
-    try:
-        write_new_key(Path(path))
-    except FileExistsError:
-        raise InputError(f"{path} exists; refusing to overwrite a key") from None
-    click.echo(f"Wrote {path}")
-
-
-@click.command()
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", default="microseg.toml", type=click.Path(dir_okay=False))
 @db_option
 @json_option
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
@@ -52,11 +21,18 @@ def keygen(path: str) -> None:
 @click.pass_context
 def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: str | None,
         scheduler: str | None, report_to: str | None, no_report: bool) -> None:
-    """Run a governed segmentation from CONFIG and store it (and its HTML report)."""
+    """Run a governed segmentation from CONFIG (default: microseg.toml) and store it (and its HTML
+    report). The preflight checks of `microseg check` come first: a bad rule, column or key fails
+    in seconds and leaves the store untouched. Progress shows on a terminal (not under --json).
+
+    \b
+    Examples:
+      microseg run microseg.toml
+      microseg run microseg.toml --db runs.db --no-report --json > run.json
+    """
     from microseg.api import run as api_run
-    with library_output_to_stderr():
+    with library_output_to_stderr(), progress_display(as_json):
         result = api_run(config, db=db, registry=registry_from(ctx), engine=engine, scheduler=scheduler,
-                         progress=None if as_json else lambda s: click.echo(f"  · {s}", err=True),
                          report=report_request(report_to, no_report))
     if as_json:
         echo_json({**result.report, "timings": result.timings,
@@ -102,7 +78,13 @@ def _short(text: str, width: int = 70) -> str:
 @json_option
 @click.option("--all", "show_all", is_flag=True, help="Also list suppressed and merged segments (sizes as '< k').")
 def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) -> None:
-    """List the released segments of RUN (default: the latest run)."""
+    """List the released segments of RUN (default: the latest run).
+
+    \b
+    Examples:
+      microseg segments
+      microseg segments 3 --all --json
+    """
     from microseg.api import segments_view
     store = open_store(db)
     run_row, rows = segments_view(store, run_id, include_unreleased=show_all)
@@ -126,14 +108,28 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
 @click.option("--format", "fmt", metavar="NAME", help="Export format by name (csv, parquet, or a plugin's).")
 @db_option
 @click.option("--scores/--no-scores", default=True, help="Include per-customer scores when the run's policy released them.")
+@json_option
 @click.pass_context
-def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db: str | None, scores: bool) -> None:
+def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db: str | None, scores: bool,
+           as_json: bool) -> None:
     """Export RUN's released memberships (one row per customer) through the release gate
-    (RUN defaults to the latest run)."""
+    (RUN defaults to the latest run).
+
+    \b
+    Examples:
+      microseg export --out segments.csv
+      microseg export 2 --out segments.parquet --no-scores --json
+    """
     from microseg.api import export_run
     store = open_store(db)
-    done = export_run(store, run_id, Path(out), include_scores=scores, fmt=fmt, registry=registry_from(ctx))
-    click.echo(f"Wrote {done.rows} customers × {len(done.columns)} columns to {out} ({done.format})")
+    run_row = store.run(run_id)
+    with working(f"exporting run {run_row.id} to {out}", as_json):
+        done = export_run(store, run_row.id, Path(out), include_scores=scores, fmt=fmt, registry=registry_from(ctx))
+    if as_json:
+        echo_json({"run_id": run_row.id, **done.as_dict()})
+        return
+    click.echo(f"Wrote {done.rows} customers × {len(done.columns)} columns of run {run_row.id} to {out} "
+               f"({done.format})")
 
 
-COMMANDS = [init, keygen, run, segments, export]
+COMMANDS = [run, segments, export]

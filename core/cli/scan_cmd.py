@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from microseg.cli.common import echo_json, json_option, registry_from
+from microseg.cli.progress_display import working
 
 
 @click.command()
@@ -17,11 +18,18 @@ from microseg.cli.common import echo_json, json_option, registry_from
 @click.pass_context
 def scan(ctx: click.Context, file: str, as_json: bool, sep: str | None, no_header: bool, names: str | None,
          sample_size: int) -> None:
-    """Classify FILE's columns: identifier, direct, quasi, sensitive or none (offline)."""
+    """Classify FILE's columns: identifier, direct, quasi, sensitive or none (offline).
+
+    \b
+    Examples:
+      microseg scan data/customers.csv
+      microseg scan contacts.csv.gz --sep ";" --json
+    """
     from microseg.privacy.scan import scan_file
     col_names = [n.strip() for n in names.split(",")] if names else None
-    findings = scan_file(file, sep=sep, header=not no_header, names=col_names, registry=registry_from(ctx),
-                         sample_size=sample_size)
+    with working(f"scanning {file}", as_json):
+        findings = scan_file(file, sep=sep, header=not no_header, names=col_names, registry=registry_from(ctx),
+                             sample_size=sample_size)
     if as_json:
         echo_json([f.as_dict() for f in findings])
         return

@@ -8,7 +8,6 @@ right-aligned in a fixed width, so some carry leading spaces — valid JSON.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 SPACE, COMMA, OPEN, CLOSE = (ord(c) for c in " ,[]")
 
@@ -43,6 +42,7 @@ def group_int_lists(owners: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
     row = np.repeat(np.arange(len(starts)), counts)
     tokens = np.empty((len(values), token), dtype=np.uint8)
     tokens[:, 0] = np.where(rank == 0, OPEN, COMMA)
+    import pandas as pd                                      # on use: reading a store needs no pandas
     codes, distinct = pd.factorize(values)                   # a run has few distinct segment ids
     tokens[:, 1:] = _digit_table(np.asarray(distinct, dtype=np.int64), width)[codes]
     line = token * int(counts.max()) + 1

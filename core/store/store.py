@@ -4,17 +4,20 @@ from __future__ import annotations
 import os
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from microseg import progress
 from microseg.errors import InputError
 from microseg.store.int_lists import group_int_lists, parse_int_lists
 from microseg.store.models import Run, RunCustomer, Segment
+
+if TYPE_CHECKING:       # pandas loads when a frame is read or written, not for `segments` / `audit`
+    import pandas as pd
 
 DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
@@ -95,7 +98,7 @@ class Store:
                 positions, lists = group_int_lists(cust_col, seg_col)
                 self._bulk(conn, RunCustomer.__table__,
                            ("run_id", "customer_no", "customer_key", "segment_ids", "scores"),
-                           self._customer_rows(run_id, positions, lists, customer_keys, scores))
+                           self._customer_rows(run_id, positions, lists, customer_keys, scores), total=len(positions))
             append_events(conn, [(kind, run_id, payload) for kind, payload in audit])
         return run_id
 
@@ -109,21 +112,27 @@ class Store:
                                                        double_precision=15).splitlines()
         return zip(repeat(run_id), positions.tolist(), key_col, lists, score_col)
 
-    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple],
+              total: int | None = None) -> None:
         """Chunked executemany through SQLAlchemy Core (COPY on PostgreSQL)."""
         if self.dialect == "postgresql":
             raw = conn.connection.driver_connection
-            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
-                for row in rows:
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp, \
+                    progress.task(f"copying {table.name} rows", total) as written:
+                for i, row in enumerate(rows, 1):
                     cp.write_row(row)
+                    if i % CHUNK == 0:
+                        written.advance(CHUNK)
             return
         # Core executemany of plain tuples in chunks (one transaction: the caller's)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         if self.dialect != "sqlite":
             sql = sql.replace("?", "%s")
         rows = iter(rows)
-        while chunk := list(islice(rows, CHUNK)):
-            conn.exec_driver_sql(sql, chunk)
+        with progress.task(f"writing {table.name} rows", total) as written:
+            while chunk := list(islice(rows, CHUNK)):
+                conn.exec_driver_sql(sql, chunk)
+                written.advance(len(chunk))
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> list[Run]:
@@ -147,6 +156,7 @@ class Store:
     def released_customers(self, run_id: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """A run's released customers — one row each: ``customer_no``, ``customer_key``,
         ``scores`` — and their memberships as (row of that frame, segment id) arrays."""
+        import pandas as pd
         q = (select(RunCustomer.customer_no, RunCustomer.customer_key, RunCustomer.scores, RunCustomer.segment_ids)
              .where(RunCustomer.run_id == run_id).order_by(RunCustomer.customer_no))
         with self.engine.connect() as conn:
@@ -161,6 +171,7 @@ class Store:
     def memberships(self, run_id: int) -> pd.DataFrame:
         """Released memberships of a run, one row per customer × segment: customer_no,
         segment_id, customer_key, scores."""
+        import pandas as pd
         customers, row, segment_ids = self.released_customers(run_id)
         return pd.DataFrame({"customer_no": customers["customer_no"].to_numpy()[row], "segment_id": segment_ids,
                              "customer_key": customers["customer_key"].to_numpy()[row],

@@ -14,6 +14,7 @@ and their learner is chosen by validation inside the training rows only.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -78,6 +79,20 @@ class CampaignResponse(microseg.SegmentationMethod):
         self.min_child_samples = min_child_samples
         self.n_jobs = n_jobs
         self.random_state = random_state
+
+    def check_columns(self, columns: Collection[str]) -> list[str]:
+        """Parameter values and the columns they name, before any data is read (``microseg check``)."""
+        problems = []
+        if self.segments not in ("auto", *SEGMENTS):
+            problems.append("campaign-response: segments must be auto, channel, uplift or propensity, "
+                            f"not {self.segments!r}")
+        if self.split not in ("stratified", "ordered"):
+            problems.append(f"campaign-response: split must be 'stratified' or 'ordered', not {self.split!r}")
+        for param in ("enrollment_column", "referrals_column", "outcome_column", "treatment_column"):
+            column = getattr(self, param)
+            if column and column not in columns:
+                problems.append(f"campaign-response: {param} {column!r} is not a column")
+        return problems
 
     # ------------------------------------------------------------------ the strategies' settings
     def _lgbm(self) -> dict:

@@ -11,11 +11,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from microseg.plugins.comparison import ModelComparison
-from microseg.plugins._metrics import classification_report
-from microseg.plugins._uplift import Propensity, choose_propensity
 from microseg.plugins.campaign_response.inputs import Split
-from microseg.plugins.curves import classifier_curves
+from microseg.plugins.comparison import ModelComparison
 
 LIKELY, POSSIBLE, UNLIKELY = "Likely responders", "Possible responders", "Unlikely responders"
 DESCRIPTIONS = {LIKELY: "top 20% response propensity", POSSIBLE: "above-median response propensity",
@@ -30,6 +27,9 @@ class ResponsePropensity:
         self.lgbm_params, self.split = lgbm_params, split
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, fit_gbm: Callable[..., Any] | None = None) -> "ResponsePropensity":
+        from microseg.plugins._metrics import classification_report   # scikit-learn on use, not at plugin
+        from microseg.plugins._uplift import Propensity, choose_propensity   # registration (fast CLI)
+        from microseg.plugins.curves import classifier_curves
         tr, te = self.split(len(y), y)
         kind, val = choose_propensity(x.iloc[tr], y[tr], self.lgbm_params, self.split.kind == "ordered",
                                       self.split.random_state)

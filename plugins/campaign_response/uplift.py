@@ -13,11 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microseg.plugins.comparison import ModelComparison
-from microseg.plugins._metrics import qini_auc_score, uplift_at_k
-from microseg.plugins._uplift import LEARNERS, choose_uplift
 from microseg.plugins.campaign_response.inputs import Split
-from microseg.plugins.curves import qini_points
+from microseg.plugins.comparison import ModelComparison
 
 PERSUADABLES, SURE_THINGS, LOST_CAUSES, SLEEPING_DOGS = "Persuadables", "Sure things", "Lost causes", "Sleeping dogs"
 DESCRIPTIONS = {
@@ -52,6 +49,7 @@ def _comparison(y: np.ndarray, u: np.ndarray, t: np.ndarray, groups: np.ndarray 
 
 def _evaluation(protocol: str, learner: str, kind: str, cv: Any, y: np.ndarray, u: np.ndarray, t: np.ndarray,
                 t_all: np.ndarray) -> dict[str, Any]:
+    from microseg.plugins._metrics import qini_auc_score, uplift_at_k   # scikit-learn on use (fast CLI)
     return {"protocol": protocol, "learner": f"{learner}/{kind}", "cv_qini_train": cv,
             "uplift_at_30": uplift_at_k(y, u, t, 0.3), "qini_auc": qini_auc_score(y, u, t),
             "treated_rows": int((t_all == 1).sum()), "control_rows": int((t_all == 0).sum())}
@@ -81,6 +79,8 @@ class CustomerUplift(UpliftModel):
     """Uplift from a customer-level treatment flag (1 treated, 0 control, -1 neither)."""
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "CustomerUplift | None":
+        from microseg.plugins._uplift import LEARNERS, choose_uplift
+        from microseg.plugins.curves import qini_points
         """The fitted unit, or None when there is no treated or no control customer."""
         rows = np.flatnonzero(t >= 0)
         if (t[rows] == 0).sum() == 0 or (t[rows] == 1).sum() == 0:
@@ -104,6 +104,8 @@ class ContactUplift(UpliftModel):
     ``channel``): trained on contact rows; a share of the customers is held out."""
 
     def fit(self, x: pd.DataFrame, events: pd.DataFrame) -> "ContactUplift":
+        from microseg.plugins._uplift import LEARNERS, choose_uplift
+        from microseg.plugins.curves import qini_points
         ev = events.loc[events["customer_id"].isin(x.index)].reset_index(drop=True)
         rows = self._contact_rows(x, ev)
         y = ev["responded"].to_numpy(dtype=int)

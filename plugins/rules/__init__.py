@@ -7,6 +7,7 @@ conditions, combined with and/or/not. Modes: ``first`` (priority order, one segm
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ class Rules(microseg.SegmentationMethod):
 
     name = "rules"
     summary = "Named segments from multi-condition expressions (demographic, geographic, psychographic)"
+    previewable = True
 
     def __init__(self, *, segments: list[dict[str, Any]] | None = None, mode: str = "first",
                  default: str = "Other", as_of: str | None = None) -> None:
@@ -49,8 +51,6 @@ class Rules(microseg.SegmentationMethod):
     def _specs(self) -> list[dict[str, Any]]:
         if not self.segments:
             raise ConfigError("rules: give at least one segment: segments = [{ name = ..., when = ... }]")
-        if self.mode not in ("first", "multi"):
-            raise ConfigError(f"rules: mode must be 'first' or 'multi', not {self.mode!r}")
         out, seen = [], set()
         for i, seg in enumerate(self.segments):
             if not isinstance(seg, dict) or "name" not in seg or "when" not in seg:
@@ -71,15 +71,34 @@ class Rules(microseg.SegmentationMethod):
             return pd.Timestamp(data.as_of)
         return pd.Timestamp.today().normalize()
 
-    def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "Rules":
-        parsed = []
+    def _parsed(self, available: Collection[str]) -> tuple[list[tuple[dict[str, Any], Any]], list[str]]:
+        """The rules parsed, and the problems: syntax errors and columns not in ``available``."""
+        parsed: list[tuple[dict[str, Any], Any]] = []
+        problems = [] if self.mode in ("first", "multi") else \
+            [f"rules: mode must be 'first' or 'multi', not {self.mode!r}"]
         for seg in self._specs():
-            tree = parse(seg["when"], seg["name"])
-            for col in columns(tree):
-                if col.name not in customers.columns:
-                    raise ConfigError(f"rules segment {seg['name']!r}: unknown column {col.name!r} at position "
-                                      f"{col.pos + 1}{caret(seg['when'], col.pos)}")
+            try:
+                tree = parse(seg["when"], seg["name"])
+            except ConfigError as exc:
+                problems.append(str(exc))
+                continue
+            problems += [f"rules segment {seg['name']!r}: unknown column {col.name!r} at position "
+                         f"{col.pos + 1}{caret(seg['when'], col.pos)}"
+                         for col in columns(tree) if col.name not in available]
             parsed.append((seg, tree))
+        return parsed, problems
+
+    def check_columns(self, available: Collection[str]) -> list[str]:
+        """Bad parameters (``mode``, segments), syntax errors and unknown columns, without data."""
+        try:
+            return self._parsed(available)[1]
+        except ConfigError as exc:
+            return [str(exc)]
+
+    def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "Rules":
+        parsed, problems = self._parsed(customers.columns)
+        if problems:
+            raise ConfigError(problems[0])
         self.rules_ = parsed
         self.as_of_ = self._as_of(data)
         return self
