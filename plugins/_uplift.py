@@ -44,8 +44,9 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
 
     def transform(self, x: pd.DataFrame) -> np.ndarray:
         frame = pd.DataFrame(x)
-        return np.column_stack([pd.Categorical(frame.iloc[:, j], categories=levels).codes
-                                for j, levels in enumerate(self.levels_)]).astype(np.int64)
+        columns = [frame.iloc[:, j] for j in range(frame.shape[1])]
+        return np.column_stack([pd.Categorical(col.where(col.isin(levels)), categories=levels).codes   # unseen: -1
+                                for col, levels in zip(columns, self.levels_)]).astype(np.int64)
 
 
 def _signed_log(x):
