@@ -82,12 +82,16 @@ def segments_view(store: Store, run_id: int | None = None, *,
     return run_row, rows
 
 
-def export_run(store: Store, run_id: int | None, out: Path, *, secret: bytes, include_scores: bool = True,
-               fmt: str | None = None, registry: Registry | None = None) -> ExportResult:
+def export_run(store: Store, run_id: int | None, out: Path, *, secret: bytes | None = None,
+               include_scores: bool = True, fmt: str | None = None, registry: Registry | None = None) -> ExportResult:
     """Write a run's released table (default: the latest run), one row per customer, in the
     format named ``fmt`` or claimed by ``out``'s suffix (see :mod:`microseg.export`); ``secret``
-    (the pseudonymisation key) signs the audit trail's record of it."""
+    (the pseudonymisation key; default: ``$MICROSEG_KEY``) signs the audit trail's record of it."""
     from microseg.export import export_run as export
+    if secret is None:
+        from microseg.privacy.policy import PrivacyPolicy
+        from microseg.privacy.pseudonym import load_key
+        secret = load_key(PrivacyPolicy())
     return export(store, run_id, Path(out), registry or get_registry(), secret=secret, fmt=fmt,
                   include_scores=include_scores)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from microseg.errors import ConfigError
 from microseg.privacy.policy import PrivacyPolicy
+from microseg.quality import QualityPolicy
 
 
 class _Strict(BaseModel):
@@ -136,6 +137,7 @@ class Config(_Strict):
     microsegments: MicrosegmentConfig = Field(default_factory=MicrosegmentConfig)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    quality: QualityPolicy = Field(default_factory=QualityPolicy)
     store: StoreConfig = Field(default_factory=StoreConfig)
     plugins: list[str] = Field(default_factory=list)
     engine: Literal["pandas", "dask"] = "pandas"

@@ -24,10 +24,11 @@ from microseg.privacy.consent import consent_masks
 from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.history import release_namespace
 from microseg.privacy.pseudonym import load_key, pseudonymise
-from microseg.privacy.public_report import public_report
+from microseg.privacy.public_report import public_report, sanitise
 from microseg.privacy.release import gate_release, release_spec
 from microseg.privacy.subkeys import key_id
 from microseg.progress import task as progress_task
+from microseg.quality import assess_methods, withhold
 from microseg.registry import Registry
 from microseg.store import Store
 
@@ -150,19 +151,24 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         with timer.step(f"method:{instance_id}"):
             assignments[instance_id] = run_method(method, frame, data, key=f"methods[{i}]",
                                                   who=registry.describe_instance(instance_id, method.name))
+    with timer.step("quality"):
+        quality = assess_methods(methods, cfg.quality)
+        assignments = withhold(assignments, quality)
     with timer.step("compose"):
         specs: list[SegmentSpec] = []
         for instance_id, a in assignments.items():
-            specs += method_segments(instance_id, methods[instance_id].name, a, ids)
+            if instance_id not in quality.withheld:
+                specs += method_segments(instance_id, methods[instance_id].name, a, ids)
         specs += microsegments(cfg.microsegments.dimensions, assignments, ids, cfg.microsegments.separator)
     with timer.step("gate"):
         customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
         namespace = release_namespace(cfg.release.customer_ids, key)
         scores, attributes, generalised = _released_values(cfg, data, assignments, actions, key)
-        release = gate_release(release_spec(cfg, scores, attributes, generalised), specs, ids,
-                               np.flatnonzero(masks.marketing), customer_keys, namespace, store)
+        release = gate_release(release_spec(cfg, scores, attributes, generalised, withheld=quality.withheld), specs,
+                               ids, np.flatnonzero(masks.marketing), customer_keys, namespace, store)
     with timer.step("prepare"):
         report = public_report(cfg, ids, release, assignments, findings, actions, masks, load_stats)
+        report["quality"] = sanitise(quality.report(), policy.min_segment_size)
         run_row = {
             "as_of": str(data.as_of.date()), "engine": data.engine, "config_hash": cfg.digest(),
             "policy_hash": policy.digest(), "input_fingerprint": json.dumps(fingerprint_inputs(cfg)),
@@ -171,6 +177,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             "namespace": namespace, "scope": json.dumps(release.scope), "report": json.dumps(report, default=str),
         }
         audit = _audit_events(cfg, run_row, findings, actions, masks, release)
+        audit.append(("run.quality", sanitise(quality.audit(), policy.min_segment_size)))
     with timer.step("store"):
         run_row["timings"] = json.dumps(timer.timings)
         run_id = store.write_run(run_row, release.segment_rows, release.members, customer_keys, release.cells,

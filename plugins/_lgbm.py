@@ -1,4 +1,4 @@
-"""LightGBM helpers: a regularised classifier, categorical handling, early stopping, SHAP drivers."""
+"""LightGBM helpers: categorical handling, rows binned once for several fits (early stopping), SHAP drivers."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,19 +7,19 @@ import numpy as np
 import pandas as pd
 
 from microseg import progress
-from microseg.lgbm import classifier
 
 MAX_CATEGORIES = 50
 
 
 def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> tuple[pd.DataFrame, dict[str, list]]:
-    """Numbers as float; low-cardinality text as pandas categoricals with fixed levels."""
+    """Numbers as float32 (half the memory; LightGBM bins them anyway); low-cardinality text as
+    pandas categoricals with fixed levels."""
     out = {}
     cats = dict(categories or {})
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            out[col] = s.astype("float64")
+            out[col] = s.astype("float32")
         elif pd.api.types.is_datetime64_any_dtype(s):
             continue
         else:
@@ -35,24 +35,59 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
     return pd.DataFrame(out, index=frame.index), cats
 
 
-def fit_with_early_stopping(params: dict, x_train: pd.DataFrame, y_train: np.ndarray, x_val: pd.DataFrame,
-                            y_val: np.ndarray, max_trees: int, patience: int = 50) -> tuple[Any, int]:
-    """A model trained on ``x_train`` with the number of trees that is best on a time-respecting
-    validation set (later than the training rows); returns the model (predicting with that many
-    trees) and the number. Without both outcomes in the validation set: ``max_trees // 4`` trees."""
-    import lightgbm as lgb
-    if len(np.unique(y_val)) < 2:
-        n_trees = max(20, max_trees // 4)
-        return classifier(params, n_trees).fit(x_train, y_train), n_trees
-    import inspect
-    model = classifier(params, max_trees)
-    # lightgbm >= 4.7 takes eval_X / eval_y; older versions eval_set
-    evals = {"eval_X": (x_val,), "eval_y": (y_val,)} if "eval_X" in inspect.signature(model.fit).parameters \
-        else {"eval_set": [(x_val, y_val)]}
-    with progress.task("boosting rounds (early stopping)", total=max_trees) as rounds:
-        model.fit(x_train, y_train, eval_metric="auc", callbacks=[lgb.early_stopping(patience, verbose=False),
-                                                                   lambda env: rounds.advance()], **evals)
-    return model, max(10, int(model.best_iteration_ or max_trees))
+class BoosterModel:
+    """A trained LightGBM booster with the scikit-learn calls the methods use."""
+
+    def __init__(self, booster: Any, n_trees: int) -> None:
+        self.booster_, self.n_trees_ = booster, n_trees
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        p = self.booster_.predict(x, num_iteration=self.n_trees_)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, x: pd.DataFrame, **kwargs: Any) -> np.ndarray:
+        return self.booster_.predict(x, num_iteration=self.n_trees_, **kwargs)
+
+
+class BinnedRows:
+    """Prepared rows binned once for LightGBM; every fit trains on a subset of them.
+
+    Binning (the feature histograms' bucket bounds and every row's bucket) is the costly part of
+    building a LightGBM dataset and is the same for every fit, so it is done once. The bounds are
+    computed on ``bin_rows`` only (the earliest model's training rows: no later row's features
+    shape them); no label is used.
+    """
+
+    def __init__(self, x: pd.DataFrame, y: np.ndarray, bin_rows: np.ndarray, max_bin: int = 63,
+                 sample: int = 50_000, seed: int | None = 0) -> None:
+        import lightgbm as lgb
+        self.columns = list(x.columns)
+        ds_params = {"max_bin": max_bin, "verbose": -1, "bin_construct_sample_cnt": sample,
+                     "data_random_seed": 0 if seed is None else seed, "feature_pre_filter": False}
+        if len(bin_rows) > sample:
+            bin_rows = np.sort(np.random.default_rng(seed).choice(bin_rows, sample, replace=False))
+        reference = lgb.Dataset(x.iloc[bin_rows], label=np.asarray(y)[bin_rows], params=ds_params,
+                                free_raw_data=True).construct()
+        self.full = lgb.Dataset(x, label=np.asarray(y), reference=reference, params=ds_params).construct()
+        self.x, self.y = x, np.asarray(y)
+
+    def fit(self, params: dict, rows: np.ndarray, n_trees: int, valid_rows: np.ndarray | None = None,
+            patience: int = 50) -> BoosterModel:
+        """A model trained on ``rows``; with ``valid_rows`` (later than every training row) and both
+        outcomes among them, its number of trees is the best on them (early stopping on log loss)."""
+        import lightgbm as lgb
+        train = self.full.subset(np.sort(rows))
+        booster_params = {"objective": "binary", "verbose": -1} | params
+        stop = valid_rows is not None and len(np.unique(self.y[valid_rows])) == 2
+        with progress.task("boosting rounds" + (" (early stopping)" if stop else ""), total=n_trees) as rounds:
+            tick = [lambda env: rounds.advance()]
+            if not stop:
+                booster = lgb.train(booster_params, train, num_boost_round=n_trees, callbacks=tick)
+                return BoosterModel(booster.free_dataset(), n_trees)
+            valid = self.full.subset(np.sort(valid_rows))
+            booster = lgb.train(booster_params | {"metric": "binary_logloss"}, train, num_boost_round=n_trees,
+                                valid_sets=[valid], callbacks=[lgb.early_stopping(patience, verbose=False), *tick])
+        return BoosterModel(booster.free_dataset(), max(10, int(booster.best_iteration or n_trees)))
 
 
 def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3, max_rows: int = 3000,

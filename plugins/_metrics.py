@@ -1,8 +1,106 @@
-"""Evaluation metrics shared by the built-in methods (binary classification and uplift)."""
+"""Evaluation metrics shared by the built-in methods (binary classification and uplift).
+
+Every metric takes optional row weights: a 1-D array gives one value; a 2-D array of shape
+(rows, resamples) — one column of weights per bootstrap resample, see
+:mod:`microseg.plugins.comparison` — gives one value per column, all computed together from one
+sort of the scores (running sums go down the rows, over contiguous resample vectors). Unit
+weights give the ordinary metric (tested against scikit-learn and scikit-uplift). Ties in the
+scores are handled as a group (the expected value under a random order within the tie), so a
+constant score — the base-rate predictor — has ROC AUC 0.5, PR AUC equal to the positive rate and
+top-decile lift 1.
+"""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+
+def _weights(w: np.ndarray | None, n: int) -> tuple[np.ndarray, bool]:
+    """Weights as a 2-D (rows × resamples) array, and whether the input was 1-D or absent."""
+    if w is None:
+        return np.ones((n, 1)), True
+    w = np.asarray(w)
+    if w.dtype.kind != "f":
+        w = w.astype(float)
+    return (w[:, None], True) if w.ndim == 1 else (w, False)
+
+
+def _out(values: np.ndarray, single: bool) -> float | np.ndarray:
+    return float(values[0]) if single else values
+
+
+def _descending_groups(score: np.ndarray, stable_reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Row order by descending score and the start of each group of tied scores."""
+    score = np.asarray(score, dtype=float)
+    order = np.argsort(score, kind="mergesort")[::-1] if stable_reverse else np.argsort(-score, kind="mergesort")
+    s = score[order]
+    return order, np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+
+
+def _by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums over each group of tied rows (no work when there is no tie)."""
+    return values if len(starts) == len(values) else np.add.reduceat(values, starts, axis=0)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return a / b
+
+
+def ranked_counts(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted positives and negatives per group of tied scores, by descending score (2-D)."""
+    y = np.asarray(y, dtype=float)
+    w, _ = _weights(w, len(y))
+    order, starts = _descending_groups(score)
+    ws = w[order]
+    pos = ws * y[order][:, None].astype(ws.dtype)
+    ws -= pos
+    return _by_group(pos, starts), _by_group(ws, starts)
+
+
+def ranked_metrics(pos: np.ndarray, neg: np.ndarray, fraction: float = 0.1) -> dict[str, np.ndarray]:
+    """ROC AUC, average precision and top-``fraction`` lift per resample from
+    :func:`ranked_counts` (running sums shared by the three)."""
+    tp, fp = np.cumsum(pos, axis=0), np.cumsum(neg, axis=0)
+    n_pos, n_neg = tp[-1], fp[-1]
+    below = n_neg - fp
+    below += 0.5 * neg
+    auc = _ratio((pos * below).sum(axis=0), n_pos * n_neg)
+    seen = tp + fp
+    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
+    ap = _ratio((pos * precision).sum(axis=0), n_pos)
+    group = pos + neg
+    total = seen[-1]
+    cut = np.ceil(total * fraction)
+    inside = np.clip(cut - (seen - group), 0, group)
+    share = np.divide(inside, group, out=np.zeros_like(group), where=group > 0)
+    lift = _ratio(_ratio((pos * share).sum(axis=0), cut), _ratio(n_pos, total))
+    return {"roc_auc": auc, "pr_auc": ap, "top_decile_lift": lift}
+
+
+def _inside_top(group: np.ndarray, fraction: float) -> np.ndarray:
+    """Weight of each (sorted) row inside the top ``fraction`` (rounded down) of the total."""
+    end = np.cumsum(group, axis=0)
+    cut = np.floor(end[-1] * fraction)
+    return np.clip(cut - (end - group), 0, group)
+
+
+def _single(name: str, y: np.ndarray, score: np.ndarray, w: np.ndarray | None) -> float | np.ndarray:
+    return _out(ranked_metrics(*ranked_counts(y, score, w))[name], w is None or np.ndim(w) == 1)
+
+
+def roc_auc(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
+    """Area under the ROC curve (probability a positive outranks a negative, ties count half)."""
+    return _single("roc_auc", y, score, w)
+
+
+def average_precision(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
+    """Area under the precision-recall curve as scikit-learn's ``average_precision_score``."""
+    return _single("pr_auc", y, score, w)
+
+
+def top_lift(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
+    """Positive rate among the top 10 % by score ÷ the overall positive rate."""
+    return _single("top_decile_lift", y, score, w)
 
 
 def classification_report(y: np.ndarray, p: np.ndarray) -> dict[str, float | int]:
@@ -12,51 +110,82 @@ def classification_report(y: np.ndarray, p: np.ndarray) -> dict[str, float | int
     out: dict[str, float | int] = {"rows": int(len(y)), "positive_rate": float(y.mean()) if len(y) else float("nan")}
     if len(np.unique(y)) < 2:
         return out | {"roc_auc": None, "pr_auc": None, "top_decile_lift": None, "brier": None}
-    order = np.argsort(-p, kind="stable")
-    top = order[: max(1, int(np.ceil(len(y) * 0.1)))]
-    out.update(roc_auc=float(roc_auc_score(y, p)), pr_auc=float(average_precision_score(y, p)),
-               top_decile_lift=float(y[top].mean() / y.mean()), brier=float(brier_score_loss(y, p)))
+    out.update({name: float(v[0]) for name, v in ranked_metrics(*ranked_counts(y, p)).items()})
+    out["brier"] = float(np.mean((p - y) ** 2))
     return out
 
 
-def uplift_at_k(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, k: float = 0.3) -> float:
-    """scikit-uplift's ``uplift_at_k(strategy='overall')``: response-rate difference in the top k."""
-    y, t = np.asarray(y, float), np.asarray(treatment, int)
-    order = np.argsort(np.asarray(uplift, float), kind="mergesort")[::-1]
-    n_top = int(len(y) * k)
-    top = order[:n_top]
-    yt, tt = y[top], t[top]
-    return float(yt[tt == 1].mean() - yt[tt == 0].mean())
+def _group_sums(w: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``columns`` (rows × j) summed with each resample's weights: (j × resamples)."""
+    return (w.T @ columns.astype(w.dtype)).T          # this orientation is ~5x faster in BLAS
+
+
+def uplift_at_k(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, k: float = 0.3,
+                w: np.ndarray | None = None) -> float | np.ndarray:
+    """scikit-uplift's ``uplift_at_k(strategy='overall')``: response-rate difference (treated −
+    control) among the top k of rows by uplift (ties in row order, as scikit-uplift)."""
+    y, t = np.asarray(y, float), np.asarray(treatment, float)
+    w, single = _weights(w, len(y))
+    order, _ = _descending_groups(uplift, stable_reverse=True)
+    top = _inside_top(w[order], k)
+    yo, to = y[order], t[order]
+    s = _group_sums(top, np.column_stack([yo * to, to, yo * (1 - to), 1 - to]))
+    return _out(_ratio(s[0], s[1]) - _ratio(s[2], s[3]), single)
+
+
+def treatment_effect(y: np.ndarray, treatment: np.ndarray, w: np.ndarray | None = None) -> float | np.ndarray:
+    """Response rate of the treated − of the controls: what random targeting gains per customer."""
+    y, t = np.asarray(y, float), np.asarray(treatment, float)
+    w, single = _weights(w, len(y))
+    s = _group_sums(w, np.column_stack([y * t, t, y * (1 - t), 1 - t]))
+    return _out(_ratio(s[0], s[1]) - _ratio(s[2], s[3]), single)
+
+
+def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Qini curve points at the ends of tie groups (best uplift first): weight per group, number
+    targeted so far and incremental responders (rows: groups, columns: resamples)."""
+    order, starts = _descending_groups(score, stable_reverse=True)
+    yo, to = y[order], t[order]
+    parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
+    if len(starts) <= 64:                 # few groups (e.g. the perfect ranking): sums by matrix product
+        g = len(starts)
+        group_of = np.searchsorted(starts, np.arange(len(y)), side="right") - 1
+        indicator = np.zeros((len(y), 4 * g))
+        for j in range(4):
+            indicator[order, j * g + group_of] = parts[:, j]
+        both = _group_sums(w, indicator)
+        sums = [both[j * g:(j + 1) * g] for j in range(4)]
+    else:
+        ws = w[order]
+        sums = [_by_group(ws * parts[:, [j]].astype(ws.dtype), starts) for j in range(4)]
+    n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
+    n_c = n_all - n_t
+    curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
+    return sums[0], n_all, curve
 
 
 def qini_curve(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Qini curve points (x = number targeted, y = incremental responders), as scikit-uplift."""
-    y, t, u = np.asarray(y, float), np.asarray(treatment, int), np.asarray(uplift, float)
-    order = np.argsort(u, kind="mergesort")[::-1]
-    y, t, u = y[order], t[order], u[order]
-    idx = np.r_[np.where(np.diff(u))[0], len(u) - 1]
-    num_all = idx + 1
-    num_t = np.cumsum(t)[idx]
-    num_c = num_all - num_t
-    y_t = np.cumsum(y * t)[idx]
-    y_c = np.cumsum(y * (1 - t))[idx]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        curve = y_t - np.where(num_c > 0, y_c * num_t / np.where(num_c > 0, num_c, 1), 0)
-    return np.r_[0, num_all], np.r_[0, curve]
+    y, t = np.asarray(y, float), np.asarray(treatment, float)
+    _, n_all, curve = _qini(y, t, uplift, np.ones((len(y), 1)))
+    return np.r_[0, n_all[:, 0]], np.r_[0, curve[:, 0]]
 
 
-def perfect_qini_curve(y: np.ndarray, treatment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-uplift's perfect Qini curve with ``negative_effect=True``."""
-    y, t = np.asarray(y, float), np.asarray(treatment, int)
-    perfect = y * t - y * (1 - t)
-    return qini_curve(y, perfect, t)
+def _qini_area(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area under the Qini curve and under the random line."""
+    group, n_all, curve = _qini(y, t, score, w)
+    previous = np.concatenate([np.zeros((1, curve.shape[1]), dtype=curve.dtype), curve[:-1]], axis=0)
+    area = (group * (curve + previous)).sum(axis=0) / 2             # trapezoids: width = group weight
+    return area, n_all[-1] * curve[-1] / 2
 
 
-def qini_auc_score(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> float:
-    """scikit-uplift's ``qini_auc_score``: area between the model's and the random Qini curve,
-    normalised by the perfect model's."""
-    x, yy = qini_curve(y, uplift, treatment)
-    xp, yp = perfect_qini_curve(y, treatment)
-    xb, yb = np.array([0, x[-1]]), np.array([0, yy[-1]])
-    auc = lambda a, b: float(np.trapezoid(b, a))  # noqa: E731
-    return (auc(x, yy) - auc(xb, yb)) / (auc(xp, yp) - auc(xb, yb))
+def qini_auc_score(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray,
+                   w: np.ndarray | None = None) -> float | np.ndarray:
+    """scikit-uplift's ``qini_auc_score``: area between the model's Qini curve and the random
+    line, normalised by the perfect model's (``negative_effect=True``)."""
+    y, t = np.asarray(y, float), np.asarray(treatment, float)
+    w, single = _weights(w, len(y))
+    area, rand = _qini_area(y, t, uplift, w)
+    best, best_rand = _qini_area(y, t, y * t - y * (1 - t), w)
+    return _out(_ratio(area - rand, best - best_rand), single)

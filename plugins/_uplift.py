@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -13,7 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, OneHotEncoder, StandardScaler
 
 from microseg import progress
-from microseg.plugins._lgbm import classifier, prepare
+from microseg.lgbm import classifier
+from microseg.plugins._lgbm import prepare
 from microseg.plugins._metrics import qini_auc_score
 
 
@@ -24,11 +26,27 @@ def _logistic(x: pd.DataFrame, c: float = 0.5):
     cat = [col for col in x.columns if col not in num]
     binned = [col for col in num if x[col].nunique() > 8]
     parts = [("num", make_pipeline(FunctionTransformer(_signed_log), StandardScaler()), num),
-             ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), cat)]
+             ("cat", make_pipeline(CategoryCodes(), OneHotEncoder(handle_unknown="ignore", min_frequency=20)), cat)]
     if binned:
         parts.append(("bins", KBinsDiscretizer(n_bins=8, encode="onehot", strategy="quantile",
                                                quantile_method="averaged_inverted_cdf"), binned))
     return make_pipeline(ColumnTransformer(parts), LogisticRegression(C=c, max_iter=3000))
+
+
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """Text columns as integer codes of the levels seen in ``fit`` (unseen: −1, which the
+    one-hot encoder then ignores): one-hot encoding integers is ~50× faster than Python objects."""
+
+    def fit(self, x: pd.DataFrame, y: Any = None) -> "CategoryCodes":
+        frame = pd.DataFrame(x)
+        self.levels_ = [frame.iloc[:, j].dropna().unique() for j in range(frame.shape[1])]
+        return self
+
+    def transform(self, x: pd.DataFrame) -> np.ndarray:
+        frame = pd.DataFrame(x)
+        columns = [frame.iloc[:, j] for j in range(frame.shape[1])]
+        return np.column_stack([pd.Categorical(col.where(col.isin(levels)), categories=levels).codes   # unseen: -1
+                                for col, levels in zip(columns, self.levels_)]).astype(np.int64)
 
 
 def _signed_log(x):
@@ -41,7 +59,7 @@ def _numeric_fill(x: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].astype("float64").fillna(out[col].median() if out[col].notna().any() else 0)
         else:
-            out[col] = out[col].astype("string").fillna("missing").astype(object)
+            out[col] = out[col].astype("string").fillna("missing")
     return out
 
 
@@ -158,24 +176,30 @@ LEARNERS = {"t-learner": TLearner, "class-transformation": ClassTransformation, 
 
 def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: dict, seed: int | None,
                   folds: int = 3) -> tuple[tuple[str, str], dict[str, float]]:
-    """Pick (learner, base model) by mean Qini AUC over stratified folds of the training rows."""
+    """Pick (learner, base model) by mean Qini AUC over stratified folds of the training rows.
+
+    The ensemble's fold score comes from its members' predictions on the fold (the same
+    average :class:`Ensemble` takes), so it costs no extra fit."""
     rng = np.random.default_rng(seed)
     strata = t * 2 + y
     fold = np.empty(len(y), dtype=int)
     for s in np.unique(strata):
         idx = np.flatnonzero(strata == s)
         fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
-    scores: dict[str, float] = {}
-    with progress.task("choosing the uplift learner", total=len(LEARNERS) * 2 * folds) as fits:
-        for learner in LEARNERS:
-            for kind in ("logistic", "lgbm"):
-                vals = []
-                for f in range(folds):
-                    tr, va = fold != f, fold == f
+    vals: dict[str, list[float]] = {}
+    with progress.task("choosing the uplift learner", total=2 * 2 * folds) as fits:
+        for kind in ("logistic", "lgbm"):
+            for f in range(folds):
+                tr, va = fold != f, fold == f
+                preds = {}
+                for learner in ("t-learner", "class-transformation"):
                     model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
-                    vals.append(qini_auc_score(y[va], model.predict(x[va])[0], t[va]))
+                    preds[learner] = model.predict(x[va])[0]
                     fits.advance()
-                scores[f"{learner}/{kind}"] = float(np.mean(vals))
+                preds["ensemble"] = np.mean([preds["t-learner"], preds["class-transformation"]], axis=0)
+                for learner, u in preds.items():
+                    vals.setdefault(f"{learner}/{kind}", []).append(qini_auc_score(y[va], u, t[va]))
+    scores = {name: float(np.mean(v)) for name, v in vals.items()}
     best = max(scores, key=scores.get)
     learner, kind = best.split("/")
     return (learner, kind), scores

@@ -13,7 +13,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -192,19 +192,23 @@ def _value_row(col: Column, text: str, size: int) -> dict[str, Any]:
 
 
 def release_spec(cfg: Any, scores: pd.DataFrame | None, attributes: pd.DataFrame | None,
-                 generalised: set[str]) -> ReleaseSpec:
+                 generalised: set[str], withheld: Iterable[str] = ()) -> ReleaseSpec:
     """The :class:`ReleaseSpec` of a config: released families in priority order (microsegment
-    dimensions first, then the other methods as listed), scores and attributes."""
+    dimensions first, then the other methods as listed), scores and attributes. Methods the
+    model quality gate ``withheld`` release nothing; microsegments stop before the first of them."""
+    withheld = set(withheld)
     method_ids = [m.instance_id for m in cfg.methods]
-    dims = list(cfg.microsegments.dimensions) if len(cfg.microsegments.dimensions) >= 2 else []
-    wanted = cfg.release.families if cfg.release.families is not None else method_ids + ([MICRO] if dims else [])
+    configured = list(cfg.microsegments.dimensions) if len(cfg.microsegments.dimensions) >= 2 else []
+    wanted = cfg.release.families if cfg.release.families is not None else method_ids + ([MICRO] if configured else [])
     for i, fam in enumerate(wanted):
         if fam not in method_ids and fam != MICRO:
             raise ConfigError(f"{fam!r} is not a method id or 'micro'", key=f"release.families[{i}]")
-        if fam == MICRO and not dims:
+        if fam == MICRO and not configured:
             raise ConfigError("'micro' needs [microsegments] dimensions", key=f"release.families[{i}]")
+    dims = configured[:next((i for i, d in enumerate(configured) if d in withheld), len(configured))]
     families = list(dict.fromkeys([d for d in dims if MICRO in wanted] + [f for f in method_ids if f in wanted]))
-    if MICRO in wanted:
+    families = [f for f in families if f not in withheld]
+    if MICRO in wanted and dims:
         families.append(MICRO)
     dropped = [c for c in cfg.release.attributes if c not in attributes.columns] if attributes is not None else []
     if dropped:

@@ -75,6 +75,8 @@ def _print_released(report: dict, max_micro: int = 12) -> None:
         worst = sorted(loss.get("per_column", {}).items(), key=lambda kv: -kv[1]["coarsened_share"])[:4]
         click.echo(f"Released {loss['released_customers']} customers; {loss['coarsened_share']:.1%} with some value "
                    "coarsened (" + ", ".join(f"{name} {v['coarsened_share']:.1%}" for name, v in worst) + ")")
+    for instance_id, q in report.get("quality", {}).items():
+        click.echo(f"Model quality, {instance_id}: {q['reason']}")
 
 
 def _short(text: str, width: int = 70) -> str:

@@ -105,7 +105,7 @@ class Store:
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             seg_rows = [{**s, "run_id": run_id} for s in segments]
             ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
-                               seg_rows).all()
+                               seg_rows).all() if seg_rows else []      # every model withheld: no segment
             seg_id = {key: sid for sid, key in ids}
             positions, lists, key_col = np.array([], dtype=np.int64), [], []
             if members:

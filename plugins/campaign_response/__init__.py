@@ -15,6 +15,7 @@ and their learner is chosen by validation inside the training rows only.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -195,6 +196,12 @@ class CampaignResponse(microseg.SegmentationMethod):
             if text is not None:
                 return text
         return str(label)
+
+    def quality_checks(self) -> list[Any]:
+        """The held-out propensity / uplift model against the base rate / random targeting; the
+        labels come from the model of the method's mode."""
+        units = (("uplift", getattr(self, "uplift_", None)), ("propensity", getattr(self, "propensity_", None)))
+        return [replace(unit.comparison_, segments=self.mode_ == mode) for mode, unit in units if unit is not None]
 
     def report(self) -> dict[str, Any]:
         return {"mode": getattr(self, "mode_", None), "evaluation": getattr(self, "evaluation_", {}),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.plugins.campaign_response.inputs import Split
+from microseg.plugins.comparison import ModelComparison
 
 LIKELY, POSSIBLE, UNLIKELY = "Likely responders", "Possible responders", "Unlikely responders"
 DESCRIPTIONS = {LIKELY: "top 20% response propensity", POSSIBLE: "above-median response propensity",
@@ -36,6 +37,10 @@ class ResponsePropensity:
         self.evaluation_ = {"protocol": f"{self.split.kind} split, {len(te)} held-out rows", "model": kind,
                             "validation_auc": val} | classification_report(y[te], held)
         self.curves_ = classifier_curves(y[te], held)
+        self.comparison_ = ModelComparison(
+            model="response model", kind="classifier", metric="roc_auc", baseline="the base rate",
+            y=y[te], score=held, baseline_score=np.full(len(te), y[tr].mean()),
+            score_columns=("response_propensity",), protocol=f"{self.split.kind} split")
         self.model_ = Propensity(kind, self.lgbm_params, fit_gbm=fit_gbm).fit(x, y)
         self.bounds_ = tuple(np.quantile(self.model_.predict(x), [0.5, 0.8]))
         return self

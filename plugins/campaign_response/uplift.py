@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.plugins.campaign_response.inputs import Split
+from microseg.plugins.comparison import ModelComparison
 
 PERSUADABLES, SURE_THINGS, LOST_CAUSES, SLEEPING_DOGS = "Persuadables", "Sure things", "Lost causes", "Sleeping dogs"
 DESCRIPTIONS = {
@@ -23,7 +24,8 @@ DESCRIPTIONS = {
     SLEEPING_DOGS: "respond less when contacted (negative uplift): do not contact",
 }
 #: contact rows are many and alike: the learner is chosen on at most this many, fitted on at most
-CHOOSE_ROWS, FIT_ROWS = 20_000, 60_000
+#: (halved from 20k / 60k: the demo's uplift fit 32 -> 13 s CPU, held-out Qini 0.020 -> 0.021)
+CHOOSE_ROWS, FIT_ROWS = 10_000, 30_000
 
 
 def uplift_labels(u: np.ndarray, pc: np.ndarray, bounds: tuple[float, float], index: pd.Index
@@ -35,6 +37,14 @@ def uplift_labels(u: np.ndarray, pc: np.ndarray, bounds: tuple[float, float], in
     lab = np.where(u < 0, SLEEPING_DOGS, np.where((u >= hi) & (u > 0), PERSUADABLES,
                                                   np.where(pc >= base, SURE_THINGS, LOST_CAUSES)))
     return pd.Series(lab, index=index), pd.DataFrame({"uplift": u, "control_propensity": pc}, index=index)
+
+
+def _comparison(y: np.ndarray, u: np.ndarray, t: np.ndarray, groups: np.ndarray | None,
+                protocol: str) -> ModelComparison:
+    """The held-out uplift against random targeting (for the quality gate)."""
+    return ModelComparison(model="uplift model", kind="uplift", metric="qini_auc", baseline="random targeting",
+                           y=y, score=u, treatment=t, groups=groups, score_columns=("uplift", "control_propensity"),
+                           protocol=protocol)
 
 
 def _evaluation(protocol: str, learner: str, kind: str, cv: Any, y: np.ndarray, u: np.ndarray, t: np.ndarray,
@@ -52,6 +62,7 @@ class UpliftModel:
     bounds_: tuple[float, float]
     evaluation_: dict[str, Any]
     curves_: dict[str, Any]      # the held-out Qini curve, for the report
+    comparison_: ModelComparison  # the held-out rows against random targeting
 
     def __init__(self, lgbm_params: dict[str, Any], split: Split) -> None:
         self.lgbm_params, self.split = lgbm_params, split
@@ -81,6 +92,7 @@ class CustomerUplift(UpliftModel):
         self.evaluation_ = _evaluation(f"{self.split.kind} split by treatment × outcome, {len(te)} held-out rows",
                                        learner, kind, cv, ys[te], u, ts[te], ts)
         self.curves_ = {"qini": qini_points(ys[te], u, ts[te])}
+        self.comparison_ = _comparison(ys[te], u, ts[te], None, f"{self.split.kind} split")
         self.model_ = LEARNERS[learner](kind, self.lgbm_params).fit(xs, ys, ts)
         u_all, pc = self.model_.predict(xs)
         self.bounds_ = (float(np.quantile(u_all, 0.7)), float(np.median(pc)))
@@ -112,6 +124,8 @@ class ContactUplift(UpliftModel):
         self.evaluation_ = _evaluation(f"contact rows; {len(held)} customers held out ({int(te.sum())} contacts)",
                                        learner, kind, cv, y[te], u, t[te], t)
         self.curves_ = {"qini": qini_points(y[te], u, t[te])}
+        self.comparison_ = _comparison(y[te], u, t[te], ev["customer_id"].to_numpy()[te],
+                                       "contact rows, customers held out whole")
         everything = np.arange(len(y)) if len(y) <= FIT_ROWS else rng.choice(len(y), FIT_ROWS, replace=False)
         self.model_ = LEARNERS[learner](kind, self.lgbm_params).fit(rows.iloc[everything], y[everything],
                                                                    t[everything])

@@ -1,0 +1,84 @@
+"""clv-decline model details: data-driven risk tiers, words that follow the parameters, BG/NBD."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from microseg.data import CustomerData
+from microseg.errors import ConfigError
+from microseg.plugins._btyd import btyd_features, fit_bgnbd
+from microseg.plugins.clv_decline import ClvDecline
+from test_clv_campaign import AS_OF, _shop
+
+warnings.filterwarnings("ignore", category=UserWarning)
+
+
+def _fitted(**kw):
+    data = CustomerData(transactions=_shop(seed=2), as_of=AS_OF)
+    f = data.features()
+    m = ClvDecline(n_estimators=60, n_origins=2, **kw).fit(f, data=data)
+    return m, m.assign(f, data=data), data, f
+
+
+def test_default_risk_tiers_follow_the_training_decline_rate():
+    m, labels, data, f = _fitted()
+    lo, hi = m.report()["risk_bounds"]
+    assert hi == 0.5 and 0 < lo <= 0.5
+    probs = m.scores(f, data=data)["decline_probability"].dropna()
+    declining = labels.str.endswith("declining")
+    assert (probs[declining[probs.index]] >= hi).all() and (probs[~declining[probs.index]] < hi).all()
+    stable = labels.str.endswith("stable")
+    assert (probs[stable[probs.index]] < lo).all()
+
+
+def test_descriptions_follow_ratio_and_bounds():
+    m, *_ = _fitted(ratio=0.3, risk_thresholds=(0.2, 0.6))
+    assert m.report()["risk_bounds"] == [0.2, 0.6]
+    text = m.describe("High value · declining")
+    assert "60% or higher chance" in text and "30% of that" in text and "half" not in text
+    assert "20% to 60%" in m.describe("Low value · wavering")
+
+
+def test_bad_risk_thresholds_are_an_error():
+    with pytest.raises(ConfigError, match="risk_thresholds"):
+        _fitted(risk_thresholds=(0.7, 0.2))
+
+
+def _simulate_bgnbd(n, r, alpha, a, b, T, seed=0):
+    """Customers under BG/NBD: (x, t_x, T) with every customer's first purchase at time 0."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(r, 1 / alpha, n)
+    p = rng.beta(a, b, n)
+    x, t_x = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t, k = 0.0, 0
+        while True:
+            t += rng.exponential(1 / lam[i])
+            if t > T:
+                break
+            k, t_x[i] = k + 1, t
+            if rng.random() < p[i]:
+                break
+        x[i] = k
+    return x, t_x, np.full(n, float(T))
+
+
+def test_bgnbd_recovers_known_parameters():
+    x, t_x, age = _simulate_bgnbd(4000, r=0.8, alpha=20.0, a=0.8, b=2.5, T=365)
+    r, alpha, a, b = fit_bgnbd(x, t_x, age)
+    assert r == pytest.approx(0.8, rel=0.2) and alpha == pytest.approx(20.0, rel=0.3)
+    assert a / (a + b) == pytest.approx(0.8 / 3.3, rel=0.25)          # mean drop-out probability
+
+
+def test_btyd_features_from_the_behaviour_frame():
+    data = CustomerData(transactions=_shop(seed=4), as_of=AS_OF)
+    f = data.features()
+    b = btyd_features(f, 90)
+    assert b["p_alive"].between(0, 1).all() and (b["expected_purchases"] >= 0).all()
+    recent = f["recency_days"] < f["recency_days"].median()
+    assert b.loc[recent, "p_alive"].mean() > b.loc[~recent, "p_alive"].mean()   # recent buyers more alive
+    m, labels, data, _ = _fitted(btyd=True)
+    assert "expected_vs_window" in m.model_.booster_.feature_name() and len(labels) == len(f)
