@@ -115,3 +115,16 @@ def test_an_attribute_dropped_by_its_action_cannot_be_released(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(cfg), "--db", str(tmp_path / "s.db")])
     assert result.exit_code == 2 and "release.attributes" in result.output and "'email'" in result.output
     assert "@" not in result.output
+
+
+def test_methods_the_quality_gate_withholds_release_no_column():
+    """A withheld model's family is not released; microsegments stop before it."""
+    from microseg.privacy.release import release_spec
+    cfg = parse_config('[sources.customers]\npath = "c.csv"\n'
+                       '[[methods]]\nid = "a"\nmethod = "rules"\n[[methods]]\nid = "b"\nmethod = "rules"\n'
+                       '[[methods]]\nid = "c"\nmethod = "rules"\n[microsegments]\ndimensions = ["a", "b", "c"]\n')
+    spec = release_spec(cfg, None, None, set(), withheld={"b"})
+    assert spec.families == ["a", "c", "micro"] and spec.micro_dims == ["a"]
+    spec = release_spec(cfg, None, None, set(), withheld={"a"})
+    assert spec.families == ["b", "c"] and spec.micro_dims == []
+    assert release_spec(cfg, None, None, set()).micro_dims == ["a", "b", "c"]
