@@ -21,8 +21,9 @@ from microseg.errors import ConfigError
 from microseg.loading import fingerprint_inputs, load_data
 from microseg.method import Assignment, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
-from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
-from microseg.privacy.pseudonym import load_key, pseudonymise
+from microseg.privacy.keyring import load_keyring
+from microseg.privacy.masking import apply_release_actions, frame_for_methods
+from microseg.privacy.pseudonym import pseudonymise
 from microseg.privacy.release import gate_segments, public_report, sanitise
 from microseg.progress import task as progress_task
 from microseg.quality import assess_methods, withhold
@@ -119,7 +120,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     engines, and none of them knows which engine it is.
     """
     from microseg.preflight import require_method_columns
-    from microseg.privacy.scan import scan_frame
+    from microseg.privacy.protect import protect_run
 
     timer = _Timer(progress)
     policy = cfg.privacy
@@ -129,19 +130,18 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         for path in cfg.plugins:
             registry.load_file(cfg.resolve(path))
         methods = instantiate_methods(cfg, registry)
-    key = load_key(policy, cfg.base_dir)
+    keyring = load_keyring(policy, cfg.base_dir)
+    key = keyring.current
     with timer.step("load"):
         data, load_stats = load(cfg)
-    with timer.step("scan"):
-        findings = data.pii_findings if data.pii_findings is not None else (
-            scan_frame(data.customers.reset_index(), registry=registry) if data.customers is not None else [])
-        actions = column_actions(findings, policy)
-        to_mask = {c: a for c, a in actions.items() if c not in data.masked_actions}
+    with timer.step("protect"):
+        protected, erasure_record = protect_run(data, cfg, store, registry, keyring)
+        data, findings, actions = protected.data, protected.findings, protected.actions
     with timer.step("consent"):
         data, masks = apply_consent(data, policy)
     ids = data.ids
     with timer.step("features"):
-        frame = frame_for_methods(data.features(), to_mask, key)
+        frame = frame_for_methods(data.features(), actions)
         require_method_columns(methods, frame.columns, actions)
     assignments: dict[str, Assignment] = {}
     for i, (instance_id, method) in enumerate(methods.items()):
@@ -162,8 +162,9 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         gated = gate_segments(specs, len(ids), policy, releasable=releasable)
     with timer.step("prepare"):
         customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
-        extra, kanon = _released_values(cfg, data, frame, assignments, actions, key)
+        extra, kanon = _released_values(cfg, data, frame, assignments, actions, protected.applied, key)
         report = public_report(cfg, ids, specs, gated, assignments, findings, actions, masks, load_stats)
+        report["privacy"] |= protected.summary()
         report["quality"] = sanitise(quality.report(), policy.min_segment_size)
         run_row = {
             "as_of": str(data.as_of.date()), "engine": data.engine, "config_hash": cfg.digest(),
@@ -173,6 +174,10 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             "report": json.dumps(report, default=str),
         }
         audit = _audit_events(cfg, run_row, findings, actions, masks, gated)
+        for kind, payload in audit:
+            if kind == "run.pii":
+                payload.update(protected.summary())
+        audit.append(("run.erasure", erasure_record))
         audit.append(("run.quality", sanitise(quality.audit(), policy.min_segment_size)))
         if kanon is not None:
             audit.append(("run.k_anonymity", kanon))
@@ -192,7 +197,8 @@ def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
 
 
 def _released_values(cfg: Config, data: Engine, frame: pd.DataFrame, assignments: dict[str, Assignment],
-                     actions: dict[str, str], key: bytes) -> tuple[pd.DataFrame | None, dict | None]:
+                     actions: dict[str, str], applied: dict[str, str],
+                     key: bytes) -> tuple[pd.DataFrame | None, dict | None]:
     """Per-customer values the release policy allows out (scores, k-anonymous attributes), and
     the k-anonymity report when attributes are released."""
     parts, kanon = [], None
@@ -204,6 +210,14 @@ def _released_values(cfg: Config, data: Engine, frame: pd.DataFrame, assignments
                 parts.append(s)
     if cfg.release.attributes:
         from microseg.privacy.kanon import enforce_k_anonymity
+        gone = [c for c in cfg.release.attributes if applied.get(c) == "drop"]
+        if gone:
+            raise ConfigError(f"{gone[0]!r} was removed by the privacy step (action {applied[gone[0]]}); give it "
+                              "another action in [privacy] columns to release it", key="release.attributes")
+        restricted = [c for c in cfg.release.attributes if actions.get(c) == "restrict"]
+        if restricted:
+            raise ConfigError(f"{restricted[0]!r} has the action 'restrict': it is never released",
+                              key="release.attributes")
         try:
             attrs = data.customer_attributes(cfg.release.attributes)
         except ConfigError as exc:
@@ -211,7 +225,7 @@ def _released_values(cfg: Config, data: Engine, frame: pd.DataFrame, assignments
         qis = [c for c in cfg.release.attributes if c in (cfg.privacy.quasi_identifiers or
                                                           [k for k, a in actions.items() if a == "generalise"])]
         masked = apply_release_actions(attrs, {c: a for c, a in actions.items()
-                                               if c not in qis and c not in data.masked_actions}, key)
+                                               if c not in qis and c not in applied}, key)
         if qis:
             masked, rep = enforce_k_anonymity(masked, qis, cfg.privacy.k_anonymity,
                                               sensitive=cfg.privacy.sensitive or None, l=cfg.privacy.l_diversity)
