@@ -2,8 +2,8 @@
 
 * the same customer-level frame and the same segments as the pandas engine (rules and RFM
   identical, clusters ARI >= 0.95, CLV-decline AUC within 0.01);
-* no raw personal value reaches the client or the store: the customers table is scanned and
-  masked on the workers;
+* no raw personal value reaches the client or the store: the privacy step scans and protects
+  the customers table on the workers, and every table's rare or personal levels are folded;
 * a governed run completes on transactions larger than each worker's memory limit, without a
   worker restart, through the engine's own LocalCluster;
 * input errors name the file, column and row over the whole input, as the pandas engine's.
@@ -272,7 +272,11 @@ def pii_runs(tmp_path_factory, client):
 
 
 def test_no_personal_value_reaches_the_client_or_the_store(pii_runs):
-    customers, data, folder = pii_runs["customers"], pii_runs["data"], pii_runs["folder"]
+    from microseg.privacy.protect import protect
+    customers, folder = pii_runs["customers"], pii_runs["folder"]
+    cfg = parse_config(PII_CONFIG, base_dir=folder)
+    protected = protect(pii_runs["data"], cfg.privacy, b"dask-test-key-0123456789", Registry(entry_points=False))
+    data = protected.data
     personal = set(customers["email"]) | set(customers["phone"]) | set(customers["full_name"]) | \
         set(customers["loyalty_no"])
     on_client = data.customers.astype(str).to_numpy().ravel().tolist() + \
@@ -281,11 +285,12 @@ def test_no_personal_value_reaches_the_client_or_the_store(pii_runs):
     assert {"email", "phone", "full_name"}.isdisjoint(data.customers.columns)
     assert data.customers["consent_marketing"].dtype == bool                  # consent flags stay usable
     assert pii_runs["report"]["customers"] == int(customers["consent_profiling"].sum())   # restricted on the cluster
-    found = {f.column: (f.kind, f.action) for f in data.pii_findings}
+    found = {f.column: (f.kind, f.action) for f in protected.findings if f.table == "customers"}
     assert found["email"] == ("direct", "drop") and found["phone"] == ("direct", "drop")
     assert found["full_name"][0] == "direct" and found["loyalty_no"] == ("identifier", "pseudonymise")
-    assert data.masked_actions == {"email": "drop", "phone": "drop", "full_name": "drop", "customer_id": "pseudonymise",
-                                   "loyalty_no": "pseudonymise"}
+    assert protected.applied == {"email": "drop", "phone": "drop", "full_name": "drop", "customer_id": "pseudonymise",
+                                 "loyalty_no": "pseudonymise"}
+    assert {f.table for f in protected.findings} == {"customers", "transactions"}   # every table scanned
 
     text = _store_text(folder / "d.db") + json.dumps(pii_runs["report"], default=str)
     assert not [v for v in personal if v in text]
@@ -311,16 +316,23 @@ def test_findings_and_released_pseudonyms_match_the_pandas_engine(pii_runs):
     assert released[0].equals(released[1])
 
 
-def test_a_column_masked_away_on_the_workers_cannot_be_released(tmp_path, client):
-    """``hash`` drops the column on the workers: releasing it stops the run with an error that
-    says so, and nothing is written."""
-    write_data(tmp_path, n=300, seed=2, personal=True)
+def test_hashed_and_dropped_columns_on_the_workers(tmp_path, client):
+    """``hash`` is applied on the workers and released as the pandas engine releases it; a
+    dropped column cannot be released: the run stops with an error that says so, nothing written."""
+    import hashlib
+    customers, _ = write_data(tmp_path, n=300, seed=2, personal=True)
     text = PII_CONFIG.replace('attributes = ["loyalty_no"]', 'attributes = ["email"]').replace(
         "[privacy]\n", '[privacy]\nallow_hashed_audiences = true\ncolumns = { email = "hash" }\n')
-    store = Store(f"sqlite:///{tmp_path}/d.db")
     reg = Registry(entry_points=False)
-    with pytest.raises(ConfigError, match="'email' was removed .*action hash") as err:
-        run_config(parse_config(text, base_dir=tmp_path), store, reg,
+    for name, load in (("d", lambda cfg: load_data_dask(cfg, client, registry=reg)), ("p", load_data)):
+        run_config(parse_config(text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/{name}.db"), reg, load=load)
+    released = [Store(f"sqlite:///{tmp_path}/{db}.db").released_customers(1)[0]["scores"] for db in ("p", "d")]
+    assert released[0].equals(released[1])
+    expected = {hashlib.sha256(e.strip().lower().encode()).hexdigest() for e in customers["email"]}
+    assert {json.loads(s)["email"] for s in released[1]} <= expected
+    store = Store(f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(ConfigError, match="'email' was removed .*action drop") as err:
+        run_config(parse_config(text.replace('"hash"', '"drop"'), base_dir=tmp_path), store, reg,
                    load=lambda cfg: load_data_dask(cfg, client, registry=reg))
     assert "@" not in str(err.value) and not store.runs()
 
