@@ -57,6 +57,8 @@ def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False) 
             violations.append(f"released segment {s.key!r} has {display_size(len(released[s.key]), k)} members")
     for a, b, _ in differencing_pairs(released, k):
         violations.append(f"released segments {a!r} and {b!r} differ by fewer than {k} customers")
+    from microseg.privacy.erasure import erasure_violations
+    violations += erasure_violations(store, run, events)
     doc: dict[str, Any] = {
         "run": {"id": run.id, "as_of": run.as_of, "status": run.status, "k": k, "created_at": str(run.created_at),
                 "policy_hash": run.policy_hash, "config_hash": run.config_hash, "engine": run.engine},
@@ -72,6 +74,7 @@ def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False) 
         "differencing": {"checked_pairs": len(released) * (len(released) - 1) // 2},
         "k_anonymity": mine.get("run.k_anonymity"),
         "erasures_since": len(erasures),
+        "key_id": mine.get("run.erasure", {}).get("key_id"),
         "needs_rerun": run.status == "needs-rerun",
     }
     if verify:

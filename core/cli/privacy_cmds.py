@@ -58,10 +58,12 @@ def _print_audit(doc: dict) -> None:
 @click.command()
 @click.argument("customer_id")
 @db_option
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="Config whose [privacy] key to use.")
+@click.option("--config", "config", type=click.Path(dir_okay=False),
+              help="Config whose [privacy] key and retired keys to use.")
 @json_option
 def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) -> None:
-    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run).
+    """Erase CUSTOMER_ID from every stored run, under the current and every retired key, and add
+    them to the erasure list that every later run applies (their runs are marked for a re-run).
 
     \b
     Examples:
@@ -70,19 +72,26 @@ def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) 
     """
     from microseg.config import load_config
     from microseg.privacy.erasure import forget as do_forget
+    from microseg.privacy.erasure import unreachable_runs
+    from microseg.privacy.keyring import load_keyring
     from microseg.privacy.policy import PrivacyPolicy
-    from microseg.privacy.pseudonym import load_key
     cfg = load_config(config) if config else None
-    key = load_key(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path("."))
+    keyring = load_keyring(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path("."))
     store = open_store(db, cfg.store.url if cfg else None)
-    runs = do_forget(store, customer_id, key)
+    runs = do_forget(store, customer_id, keyring)
+    unreachable = [r for r in unreachable_runs(store, keyring) if r not in runs]
     if as_json:
-        echo_json({"runs": runs, "needs_rerun": runs, "recorded": True})
+        echo_json({"runs": runs, "needs_rerun": runs, "recorded": True, "unreachable": unreachable})
         return
     if runs:
         click.echo(f"Erased from runs {', '.join(map(str, runs))}; they are marked needs-rerun.")
     else:
-        click.echo("No stored membership matched; the erasure request is recorded in the audit trail.")
+        click.echo("No stored membership matched.")
+    click.echo("The customer is on the erasure list: later runs into this store leave them out.")
+    if unreachable:
+        click.echo(f"Warning: runs {', '.join(map(str, unreachable))} could not be searched (written under a "
+                   "key that is neither the current nor a retired one, or without customer keys); `microseg audit` "
+                   "reports them: re-run or delete them.", err=True)
 
 
 COMMANDS = [audit, forget]
