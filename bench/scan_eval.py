@@ -26,7 +26,8 @@ import pandas as pd
 
 TUNING = ("tuning", 101, ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL"))
 HELD_OUT = (("held-out A", 202, ("en_GB", "pt_BR", "pl_PL", "sv_SE", "da_DK", "es_MX")),
-            ("held-out B", 303, ("en_IE", "fr_CA", "de_AT", "cs_CZ", "fi_FI", "no_NO", "pt_PT")))
+            ("held-out B", 303, ("en_IE", "fr_CA", "de_AT", "cs_CZ", "fi_FI", "no_NO", "pt_PT")),
+            ("held-out C", 404, ("ru_RU", "tr_TR", "fi_FI", "pl_PL", "cs_CZ", "hu_HU")))
 
 
 @dataclass

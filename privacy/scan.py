@@ -23,6 +23,7 @@ import pandas as pd
 
 from microseg.errors import InputError, PluginError
 from microseg.privacy.kinds import proposed_action
+from microseg.privacy.names import name_share
 from microseg.privacy.recognizers import ColumnNameRecognizer, normalise_name
 
 MAY_HOLD_ENTITY = re.compile(r"@|(?:\D*\d){6}")     # every value entity has an @ or >= 6 digits
@@ -114,6 +115,11 @@ def _sample_distinct(series: pd.Series, size: int) -> list[str]:
 
 
 TEXT_THRESHOLD = 0.4   # presidio's phone pattern scores 0.4 without context words
+#: a column is person names by its values when this share of its sampled distinct values is
+#: shaped like names (NAME_SHAPE) and this share starts with a known given name (NAME_HITS);
+#: chosen on bench/scan_eval.py's tuning set only
+NAME_SHAPE, NAME_HITS, NAME_MIN_DISTINCT = 0.8, 0.3, 20
+ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _value_evidence(values: list[str], column: str, analyzer: Any, entities: list[str],
@@ -186,8 +192,13 @@ def classify_column(series: pd.Series, column: str, name_recs: list[ColumnNameRe
     if by_name is not None:
         return ColumnFinding(column, by_name.kind, by_name.entity, round(share, 4), by_name.score,
                              proposed_action(by_name.kind, by_name.entity, by_name.action), "name")
-    lengths = [len(v) for v in values]
-    is_text = bool(values) and (np.mean(lengths) >= 15 or np.mean([v.count(" ") for v in values]) >= 2)
+    if len(values) >= NAME_MIN_DISTINCT:
+        shaped, hits = name_share(values)
+        if shaped >= NAME_SHAPE and hits >= NAME_HITS:
+            return ColumnFinding(column, "direct", "PERSON", round(hits, 4), round(min(1.0, 0.5 + hits / 2), 4),
+                                 proposed_action("direct", "PERSON"), "values")
+    # free text: several words of letters per value (not timestamps, codes or ISBNs)
+    is_text = bool(values) and np.mean([len(ALPHA_WORD.findall(v)) for v in values]) >= 2.5
     if is_text and inside and len(inside) / n >= text_share:
         return ColumnFinding(column, "direct", "PII_IN_TEXT", round(len(inside) / n, 4),
                              round(float(np.mean(inside)), 4), proposed_action("direct", "PII_IN_TEXT"), "text")
