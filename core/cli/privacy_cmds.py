@@ -39,8 +39,12 @@ def _print_audit(doc: dict) -> None:
     click.echo(f"  policy {doc['run']['policy_hash'][:16]}…  config {doc['run']['config_hash'][:16]}…")
     for role, fp in doc["inputs"].items():
         click.echo(f"  input {role}: {fp}")
-    click.echo("  PII columns: " + (", ".join(f"{c['column']}={c['kind']}→{doc['actions'].get(c['column'], c['action'])}"
+    def name(c: dict) -> str:
+        return c["column"] if c.get("table") in (None, "customers") else f"{c['table']}.{c['column']}"
+    click.echo("  PII columns: " + (", ".join(f"{name(c)}={c['kind']}→{doc['actions'].get(name(c), c['action'])}"
                                             for c in doc["pii"] if c["kind"] != "none") or "none found"))
+    if doc.get("key_id"):
+        click.echo(f"  key id: {doc['key_id']}")
     click.echo(f"  consent: {doc['consent']}")
     click.echo(f"  gate: {doc['gate']['decisions']}")
     click.echo(f"  erasures since: {doc['erasures_since']}")
