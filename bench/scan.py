@@ -17,6 +17,7 @@ of columns whose kind is exactly right.
 """
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -150,6 +151,8 @@ def main() -> None:
                      f"(whole table, extrapolated: {full:,.0f}) | {rate:,.0f} | {rss_mb():,.0f} | {p:.2f} | {r:.2f} | "
                      f"{e:.2f} |")
         print(lines[-2], lines[-1], sep="\n", flush=True)
+    load = os.getloadavg()[0]
+    lines[0] += f"; 1-minute load average when it finished: {load:.1f} (above 2, other processes shared the cores)"
     table = "\n".join(["### Generalisation (bench/scan_eval.py: 3 tables × 41 columns × 300 rows per set)", "", *gen, "",
                        "### Throughput and known tables", "", *lines])
     print(table)
