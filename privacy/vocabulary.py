@@ -35,35 +35,47 @@ def text_columns(frame: pd.DataFrame, exempt: Iterable[str] = ()) -> list[str]:
     return [str(c) for c in frame.columns if str(c) not in skip and is_text(frame[c])]
 
 
+#: rows looked at first: most levels reach k holders there, only the others are looked at in full
+PREFIX_ROWS = 200_000
+
+
 def level_holders(frame: pd.DataFrame, columns: list[str], cap: int,
                   erased: pd.Index | None = None) -> dict[str, dict[Any, np.ndarray]]:
     """Per text column, per level: up to ``cap`` distinct customers holding it in ``frame``
-    (customers in ``erased`` not counted)."""
+    (customers in ``erased`` not counted). Exact up to ``cap``: the first rows are counted, then
+    only the rows of levels that have not reached ``cap`` there."""
     out: dict[str, dict[Any, np.ndarray]] = {}
-    if frame.empty:
-        return {c: {} for c in columns}
-    ids = frame["customer_id"]
-    keep = ~ids.isin(erased).to_numpy() if erased is not None and len(erased) else None
-    cust_codes, cust = pd.factorize(ids.to_numpy())
+    ids = frame["customer_id"].to_numpy()
+    gone = frame["customer_id"].isin(erased).to_numpy() if erased is not None and len(erased) else None
     for col in columns:
         if col not in frame.columns:
             continue
         values = frame[col]
-        codes, levels = pd.factorize(values.astype(object).to_numpy() if isinstance(values.dtype, pd.CategoricalDtype)
-                                     else values.to_numpy())
-        ok = codes >= 0
-        if keep is not None:
-            ok &= keep
-        pairs = pd.unique(cust_codes[ok].astype(np.int64) * max(len(levels), 1) + codes[ok])
-        lv, cu = pairs % max(len(levels), 1), pairs // max(len(levels), 1)
-        order = np.argsort(lv, kind="stable")
-        lv, cu = lv[order], cu[order]
-        bounds = np.flatnonzero(np.r_[True, lv[1:] != lv[:-1]]) if len(lv) else np.array([], dtype=np.int64)
-        holders = {}
-        for start, end in zip(bounds, np.r_[bounds[1:], len(lv)]):
-            holders[levels[lv[start]]] = cust[cu[start:min(end, start + cap)]]
-        out[col] = holders
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, levels = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+        else:
+            codes, levels = pd.factorize(values)
+        if gone is not None:
+            codes = np.where(gone, -1, codes)
+        head = _holders(ids[:PREFIX_ROWS], codes[:PREFIX_ROWS], cap)
+        open_levels = [c for c in range(len(levels)) if len(head.get(c, ())) < cap]
+        if open_levels and len(codes) > PREFIX_ROWS:
+            rest = np.flatnonzero(np.isin(codes[PREFIX_ROWS:], open_levels)) + PREFIX_ROWS
+            tail = _holders(ids[rest], codes[rest], cap)
+            for c, found in tail.items():
+                head[c] = pd.unique(np.concatenate([head[c], found]))[:cap] if c in head else found
+        out[col] = {levels[c]: found for c, found in head.items()}
     return out
+
+
+def _holders(ids: np.ndarray, codes: np.ndarray, cap: int) -> dict[int, np.ndarray]:
+    """Level code → up to ``cap`` distinct customers (rows with code −1 skipped)."""
+    ok = codes >= 0
+    if not ok.any():
+        return {}
+    pairs = pd.DataFrame({"c": codes[ok], "i": ids[ok]}).drop_duplicates()
+    first = pairs.groupby("c", sort=False).head(cap)
+    return {int(c): g.to_numpy() for c, g in first.groupby("c", sort=False)["i"]}
 
 
 def combine_holders(parts: Iterable[Mapping[str, Mapping[Any, np.ndarray]]], cap: int) -> dict[str, dict[Any, int]]:

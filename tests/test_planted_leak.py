@@ -2,8 +2,9 @@
 levels of harmless-looking categories — appear in no artefact, on both engines.
 
 Artefacts searched: stdout and stderr of every command (run, run --json, segments --all [--json],
-audit [--json --verify], export to CSV and Parquet, plugins, scan of every input), the export
-files, every table of the store (the audit trail and the stored report included). A planted
+audit [--json --verify], export to CSV and Parquet, report in HTML / Markdown / JSON, compare,
+show, plugins, scan of every input), the export and report files (also those ``run`` writes),
+every table of the store (the audit trail and the stored report included). A planted
 value counts as leaked in its original form, lower-cased, or as a slug (``share_cat_<slug>``).
 """
 from __future__ import annotations
@@ -103,8 +104,15 @@ def _artefacts(folder: Path, cfg: Path, engine: str) -> str:
                  ["audit", "2", "--db", str(db)], ["audit", "2", "--db", str(db), "--json", "--verify"],
                  ["plugins"], ["plugins", "--json"],
                  ["export", "2", "--out", str(folder / f"{engine}.csv"), "--db", str(db)],
-                 ["export", "2", "--out", str(folder / f"{engine}.parquet"), "--db", str(db)]):
+                 ["export", "2", "--out", str(folder / f"{engine}.parquet"), "--db", str(db)],
+                 ["report", "2", "--db", str(db), "--out", str(folder / f"{engine}-report.html")],
+                 ["report", "2", "--db", str(db), "--format", "markdown", "--out", str(folder / f"{engine}-report.md")],
+                 ["report", "2", "--db", str(db), "--format", "json", "--out", str(folder / f"{engine}-report.json")],
+                 ["compare", "1", "2", "--db", str(db), "--json"], ["show", "response:Unresponsive", "--db", str(db)]):
         out.append(_cli(*args))
+    for path in folder.rglob("*"):                     # every report file written (also by run itself)
+        if path.is_file() and path.suffix in (".html", ".md", ".json", ".svg", ".txt"):
+            out.append(path.read_text(encoding="utf-8", errors="replace"))
     for name in ("customers.csv", "transactions.csv.gz", "campaign_contacts.csv.gz"):
         out.append(_cli("scan", str(folder / name), "--json"))
     exported = [pd.read_csv(folder / f"{engine}.csv"), pd.read_parquet(folder / f"{engine}.parquet")]

@@ -240,16 +240,21 @@ def test_the_scan_generalises_to_held_out_locale_mixes(reg):
 # --------------------------------------------------------------------------- safe vocabulary
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["a", "b", "c", "d@x.io", "e"])), min_size=1, max_size=300),
-       st.integers(1, 6), st.integers(2, 12))
-def test_level_counts_do_not_depend_on_partitioning(rows, n_parts, k):
+       st.integers(1, 6), st.integers(2, 12), st.sampled_from([200_000, 7]))
+def test_level_counts_do_not_depend_on_partitioning(rows, n_parts, k, prefix):
     """Counting holders partition by partition and combining gives each level's number of
-    distinct customers, capped at k, however the rows are split."""
-    from microseg.privacy.vocabulary import combine_holders, level_holders
+    distinct customers, capped at k, however the rows are split (and whether a level reaches k
+    in the first rows looked at or only in the rest)."""
+    from microseg.privacy import vocabulary
     frame = pd.DataFrame(rows, columns=["customer_id", "channel"])
     expected = frame.drop_duplicates().groupby("channel")["customer_id"].nunique().clip(upper=k).to_dict()
     bounds = np.linspace(0, len(frame), n_parts + 1).astype(int)
     parts = [frame.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    got = combine_holders([level_holders(p, ["channel"], k) for p in parts], k)
+    saved, vocabulary.PREFIX_ROWS = vocabulary.PREFIX_ROWS, prefix
+    try:
+        got = vocabulary.combine_holders([vocabulary.level_holders(p, ["channel"], k) for p in parts], k)
+    finally:
+        vocabulary.PREFIX_ROWS = saved
     assert got.get("channel", {}) == expected
 
 
