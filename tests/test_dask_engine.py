@@ -136,6 +136,12 @@ def _labels(store, run_id, family):
     return m.set_index("customer_no")["segment_id"].map(segs).sort_index()
 
 
+def _protected(data, cfg):
+    """The data after the run's privacy step (as every method sees it), on either engine."""
+    from microseg.privacy.protect import protect
+    return protect(data, cfg.privacy, b"dask-test-key-0123456789", Registry(entry_points=False)).data
+
+
 def _assert_same_frame(a, b):
     assert list(a.columns) == list(b.columns) and a.index.equals(b.index)
     for col in a.columns:
@@ -158,14 +164,16 @@ def test_governed_run_gives_the_same_features_and_segments(tmp_path, client):
     dist = run_config(parse_config(cfg_text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/b.db"), reg, load=load)
     assert loaded["stats"]["engine"]["transactions"]["partitions"] > 1
 
-    pandas_data, _ = load_data(parse_config(cfg_text, base_dir=tmp_path))
-    _assert_same_frame(pandas_data.features(), loaded["data"].features())
+    cfg = parse_config(cfg_text, base_dir=tmp_path)
+    pandas_data = _protected(load_data(cfg)[0], cfg)
+    dask_data = _protected(loaded["data"], cfg)
+    _assert_same_frame(pandas_data.features(), dask_data.features())
     cut = pd.Timestamp("2023-06-01")
-    _assert_same_frame(pandas_data.features(cut), loaded["data"].features(cut))
+    _assert_same_frame(pandas_data.features(cut), dask_data.features(cut))
     ids = pandas_data.ids[::7]
     windows = [(cut - pd.Timedelta(days=90), cut), (cut, cut + pd.Timedelta(days=30))]
-    assert np.allclose(pandas_data.window_spends(ids, windows), loaded["data"].window_spends(ids, windows))
-    assert pandas_data.tx_date_range() == loaded["data"].tx_date_range()
+    assert np.allclose(pandas_data.window_spends(ids, windows), dask_data.window_spends(ids, windows))
+    assert pandas_data.tx_date_range() == dask_data.tx_date_range()
 
     sa, sb = Store(f"sqlite:///{tmp_path}/a.db"), Store(f"sqlite:///{tmp_path}/b.db")
     for family in ("age", "rfm"):
@@ -190,7 +198,8 @@ def test_invoice_baskets_and_rows_read_again(tmp_path, client, monkeypatch):
     monkeypatch.setattr(bycustomer, "HOLD_SHARE", 0.0)          # never hold: stream from the files
     dist, stats = load_data_dask(cfg, client, registry=Registry(entry_points=False))
     assert not stats["engine"]["transactions"]["held_in_memory"] and dist.tx.origin is not None
-    local, _ = load_data(cfg)
+    dist = _protected(dist, cfg)
+    local = _protected(load_data(cfg)[0], cfg)
     _assert_same_frame(local.features(), dist.features())
     keep = local.ids[local.ids % 3 == 0]
     _assert_same_frame(local.restrict(keep).features(), dist.restrict(keep).features())
@@ -484,10 +493,17 @@ def test_run_larger_than_the_worker_memory_limit(tmp_path, client, monkeypatch):
     real_load = loader.load_data_dask
 
     def load(cfg, client, registry=None):
-        loaded["data"], loaded["stats"] = real_load(cfg, client, registry=registry)
+        data, loaded["stats"] = real_load(cfg, client, registry=registry)
+        protect_tables = data.transformed
+
+        def transformed(fn, erased=None):             # keep the protected data the run used
+            loaded["data"] = protect_tables(fn, erased)
+            return loaded["data"]
+
+        data.transformed = transformed
         loaded["pause"] = set(client.run(lambda: __import__("dask").config.get("distributed.worker.memory.pause"))
                               .values())
-        return loaded["data"], loaded["stats"]
+        return data, loaded["stats"]
 
     monkeypatch.setattr(loader, "load_data_dask", load)
     others = set(client.run(os.getpid).values())
