@@ -53,14 +53,11 @@ class Entry:
     key_ids: list[str]
 
 
-@dataclass
-class ForgetResult:
-    runs: list[int]                    # runs the customer was removed from (now needs-rerun)
-    unreachable: list[int]             # runs written under a key that is in no keyring here, or without keys
-
-
-def forget(store: Store, raw_id: str, keyring: Keyring) -> ForgetResult:
-    """Erase one customer from every stored run and add them to the erasure list."""
+def forget(store: Store, raw_id: str, keyring: Keyring | bytes) -> list[int]:
+    """Erase one customer from every stored run and add them to the erasure list; returns the
+    runs they were removed from (now ``needs-rerun``). A bare key is a keyring without retired keys."""
+    if isinstance(keyring, bytes):
+        keyring = Keyring(current=keyring)
     forms = id_forms(raw_id)
     keys = keyring.by_id()
     pseudonyms = {kid: [pseudonymise_one(f, key) for f in forms] for kid, key in keys.items()}
@@ -68,11 +65,17 @@ def forget(store: Store, raw_id: str, keyring: Keyring) -> ForgetResult:
     current = pseudonyms[keyring.current_id]
     subject_ref = hashlib.sha256(current[-1].encode()).hexdigest()[:16]
     every = [p for ps in pseudonyms.values() for p in ps]
-    runs = store.forget_keys(every + forms, [("erasure", {"subject_ref": subject_ref, "key_ids": list(keys),
+    return store.forget_keys(every + forms, [("erasure", {"subject_ref": subject_ref, "key_ids": list(keys),
                                                           "refs": refs})])
-    unreachable = [r for r, kid in run_key_ids(store).items() if kid is not None and kid not in keys]
-    unreachable += [r.id for r in store.runs() if r.customer_ids == "none"]
-    return ForgetResult(runs=runs, unreachable=sorted(set(unreachable) - set(runs)))
+
+
+def unreachable_runs(store: Store, keyring: Keyring) -> list[int]:
+    """Runs ``forget`` cannot search: written under a key that is neither the current nor a
+    retired one, or storing no customer keys (``release.customer_ids = "none"``)."""
+    keys = keyring.by_id()
+    out = [r for r, kid in run_key_ids(store).items() if kid is not None and kid not in keys]
+    out += [r.id for r in store.runs() if r.customer_ids == "none"]
+    return sorted(set(out))
 
 
 def _events(store: Store, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
