@@ -18,17 +18,13 @@ from click.testing import CliRunner
 
 from helpers import write_shop_config
 from microseg.cli import cli
-from microseg.registry import reset_registry
 
 ERASED = "K00007"
 
 
 @pytest.fixture(autouse=True)
-def _fresh(monkeypatch):
+def _key_from_file(monkeypatch):
     monkeypatch.delenv("MICROSEG_KEY", raising=False)    # the key comes from the key file here
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def _cli(*args: str, ok: tuple[int, ...] = (0,)):

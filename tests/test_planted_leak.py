@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 from microseg.demo import DEMO_CONFIG, generate
-from microseg.registry import reset_registry
 
 #: distinctive values planted into harmless-looking columns, each of a different shape
 PLANTED = {
@@ -131,13 +130,6 @@ def _leaks(text: str, customers: pd.DataFrame) -> list[str]:
         set(customers["customer_id"]) | set(customers["first_name"] + " " + customers["last_name"])
     found += [f"a personal value of length {len(v)}" for v in personal if v in text]
     return found
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 @pytest.mark.parametrize("engine", ["pandas", pytest.param("dask", marks=pytest.mark.dask)])

@@ -10,14 +10,6 @@ from click.testing import CliRunner
 
 from helpers import write_shop_config
 from microseg.cli import cli
-from microseg.registry import reset_registry
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_registry()
-    yield
-    reset_registry()
 
 
 def _shop(tmp_path, privacy: str = "", release: str = ""):
