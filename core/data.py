@@ -40,11 +40,6 @@ class CustomerData:
     #: customers column holding the sign-up date (used for ``tenure_days`` when given)
     signup_column: str | None = None
     windows: tuple[int, ...] = DEFAULT_WINDOWS
-    #: the PII scan of the unmasked customers table, when the loader already ran it (else the
-    #: pipeline scans ``customers``); findings name columns and kinds, never values
-    pii_findings: list[Any] | None = field(default=None, repr=False)
-    #: column → masking action the loader already applied to ``customers`` (not applied twice)
-    masked_actions: dict[str, str] = field(default_factory=dict, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -168,13 +163,41 @@ class CustomerData:
               if self.transactions is not None else None)
         ev = self.events.loc[self.events["customer_id"].isin(keep_ids)] if self.events is not None else None
         return CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
-                            signup_column=self.signup_column, windows=self.windows,
-                            pii_findings=self.pii_findings, masked_actions=self.masked_actions)
+                            signup_column=self.signup_column, windows=self.windows)
 
+    # ------------------------------------------------------------------ the privacy step's access
+    # (microseg.privacy.protect: one partition per table here; the Dask engine works on its workers)
+    def table_names(self) -> list[str]:
+        """The loaded tables, for the privacy step."""
+        return [n for n in ("customers", "transactions", "events") if getattr(self, n) is not None]
+
+    def _table(self, name: str) -> pd.DataFrame:
+        return self.customers.reset_index() if name == "customers" else getattr(self, name)
+
+    def scan_table(self, name: str, registry: Any) -> list[Any]:
+        """The PII scan of table ``name`` (customer ids as the column ``customer_id``)."""
+        from microseg.privacy.scan import scan_frame
+        return scan_frame(self._table(name), registry=registry)
+
+    def summarise(self, name: str, fn: Any) -> list[Any]:
+        """``fn`` of each partition of table ``name`` (here: the whole table)."""
+        return [fn(self._table(name))]
+
+    def transformed(self, fn: Any, erased: pd.Index | None = None) -> "CustomerData":
+        """A copy with every table passed through ``fn(name, table)`` and the ``erased`` customers removed."""
+        tables = {}
+        for name in self.table_names():
+            frame = self._table(name)
+            if erased is not None:
+                frame = frame.loc[~frame["customer_id"].isin(erased).to_numpy()]
+            tables[name] = fn(name, frame)
+        if "customers" in tables:
+            tables["customers"] = tables["customers"].set_index("customer_id")
+        return CustomerData(**tables, as_of=self.as_of, signup_column=self.signup_column, windows=self.windows)
 
     def customer_attributes(self, columns: Sequence[str]) -> pd.DataFrame:
         """The customers table's ``columns`` for every customer of the run."""
-        return customer_attributes(self.customers, self.ids, columns, self.masked_actions)
+        return customer_attributes(self.customers, self.ids, columns, {})
 
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
                        n_estimators: int) -> Classifier:

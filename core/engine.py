@@ -45,13 +45,8 @@ class Engine(Protocol):
     engine: ClassVar[str]
     #: reference date: behaviour features use data strictly before it
     as_of: pd.Timestamp
-    #: customer attributes (pandas, index ``customer_id``; masked as the loader left them), or None
+    #: customer attributes (pandas, index ``customer_id``; after the privacy step: protected), or None
     customers: pd.DataFrame | None
-    #: the PII scan of the unmasked customers table when the loader ran it (else None: the
-    #: pipeline scans ``customers``); findings name columns and kinds, never values
-    pii_findings: list[Any] | None
-    #: column → masking action the loader already applied to ``customers``
-    masked_actions: dict[str, str]
 
     @property
     def ids(self) -> pd.Index:
@@ -90,6 +85,21 @@ class Engine(Protocol):
     def customer_attributes(self, columns: Sequence[str]) -> pd.DataFrame:
         """The customers table's ``columns`` for every customer of :attr:`ids` (release of
         attributes); a :class:`~microseg.errors.ConfigError` naming the first one that is not there."""
+
+    # The privacy step's access (microseg.privacy.protect runs it right after loading, the same
+    # on every engine): every table scanned, counted, masked and folded where the data are.
+    def table_names(self) -> list[str]:
+        """The loaded tables ("customers", "transactions", "events", …)."""
+
+    def scan_table(self, name: str, registry: Any) -> list[Any]:
+        """The PII scan's findings for table ``name`` (customer ids as the column ``customer_id``)."""
+
+    def summarise(self, name: str, fn: Any) -> list[Any]:
+        """``fn(partition)`` of every partition of table ``name`` (customer ids as a column)."""
+
+    def transformed(self, fn: Any, erased: pd.Index | None = None) -> Engine:
+        """The data with every table passed through ``fn(name, partition)`` and the customers in
+        ``erased`` removed everywhere."""
 
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
                        n_estimators: int) -> Classifier:

@@ -21,9 +21,10 @@ from microseg.errors import ConfigError
 from microseg.loading import fingerprint_inputs, load_data
 from microseg.method import Assignment, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
-from microseg.privacy.masking import apply_release_actions, column_actions, frame_for_methods
 from microseg.privacy.history import release_namespace
-from microseg.privacy.pseudonym import load_key, pseudonymise
+from microseg.privacy.keyring import load_keyring
+from microseg.privacy.masking import apply_release_actions, frame_for_methods
+from microseg.privacy.pseudonym import pseudonymise
 from microseg.privacy.public_report import public_report, sanitise
 from microseg.privacy.release import gate_release, release_spec
 from microseg.privacy.subkeys import key_id
@@ -122,7 +123,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     engines, and none of them knows which engine it is.
     """
     from microseg.preflight import require_method_columns
-    from microseg.privacy.scan import scan_frame
+    from microseg.privacy.protect import protect_run
 
     timer = _Timer(progress)
     policy = cfg.privacy
@@ -132,19 +133,18 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         for path in cfg.plugins:
             registry.load_file(cfg.resolve(path))
         methods = instantiate_methods(cfg, registry)
-    key = load_key(policy, cfg.base_dir)
+    keyring = load_keyring(policy, cfg.base_dir)
+    key = keyring.current
     with timer.step("load"):
         data, load_stats = load(cfg)
-    with timer.step("scan"):
-        findings = data.pii_findings if data.pii_findings is not None else (
-            scan_frame(data.customers.reset_index(), registry=registry) if data.customers is not None else [])
-        actions = column_actions(findings, policy)
-        to_mask = {c: a for c, a in actions.items() if c not in data.masked_actions}
+    with timer.step("protect"):
+        protected, erasure_record = protect_run(data, cfg, store, registry, keyring)
+        data, findings, actions = protected.data, protected.findings, protected.actions
     with timer.step("consent"):
         data, masks = apply_consent(data, policy)
     ids = data.ids
     with timer.step("features"):
-        frame = frame_for_methods(data.features(), to_mask, key)
+        frame = frame_for_methods(data.features(), actions)
         require_method_columns(methods, frame.columns, actions)
     assignments: dict[str, Assignment] = {}
     for i, (instance_id, method) in enumerate(methods.items()):
@@ -163,11 +163,12 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     with timer.step("gate"):
         customer_keys = _customer_keys(ids, cfg.release.customer_ids, key)
         namespace = release_namespace(cfg.release.customer_ids, key)
-        scores, attributes, generalised = _released_values(cfg, data, assignments, actions, key)
+        scores, attributes, generalised = _released_values(cfg, data, assignments, actions, protected.applied, key)
         release = gate_release(release_spec(cfg, scores, attributes, generalised, withheld=quality.withheld), specs,
                                ids, np.flatnonzero(masks.marketing), customer_keys, namespace, store)
     with timer.step("prepare"):
         report = public_report(cfg, ids, release, assignments, findings, actions, masks, load_stats)
+        report["privacy"] |= protected.summary()
         report["quality"] = sanitise(quality.report(), policy.min_segment_size)
         run_row = {
             "as_of": str(data.as_of.date()), "engine": data.engine, "config_hash": cfg.digest(),
@@ -177,6 +178,10 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
             "namespace": namespace, "scope": json.dumps(release.scope), "report": json.dumps(report, default=str),
         }
         audit = _audit_events(cfg, run_row, findings, actions, masks, release)
+        for kind, payload in audit:
+            if kind == "run.pii":
+                payload.update(protected.summary())
+        audit.append(("run.erasure", erasure_record))
         audit.append(("run.quality", sanitise(quality.audit(), policy.min_segment_size)))
     with timer.step("store"):
         run_row["timings"] = json.dumps(timer.timings)
@@ -195,7 +200,7 @@ def _customer_keys(ids: pd.Index, mode: str, key: bytes) -> np.ndarray | None:
 
 
 def _released_values(cfg: Config, data: Engine, assignments: dict[str, Assignment], actions: dict[str, str],
-                     key: bytes) -> tuple[pd.DataFrame | None, pd.DataFrame | None, set[str]]:
+                     applied: dict[str, str], key: bytes) -> tuple[pd.DataFrame | None, pd.DataFrame | None, set[str]]:
     """Per-customer values the release policy allows out, before the gate: scores, attributes
     (masked per their column action), and the attributes whose action is ``generalise``."""
     parts, attrs, generalised = [], None, set()
@@ -206,13 +211,21 @@ def _released_values(cfg: Config, data: Engine, assignments: dict[str, Assignmen
                 s.columns = [f"{instance_id}.{c}" for c in s.columns]
                 parts.append(s)
     if cfg.release.attributes:
+        gone = [c for c in cfg.release.attributes if applied.get(c) == "drop"]
+        if gone:
+            raise ConfigError(f"{gone[0]!r} was removed by the privacy step (action {applied[gone[0]]}); give it "
+                              "another action in [privacy] columns to release it", key="release.attributes")
+        restricted = [c for c in cfg.release.attributes if actions.get(c) == "restrict"]
+        if restricted:
+            raise ConfigError(f"{restricted[0]!r} has the action 'restrict': it is never released",
+                              key="release.attributes")
         try:
             attrs = data.customer_attributes(cfg.release.attributes)
         except ConfigError as exc:
             raise ConfigError(str(exc), key="release.attributes") from None
         generalised = {c for c in cfg.release.attributes if actions.get(c) == "generalise"}
         attrs = apply_release_actions(attrs, {c: a for c, a in actions.items()
-                                              if c not in generalised and c not in data.masked_actions}, key)
+                                              if c not in generalised and c not in applied}, key)
     return (pd.concat(parts, axis=1) if parts else None), attrs, generalised
 
 

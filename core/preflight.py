@@ -272,13 +272,14 @@ def _method_frame(cfg: Any, data: Any, registry: Any, key: bytes, scan: bool, re
     from microseg.pipeline import apply_consent
     from microseg.privacy.masking import column_actions, frame_for_methods
     try:
+        if scan:                                 # the run's own privacy step (every table)
+            from microseg.privacy.protect import protect
+            protected = protect(data, cfg.privacy, key, registry)
+            data, actions = protected.data, protected.actions
+        else:
+            actions = column_actions([], cfg.privacy)
         data, masks = apply_consent(data, cfg.privacy)
-        findings = []
-        if scan and data.customers is not None:
-            from microseg.privacy.scan import scan_frame
-            findings = scan_frame(data.customers.reset_index(), registry=registry)
-        actions = column_actions(findings, cfg.privacy)
-        frame = frame_for_methods(data.features(), actions, key)
+        frame = frame_for_methods(data.features(), actions)
     except MicrosegError as exc:
         report.problems.append(Problem("", str(exc)))
         return None

@@ -75,9 +75,10 @@ class ChainReport:
         return {"ok": self.ok, "events": self.events, "head_hash": self.head_hash, "problems": self.problems}
 
 
-def verify_chain(conn: Connection, secret: bytes) -> ChainReport:
+def verify_chain(conn: Connection, secret: bytes, retired: tuple[bytes, ...] = ()) -> ChainReport:
     """Recompute the chain and the head's signature; report every edited, missing or
-    reordered event and a head not signed with ``secret``."""
+    reordered event and a head not signed with ``secret`` (or, when no event was written since a
+    key rotation, with one of the ``retired`` keys)."""
     problems: list[str] = []
     prev, expected_seq, count = GENESIS, 1, 0
     for ev in conn.execute(select(AuditEvent).order_by(AuditEvent.seq)).mappings():
@@ -95,6 +96,7 @@ def verify_chain(conn: Connection, secret: bytes) -> ChainReport:
     if head is None and count:
         problems.append("the chain head is missing")
     elif head is not None:
+        secret = next((k for k in (secret, *retired) if key_id(k) == head[3]), secret)
         if head[0] != expected_seq - 1 or head[1] != prev:
             problems.append(f"the chain head says {head[0]} events; the last events were deleted or the head edited")
         if head[3] != key_id(secret):

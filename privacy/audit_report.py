@@ -64,7 +64,7 @@ def _exists(store: Store, run_id: int) -> bool:
 
 
 def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False,
-              secret: bytes | None = None) -> dict[str, Any]:
+              secret: bytes | None = None, retired: tuple[bytes, ...] = ()) -> dict[str, Any]:
     run = store.run(run_id)
     k = run.k
     events = _events(store)
@@ -81,6 +81,8 @@ def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False,
     if across is not None and not across.ok:
         violations.append(f"run {run.id} together with earlier runs {', '.join(map(str, earlier))}: "
                           f"{across.small_cells} cells hold fewer than {k} customers (absent counts as a value)")
+    from microseg.privacy.erasure import erasure_violations
+    violations += erasure_violations(store, run, events)
     gate = mine.get("run.gate", {})
     doc: dict[str, Any] = {
         "run": {"id": run.id, "as_of": run.as_of, "status": run.status, "k": k, "created_at": str(run.created_at),
@@ -99,13 +101,14 @@ def audit_run(store: Store, run_id: int | None = None, *, verify: bool = False,
         "invariant": {"within_run": within.as_dict(), "across_runs": across.as_dict() if across else None,
                       "earlier_runs": earlier},
         "erasures_since": len(erasures),
+        "key_id": mine.get("run.erasure", {}).get("key_id"),
         "needs_rerun": run.status == "needs-rerun",
     }
     if verify:
         if secret is None:
             raise ValueError("verify needs the pseudonymisation key")
         with store.engine.connect() as conn:
-            chain = verify_chain(conn, secret)
+            chain = verify_chain(conn, secret, retired)
             doc["chain"] = chain.as_dict()
             violations += [f"audit trail: {p}" for p in chain.problems]
             violations += [f"audit trail: {p}" for p in verify_releases(conn, secret, events)]

@@ -1,8 +1,7 @@
 """Masking: drop, redact, keyed pseudonym, generalise, and hashed identifiers for ad platforms.
 
-Actions come from the policy (``[privacy] columns``) or, for unlisted columns, from the scan:
-identifiers are pseudonymised, direct identifiers dropped, quasi-identifiers generalised when
-released, everything else kept.
+Actions come from the policy (``[privacy] columns``) or, for unlisted columns, from the scan's
+proposal (the vocabulary of :mod:`microseg.privacy.kinds`).
 """
 from __future__ import annotations
 
@@ -14,37 +13,54 @@ import numpy as np
 import pandas as pd
 
 from microseg.errors import ConfigError
+from microseg.privacy.kinds import HIDDEN_FROM_METHODS
 from microseg.privacy.policy import PrivacyPolicy
 from microseg.privacy.pseudonym import pseudonymise
 
 REDACTED = "[REDACTED]"
-DEFAULT_ACTION = {"identifier": "pseudonymise", "direct": "drop", "quasi": "generalise",
-                  "sensitive": "keep", "none": "keep"}
 
 
 def column_actions(findings: list[Any], policy: PrivacyPolicy) -> dict[str, str]:
-    """Column → action: the policy's explicit choice, else the default for the scanned kind."""
-    actions = {f.column: DEFAULT_ACTION.get(f.kind, "keep") for f in findings}
+    """Column (``table.column`` outside the customers table) → action: the policy's explicit
+    choice (``"table.col"`` before ``"col"``), else the scan's proposal."""
     for col, action in policy.columns.items():
         if action == "hash" and not policy.allow_hashed_audiences:
             raise ConfigError("'hash' needs privacy.allow_hashed_audiences = true",
                               key=f"privacy.columns.{col}")
-        actions[col] = action
+    actions = {}
+    for f in findings:
+        name = f.qualified if hasattr(f, "qualified") else f.column
+        actions[name] = policy.columns.get(name, policy.columns.get(f.column, f.action))
+    for col, action in policy.columns.items():
+        actions.setdefault(col, action)
     return actions
 
 
-def frame_for_methods(frame: pd.DataFrame, actions: Mapping[str, str], key: bytes) -> pd.DataFrame:
-    """What methods may see in memory: direct identifiers removed, pseudonymised ids keyed.
-
-    Quasi-identifiers stay raw in memory (rules like ``age >= 65`` need them); they are only
-    generalised on release.
-    """
-    drop = [c for c, a in actions.items() if a in ("drop", "redact", "hash") and c in frame.columns]
-    out = frame.drop(columns=drop)
+def mask_table(frame: pd.DataFrame, actions: Mapping[str, str], key: bytes) -> pd.DataFrame:
+    """Apply the masking actions that remove raw values (drop, redact, pseudonymise, hash) to a
+    table's columns (``actions`` by bare column name); other actions leave the column as it is."""
+    out = frame
+    drop = [c for c, a in actions.items() if a == "drop" and c in frame.columns]
+    if drop:
+        out = out.drop(columns=drop)
     for col, action in actions.items():
-        if action == "pseudonymise" and col in out.columns:
+        if col not in out.columns or action not in ("redact", "pseudonymise", "hash"):
+            continue
+        out = out.copy() if out is frame else out
+        if action == "redact":
+            out[col] = pd.Series(REDACTED, index=out.index, dtype=object).where(out[col].notna(), None)
+        elif action == "pseudonymise":
             out[col] = pseudonymise(out[col].to_numpy(), key)
+        else:
+            out[col] = hashed_identifiers(out[col], "email" if "mail" in col.lower() else "phone")
     return out
+
+
+def frame_for_methods(frame: pd.DataFrame, actions: Mapping[str, str]) -> pd.DataFrame:
+    """What methods may see: the (already masked) frame without the columns methods never see
+    (redacted text, hashed audience keys)."""
+    hidden = [c for c, a in actions.items() if a in HIDDEN_FROM_METHODS and c in frame.columns]
+    return frame.drop(columns=hidden) if hidden else frame
 
 
 def generalise(values: pd.Series, level: int = 1) -> pd.Series:
@@ -88,20 +104,9 @@ def hashed_identifiers(values: pd.Series, kind: str) -> pd.Series:
 
 
 def apply_release_actions(frame: pd.DataFrame, actions: Mapping[str, str], key: bytes) -> pd.DataFrame:
-    """Mask a table that is about to leave the system."""
-    out = frame.copy()
+    """Mask a table that is about to leave the system (raw values: every action applies)."""
+    out = mask_table(frame.copy(), actions, key)
     for col, action in actions.items():
-        if col not in out.columns:
-            continue
-        if action == "drop":
-            out = out.drop(columns=[col])
-        elif action == "redact":
-            out[col] = REDACTED
-        elif action == "pseudonymise":
-            out[col] = pseudonymise(out[col].to_numpy(), key)
-        elif action == "generalise":
+        if action == "generalise" and col in out.columns:
             out[col] = generalise(out[col])
-        elif action == "hash":
-            kind = "email" if "mail" in col.lower() else "phone"
-            out[col] = hashed_identifiers(out[col], kind)
     return out

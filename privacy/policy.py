@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from microseg.privacy.scope import ReleaseScope
 
-ColumnAction = Literal["keep", "drop", "redact", "pseudonymise", "generalise", "hash"]
+#: the actions of :data:`microseg.privacy.kinds.ACTIONS` (kept equal by tests/test_masking.py)
+ColumnAction = Literal["pseudonymise", "drop", "redact", "hash", "generalise", "restrict", "keep"]
 
 #: Default minimum released segment size. 50 is the suppression threshold of the hand-written
 #: baseline and sits between AWS Clean Rooms' configurable minimum and Google Ad Manager's 100.
@@ -50,6 +51,10 @@ class PrivacyPolicy(BaseModel):
     release_scope: ReleaseScope = Field(default_factory=ReleaseScope)
     key_env: str = "MICROSEG_KEY"
     key_file: str | None = None
+    #: retired keys (one per line), so that erasure reaches runs written under them; default: the
+    #: key file's path + ``.retired`` (``microseg keygen --rotate`` writes it)
+    retired_keys_file: str | None = None
+    #: column → action; ``"col"`` applies to that column of every table, ``"table.col"`` to one
     columns: dict[str, ColumnAction] = Field(default_factory=dict)
     consent: dict[Literal["profiling", "marketing"], str] = Field(default_factory=dict)
     consent_missing: Literal["exclude", "include"] = "exclude"

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microseg.errors import InputError
+from microseg.errors import InputError, PluginError
+from microseg.privacy.kinds import proposed_action
+from microseg.privacy.names import name_share
 from microseg.privacy.recognizers import ColumnNameRecognizer, normalise_name
 
-ACTIONS = {"identifier": "pseudonymise", "direct": "drop", "quasi": "generalise", "sensitive": "restrict",
-           "none": "keep"}
 MAY_HOLD_ENTITY = re.compile(r"@|(?:\D*\d){6}")     # every value entity has an @ or >= 6 digits
 
 
@@ -38,9 +38,22 @@ class ColumnFinding:
     score: float
     action: str
     evidence: str = "none"       # "name", "values", "name+values", "text", "none"
+    table: str | None = None     # set by a run's privacy step: "customers", "transactions", …
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.table is None:
+            del out["table"]
+        return out
+
+    @property
+    def qualified(self) -> str:
+        """``column`` for the customers table (and a scanned file), else ``table.column``."""
+        return qualified_name(self.table, self.column)
+
+
+def qualified_name(table: str | None, column: str) -> str:
+    return column if table in (None, "customers") else f"{table}.{column}"
 
 
 def _recognizers(registry: Any) -> tuple[list[ColumnNameRecognizer], list[object]]:
@@ -48,9 +61,41 @@ def _recognizers(registry: Any) -> tuple[list[ColumnNameRecognizer], list[object
         from microseg.registry import get_registry
         registry = get_registry()
     names, values = [], []
-    for _plugin, rec in registry.recognizers:
+    for plugin, rec in registry.recognizers:
+        _attribute(rec, str(plugin))
         (names if isinstance(rec, ColumnNameRecognizer) else values).append(rec)
     return names, values
+
+
+#: id of a registered recognizer → its plugin's name (to name the plugin when it fails)
+_PLUGIN_OF: dict[int, str] = {}
+
+
+def _attribute(rec: object, plugin: str) -> None:
+    _PLUGIN_OF[id(rec)] = plugin
+
+
+def recognizer_failed(rec: object, exc: Exception) -> PluginError:
+    """The error for a failure inside ``rec``: its plugin and name, never the exception's
+    message (it may hold the value being scanned)."""
+    label = getattr(rec, "name", None) or type(rec).__name__
+    plugin = _PLUGIN_OF.get(id(rec), "?")
+    return PluginError(f"recognizer {label!r} of plugin {plugin!r} failed during the PII scan "
+                       f"({type(exc).__name__}); fix or remove that plugin")
+
+
+def _analyze(analyzer: Any, text: str, entities: list[str], context: list[str] | None = None) -> list[Any]:
+    """``analyzer.analyze``; a recognizer's failure becomes a :class:`PluginError` naming it."""
+    try:
+        return analyzer.analyze(text=text, language="en", entities=entities, context=context)
+    except Exception as exc:  # noqa: BLE001 - find which recognizer failed
+        artifacts = analyzer.nlp_engine.process_text(text, "en")
+        for rec in analyzer.registry.recognizers:
+            try:
+                rec.analyze(text=text, entities=list(getattr(rec, "supported_entities", [])), nlp_artifacts=artifacts)
+            except Exception as inner:  # noqa: BLE001
+                raise recognizer_failed(rec, inner) from None
+        raise PluginError(f"the PII scan failed ({type(exc).__name__})") from None
 
 
 @lru_cache(maxsize=4)
@@ -70,6 +115,11 @@ def _sample_distinct(series: pd.Series, size: int) -> list[str]:
 
 
 TEXT_THRESHOLD = 0.4   # presidio's phone pattern scores 0.4 without context words
+#: a column is person names by its values when this share of its sampled distinct values is
+#: shaped like names (NAME_SHAPE) and this share starts with a known given name (NAME_HITS);
+#: chosen on bench/scan_eval.py's tuning set only
+NAME_SHAPE, NAME_HITS, NAME_MIN_DISTINCT = 0.8, 0.3, 20
+ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _value_evidence(values: list[str], column: str, analyzer: Any, entities: list[str],
@@ -81,8 +131,7 @@ def _value_evidence(values: list[str], column: str, analyzer: Any, entities: lis
     for v in values:
         if not MAY_HOLD_ENTITY.search(v):
             continue
-        found = [r for r in analyzer.analyze(text=v, language="en", entities=entities, context=context)
-                 if r.score >= min(threshold, TEXT_THRESHOLD)]
+        found = [r for r in _analyze(analyzer, v, entities, context) if r.score >= min(threshold, TEXT_THRESHOLD)]
         if found:
             inside.append(max(r.score for r in found))
         # a value that is *wholly* an entity counts at the lower threshold: a column of bare phone
@@ -106,11 +155,14 @@ def _best_name_match(series: pd.Series, column: str, name_recs: list[ColumnNameR
     as_text = values or _sample_distinct(series, 200)
     n_distinct = int(series.nunique(dropna=True))
     for i, rec in enumerate(name_recs):
-        length = rec.match_length(column) if hasattr(rec, "match_length") else int(rec.matches(column))
-        if not length:
-            continue
-        if hasattr(rec, "check_values") and not rec.check_values(as_text, n_distinct)[0]:
-            continue
+        try:
+            length = rec.match_length(column) if hasattr(rec, "match_length") else int(rec.matches(column))
+            if not length:
+                continue
+            if hasattr(rec, "check_values") and not rec.check_values(as_text, n_distinct)[0]:
+                continue
+        except Exception as exc:  # noqa: BLE001 - a third-party recognizer
+            raise recognizer_failed(rec, exc) from None
         candidates.append((length, rec.score, i, rec))
     return max(candidates, key=lambda c: c[:3])[3] if candidates else None
 
@@ -128,23 +180,29 @@ def classify_column(series: pd.Series, column: str, name_recs: list[ColumnNameRe
     share = len(best_scores) / n
     if by_name is not None and by_name.kind == "identifier":
         return ColumnFinding(column, "identifier", by_name.entity, round(share, 4), by_name.score,
-                             ACTIONS["identifier"], "name")
+                             proposed_action("identifier", by_name.entity, by_name.action), "name")
     if best_entity is not None and share >= min_share:
         score = float(np.mean(best_scores))
         evidence = "name+values" if by_name is not None and by_name.entity == best_entity else "values"
         if evidence == "name+values":
             score = min(1.0, max(score, by_name.score) + 0.1)
-        return ColumnFinding(column, "direct", best_entity, round(share, 4), round(score, 4), ACTIONS["direct"],
-                             evidence)
+        override = by_name.action if evidence == "name+values" else None
+        return ColumnFinding(column, "direct", best_entity, round(share, 4), round(score, 4),
+                             proposed_action("direct", best_entity, override), evidence)
     if by_name is not None:
         return ColumnFinding(column, by_name.kind, by_name.entity, round(share, 4), by_name.score,
-                             ACTIONS[by_name.kind], "name")
-    lengths = [len(v) for v in values]
-    is_text = bool(values) and (np.mean(lengths) >= 15 or np.mean([v.count(" ") for v in values]) >= 2)
+                             proposed_action(by_name.kind, by_name.entity, by_name.action), "name")
+    if len(values) >= NAME_MIN_DISTINCT:
+        shaped, hits = name_share(values)
+        if shaped >= NAME_SHAPE and hits >= NAME_HITS:
+            return ColumnFinding(column, "direct", "PERSON", round(hits, 4), round(min(1.0, 0.5 + hits / 2), 4),
+                                 proposed_action("direct", "PERSON"), "values")
+    # free text: several words of letters per value (not timestamps, codes or ISBNs)
+    is_text = bool(values) and np.mean([len(ALPHA_WORD.findall(v)) for v in values]) >= 2.5
     if is_text and inside and len(inside) / n >= text_share:
         return ColumnFinding(column, "direct", "PII_IN_TEXT", round(len(inside) / n, 4),
-                             round(float(np.mean(inside)), 4), "redact", "text")
-    return ColumnFinding(column, "none", None, round(share, 4), 0.0, ACTIONS["none"], "none")
+                             round(float(np.mean(inside)), 4), proposed_action("direct", "PII_IN_TEXT"), "text")
+    return ColumnFinding(column, "none", None, round(share, 4), 0.0, proposed_action("none"), "none")
 
 
 def scan_frame(df: pd.DataFrame, *, registry: Any = None, sample_size: int = 200, min_share: float = 0.6,
@@ -159,6 +217,22 @@ def scan_frame(df: pd.DataFrame, *, registry: Any = None, sample_size: int = 200
                                    score_threshold, text_share) if analyzer is not None else
                    classify_column(df[col], str(col), name_recs, None, [], 0, min_share, score_threshold, text_share))
     return out
+
+
+def personal_values(values: list[str], *, registry: Any = None) -> set[str]:
+    """The values in which a value recognizer finds personal data anywhere (an e-mail inside
+    ``"referral from ann@example.com"``), at the free-text threshold."""
+    _name_recs, value_recs = _recognizers(registry)
+    if not value_recs:
+        return set()
+    analyzer = _analyzer(tuple(value_recs))
+    entities = sorted({e for r in value_recs for e in getattr(r, "supported_entities", [])})
+    found = set()
+    for v in values:
+        if MAY_HOLD_ENTITY.search(v) and any(
+                r.score >= TEXT_THRESHOLD for r in _analyze(analyzer, v, entities)):
+            found.add(v)
+    return found
 
 
 def sniff_separator(path: Path) -> str:

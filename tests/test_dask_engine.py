@@ -2,8 +2,8 @@
 
 * the same customer-level frame and the same segments as the pandas engine (rules and RFM
   identical, clusters ARI >= 0.95, CLV-decline AUC within 0.01);
-* no raw personal value reaches the client or the store: the customers table is scanned and
-  masked on the workers;
+* no raw personal value reaches the client or the store: the privacy step scans and protects
+  the customers table on the workers, and every table's rare or personal levels are folded;
 * a governed run completes on transactions larger than each worker's memory limit, without a
   worker restart, through the engine's own LocalCluster;
 * input errors name the file, column and row over the whole input, as the pandas engine's.
@@ -136,6 +136,12 @@ def _labels(store, run_id, family):
     return m.set_index("customer_no")["segment_id"].map(segs).sort_index()
 
 
+def _protected(data, cfg):
+    """The data after the run's privacy step (as every method sees it), on either engine."""
+    from microseg.privacy.protect import protect
+    return protect(data, cfg.privacy, b"dask-test-key-0123456789", Registry(entry_points=False)).data
+
+
 def _assert_same_frame(a, b):
     assert list(a.columns) == list(b.columns) and a.index.equals(b.index)
     for col in a.columns:
@@ -158,14 +164,16 @@ def test_governed_run_gives_the_same_features_and_segments(tmp_path, client):
     dist = run_config(parse_config(cfg_text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/b.db"), reg, load=load)
     assert loaded["stats"]["engine"]["transactions"]["partitions"] > 1
 
-    pandas_data, _ = load_data(parse_config(cfg_text, base_dir=tmp_path))
-    _assert_same_frame(pandas_data.features(), loaded["data"].features())
+    cfg = parse_config(cfg_text, base_dir=tmp_path)
+    pandas_data = _protected(load_data(cfg)[0], cfg)
+    dask_data = _protected(loaded["data"], cfg)
+    _assert_same_frame(pandas_data.features(), dask_data.features())
     cut = pd.Timestamp("2023-06-01")
-    _assert_same_frame(pandas_data.features(cut), loaded["data"].features(cut))
+    _assert_same_frame(pandas_data.features(cut), dask_data.features(cut))
     ids = pandas_data.ids[::7]
     windows = [(cut - pd.Timedelta(days=90), cut), (cut, cut + pd.Timedelta(days=30))]
-    assert np.allclose(pandas_data.window_spends(ids, windows), loaded["data"].window_spends(ids, windows))
-    assert pandas_data.tx_date_range() == loaded["data"].tx_date_range()
+    assert np.allclose(pandas_data.window_spends(ids, windows), dask_data.window_spends(ids, windows))
+    assert pandas_data.tx_date_range() == dask_data.tx_date_range()
 
     sa, sb = Store(f"sqlite:///{tmp_path}/a.db"), Store(f"sqlite:///{tmp_path}/b.db")
     for family in ("age", "rfm"):
@@ -190,7 +198,8 @@ def test_invoice_baskets_and_rows_read_again(tmp_path, client, monkeypatch):
     monkeypatch.setattr(bycustomer, "HOLD_SHARE", 0.0)          # never hold: stream from the files
     dist, stats = load_data_dask(cfg, client, registry=Registry(entry_points=False))
     assert not stats["engine"]["transactions"]["held_in_memory"] and dist.tx.origin is not None
-    local, _ = load_data(cfg)
+    dist = _protected(dist, cfg)
+    local = _protected(load_data(cfg)[0], cfg)
     _assert_same_frame(local.features(), dist.features())
     keep = local.ids[local.ids % 3 == 0]
     _assert_same_frame(local.restrict(keep).features(), dist.restrict(keep).features())
@@ -272,7 +281,11 @@ def pii_runs(tmp_path_factory, client):
 
 
 def test_no_personal_value_reaches_the_client_or_the_store(pii_runs):
-    customers, data, folder = pii_runs["customers"], pii_runs["data"], pii_runs["folder"]
+    from microseg.privacy.protect import protect
+    customers, folder = pii_runs["customers"], pii_runs["folder"]
+    cfg = parse_config(PII_CONFIG, base_dir=folder)
+    protected = protect(pii_runs["data"], cfg.privacy, b"dask-test-key-0123456789", Registry(entry_points=False))
+    data = protected.data
     personal = set(customers["email"]) | set(customers["phone"]) | set(customers["full_name"]) | \
         set(customers["loyalty_no"])
     on_client = data.customers.astype(str).to_numpy().ravel().tolist() + \
@@ -281,11 +294,12 @@ def test_no_personal_value_reaches_the_client_or_the_store(pii_runs):
     assert {"email", "phone", "full_name"}.isdisjoint(data.customers.columns)
     assert data.customers["consent_marketing"].dtype == bool                  # consent flags stay usable
     assert pii_runs["report"]["customers"] == int(customers["consent_profiling"].sum())   # restricted on the cluster
-    found = {f.column: (f.kind, f.action) for f in data.pii_findings}
+    found = {f.column: (f.kind, f.action) for f in protected.findings if f.table == "customers"}
     assert found["email"] == ("direct", "drop") and found["phone"] == ("direct", "drop")
     assert found["full_name"][0] == "direct" and found["loyalty_no"] == ("identifier", "pseudonymise")
-    assert data.masked_actions == {"email": "drop", "phone": "drop", "full_name": "drop", "customer_id": "pseudonymise",
-                                   "loyalty_no": "pseudonymise"}
+    assert protected.applied == {"email": "drop", "phone": "drop", "full_name": "drop", "customer_id": "pseudonymise",
+                                 "loyalty_no": "pseudonymise"}
+    assert {f.table for f in protected.findings} == {"customers", "transactions"}   # every table scanned
 
     text = _store_text(folder / "d.db") + json.dumps(pii_runs["report"], default=str)
     assert not [v for v in personal if v in text]
@@ -311,16 +325,23 @@ def test_findings_and_released_pseudonyms_match_the_pandas_engine(pii_runs):
     assert released[0].equals(released[1])
 
 
-def test_a_column_masked_away_on_the_workers_cannot_be_released(tmp_path, client):
-    """``hash`` drops the column on the workers: releasing it stops the run with an error that
-    says so, and nothing is written."""
-    write_data(tmp_path, n=300, seed=2, personal=True)
+def test_hashed_and_dropped_columns_on_the_workers(tmp_path, client):
+    """``hash`` is applied on the workers and released as the pandas engine releases it; a
+    dropped column cannot be released: the run stops with an error that says so, nothing written."""
+    import hashlib
+    customers, _ = write_data(tmp_path, n=300, seed=2, personal=True)
     text = PII_CONFIG.replace('attributes = ["loyalty_no"]', 'attributes = ["email"]').replace(
         "[privacy]\n", '[privacy]\nallow_hashed_audiences = true\ncolumns = { email = "hash" }\n')
-    store = Store(f"sqlite:///{tmp_path}/d.db")
     reg = Registry(entry_points=False)
-    with pytest.raises(ConfigError, match="'email' was removed .*action hash") as err:
-        run_config(parse_config(text, base_dir=tmp_path), store, reg,
+    for name, load in (("d", lambda cfg: load_data_dask(cfg, client, registry=reg)), ("p", load_data)):
+        run_config(parse_config(text, base_dir=tmp_path), Store(f"sqlite:///{tmp_path}/{name}.db"), reg, load=load)
+    released = [Store(f"sqlite:///{tmp_path}/{db}.db").released_customers(1)[0]["scores"] for db in ("p", "d")]
+    assert released[0].equals(released[1])
+    expected = {hashlib.sha256(e.strip().lower().encode()).hexdigest() for e in customers["email"]}
+    assert {json.loads(s)["email"] for s in released[1]} <= expected
+    store = Store(f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(ConfigError, match="'email' was removed .*action drop") as err:
+        run_config(parse_config(text.replace('"hash"', '"drop"'), base_dir=tmp_path), store, reg,
                    load=lambda cfg: load_data_dask(cfg, client, registry=reg))
     assert "@" not in str(err.value) and not store.runs()
 
@@ -472,10 +493,17 @@ def test_run_larger_than_the_worker_memory_limit(tmp_path, client, monkeypatch):
     real_load = loader.load_data_dask
 
     def load(cfg, client, registry=None):
-        loaded["data"], loaded["stats"] = real_load(cfg, client, registry=registry)
+        data, loaded["stats"] = real_load(cfg, client, registry=registry)
+        protect_tables = data.transformed
+
+        def transformed(fn, erased=None):             # keep the protected data the run used
+            loaded["data"] = protect_tables(fn, erased)
+            return loaded["data"]
+
+        data.transformed = transformed
         loaded["pause"] = set(client.run(lambda: __import__("dask").config.get("distributed.worker.memory.pause"))
                               .values())
-        return loaded["data"], loaded["stats"]
+        return data, loaded["stats"]
 
     monkeypatch.setattr(loader, "load_data_dask", load)
     others = set(client.run(os.getpid).values())

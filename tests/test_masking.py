@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from microseg.errors import ConfigError
 from microseg.privacy.consent import consent_masks
+from microseg.privacy.kinds import ACTIONS, DEFAULT_ACTIONS, proposed_action
 from microseg.privacy.masking import (apply_release_actions, column_actions, frame_for_methods, generalise,
-                                      hashed_identifiers, normalise_phone)
+                                      hashed_identifiers, mask_table, normalise_phone)
 from microseg.privacy.policy import PrivacyPolicy
 from microseg.privacy.pseudonym import load_key, pseudonymise, pseudonymise_one, write_new_key
 
@@ -63,23 +64,41 @@ def test_key_from_env_or_file_never_default(tmp_path, monkeypatch):
         load_key(PrivacyPolicy())
 
 
-def _finding(column, kind):
-    return types.SimpleNamespace(column=column, kind=kind)
+def _finding(column, kind, table=None, entity=None):
+    return types.SimpleNamespace(column=column, kind=kind, action=proposed_action(kind, entity),
+                                 qualified=column if table in (None, "customers") else f"{table}.{column}")
+
+
+def test_one_vocabulary_for_policy_scan_and_run():
+    """The config accepts exactly the vocabulary's actions, and every kind's default is one."""
+    import typing
+
+    from microseg.privacy.policy import ColumnAction
+    assert set(typing.get_args(ColumnAction)) == set(ACTIONS)
+    assert set(DEFAULT_ACTIONS.values()) <= set(ACTIONS)
+    PrivacyPolicy(columns={"diagnosis": "restrict"})
+    with pytest.raises(Exception):
+        PrivacyPolicy(columns={"x": "obliterate"})
 
 
 def test_actions_default_from_scan_and_policy_overrides():
     findings = [_finding("email", "direct"), _finding("cid", "identifier"), _finding("age", "quasi"),
-                _finding("spend", "none")]
-    actions = column_actions(findings, PrivacyPolicy(columns={"age": "keep"}))
-    assert actions == {"email": "drop", "cid": "pseudonymise", "age": "keep", "spend": "keep"}
+                _finding("spend", "none"), _finding("diagnosis", "sensitive"),
+                _finding("category", "none", "transactions")]
+    actions = column_actions(findings, PrivacyPolicy(columns={"age": "keep", "transactions.category": "drop"}))
+    assert actions == {"email": "drop", "cid": "pseudonymise", "age": "keep", "spend": "keep", "diagnosis": "restrict",
+                       "transactions.category": "drop"}
     with pytest.raises(ConfigError, match="allow_hashed_audiences"):
         column_actions(findings, PrivacyPolicy(columns={"email": "hash"}))
 
 
-def test_methods_never_see_direct_identifiers():
-    frame = pd.DataFrame({"email": ["a@example.com"], "age": [40], "cid": ["X1"]})
-    out = frame_for_methods(frame, {"email": "drop", "age": "generalise", "cid": "pseudonymise"}, KEY)
-    assert "email" not in out.columns and out.loc[0, "age"] == 40 and out.loc[0, "cid"] != "X1"
+def test_masking_removes_raw_values_and_methods_never_see_hidden_columns():
+    frame = pd.DataFrame({"email": ["a@example.com"], "age": [40], "cid": ["X1"], "note": ["call 0201"]})
+    actions = {"email": "drop", "age": "generalise", "cid": "pseudonymise", "note": "redact"}
+    masked = mask_table(frame, actions, KEY)
+    assert "email" not in masked.columns and masked.loc[0, "age"] == 40 and masked.loc[0, "cid"] != "X1"
+    assert masked.loc[0, "note"] == "[REDACTED]"
+    assert "note" not in frame_for_methods(masked, actions).columns
 
 
 def test_generalise_steps():

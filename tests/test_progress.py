@@ -142,7 +142,7 @@ def test_cli_run_shows_progress_with_elapsed_time_on_a_terminal(tmp_path):
     (tmp_path / "microseg.toml").write_text(RULES_CONFIG)
     drawn = _in_terminal(["run", "microseg.toml", "--db", "s.db"], tmp_path)
     assert "Released segments" in drawn
-    for step in ("check", "load", "scan", "method:city", "store"):
+    for step in ("check", "load", "protect", "method:city", "store"):
         assert re.search(rf"{re.escape(step)}\s.*{ELAPSED}", drawn), step
     quiet = _in_terminal(["run", "microseg.toml", "--db", "t.db", "--json"], tmp_path)
     assert '"segments"' in quiet and not re.search(ELAPSED, quiet)

@@ -129,7 +129,9 @@ def test_scan_is_offline(no_network, tmp_path, monkeypatch):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(data_frames([column("a", dtype=str), column("b", dtype=float), column("note", elements=st.text(max_size=30))]))
+@given(data_frames([column("a", elements=st.text(st.characters(exclude_categories=("Cs",)), max_size=12)),
+                    column("b", dtype=float),
+                    column("note", elements=st.text(st.characters(exclude_categories=("Cs",)), max_size=30))]))
 def test_random_frames_never_leak_values(reg, df):
     """Findings hold only the column name, fixed words, an entity label and numbers: never a value."""
     findings = scan_frame(df, registry=reg)
@@ -152,3 +154,116 @@ def test_scan_cli_json(tmp_path, demo_customers):
     rows = json.loads(result.output)
     assert len(rows) == demo_customers.shape[1] and all(KEYS <= set(r) for r in rows)
     assert CliRunner().invoke(cli, ["scan", str(tmp_path / "missing.csv")]).exit_code == 2
+
+
+# --------------------------------------------------------------------------- one vocabulary
+def test_a_recognizer_action_is_what_scan_and_run_propose(reg):
+    """``ColumnNameRecognizer.action`` is honoured: a recognizer saying ``drop`` proposes drop."""
+    from microseg import hookimpl
+    from microseg.privacy.masking import column_actions
+    from microseg.privacy.policy import PrivacyPolicy
+    from microseg.privacy.recognizers import ColumnNameRecognizer
+    df = pd.DataFrame({"shoe_size": [str(40 + i % 8) for i in range(100)], "diagnosis": ["flu", "none"] * 50})
+    plugin = types.SimpleNamespace(register_recognizers=hookimpl(lambda register: register(
+        ColumnNameRecognizer("shoe size", "SHOE_SIZE", "quasi", [r"shoe_size"], action="drop"))))
+    own = Registry(entry_points=False)
+    own.register(plugin, name="shoes")
+    found = {f.column: f for f in scan_frame(df, registry=own)}
+    assert found["shoe_size"].action == "drop"
+    assert found["diagnosis"].kind == "sensitive" and found["diagnosis"].action == "restrict"
+    assert column_actions(list(found.values()), PrivacyPolicy()) == {"shoe_size": "drop", "diagnosis": "restrict"}
+
+
+def test_a_failing_recognizer_names_its_plugin(tmp_path):
+    """A third-party recognizer that raises stops the scan with an error naming plugin and
+    recognizer — not the value it was looking at — and exit code 2 on the CLI."""
+    from presidio_analyzer import EntityRecognizer
+
+    from microseg import hookimpl
+    from microseg.errors import PluginError
+
+    class Broken(EntityRecognizer):
+        def load(self):
+            pass
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            raise ValueError(f"cannot parse {text}")
+
+    plugin = types.SimpleNamespace(register_recognizers=hookimpl(lambda register: register(
+        Broken(supported_entities=["BROKEN"], name="broken recognizer"))))
+    own = Registry(entry_points=False)
+    own.register(plugin, name="acme-pii")
+    df = pd.DataFrame({"email": [f"secret{i}@example.com" for i in range(20)]})
+    with pytest.raises(PluginError, match="'broken recognizer' of plugin 'acme-pii'") as err:
+        scan_frame(df, registry=own)
+    assert "secret" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- names and text by values
+def test_given_names_under_harmless_headers_are_found(reg):
+    rng = np.random.default_rng(8)
+    given = ["Ingrid", "Mateo", "Aurélie", "Łukasz", "Giulia", "Sven", "Chloé", "Pedro", "Anouk", "Moritz", "Zofia",
+             "Kevin", "Lotte", "Jonas", "Inês", "Tomás", "Emma", "Noah", "Margarethe", "Dorota", "Ville", "Beatriz",
+             "Henrik", "Camille", "Matteo", "Elif", "Hanna"]
+    df = pd.DataFrame({"handler": rng.choice(given, 300), "col7": [f"{g} {s}" for g, s in zip(
+        rng.choice(given, 300), rng.choice(["Moreau", "Kowalski", "Rossi", "Jansen", "Berg"], 300))],
+        "colour": rng.choice(["Rose", "Olive", "Amber", "Slate", "Teal", "Coral", "Ivory", "Navy", "Plum"], 300),
+        "supplier": rng.choice(["Martin GmbH", "Rossi S.p.A.", "Smith and Sons", "Dupont SARL", "Jansen BV"], 300)})
+    got = kinds(scan_frame(df, registry=reg))
+    assert got["handler"] == ("direct", "PERSON") and got["col7"] == ("direct", "PERSON")
+    assert got["colour"] == ("none", None) and got["supplier"] == ("none", None)
+
+
+def test_timestamps_and_codes_are_not_free_text(reg):
+    ts = pd.date_range("2024-01-01", periods=300, freq="37min")
+    df = pd.DataFrame({"opened_at": ts.strftime("%Y-%m-%dT%H:%M:%S"), "isbn": [f"978-0-{i:05d}-{i % 10}-1" for i in range(300)],
+                       "remarks": ["call me on +44 20 7123 4567 after five" if i % 10 == 0 else "left at the door"
+                                   for i in range(300)]})
+    got = kinds(scan_frame(df, registry=reg))
+    assert got["opened_at"] == ("none", None) and got["isbn"] == ("none", None)
+    assert got["remarks"] == ("direct", "PII_IN_TEXT")
+
+
+def test_the_scan_generalises_to_held_out_locale_mixes(reg):
+    """bench/scan_eval.py's first held-out set (never tuned on): column F1 >= 0.98, no false
+    positive. The full table of every set is bench/scan.py's."""
+    pytest.importorskip("faker", reason="faker is in the test extra (pip install -e '.[test]')")
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from scan_eval import HELD_OUT, evaluate, make_tables
+    name, seed, locales = HELD_OUT[0]
+    result = evaluate(make_tables(seed, locales, n_tables=2), reg)
+    assert result["f1"] >= 0.98 and result["fp"] == 0, result["wrong"]
+
+
+# --------------------------------------------------------------------------- safe vocabulary
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["a", "b", "c", "d@x.io", "e"])), min_size=1, max_size=300),
+       st.integers(1, 6), st.integers(2, 12), st.sampled_from([200_000, 7]))
+def test_level_counts_do_not_depend_on_partitioning(rows, n_parts, k, prefix):
+    """Counting holders partition by partition and combining gives each level's number of
+    distinct customers, capped at k, however the rows are split (and whether a level reaches k
+    in the first rows looked at or only in the rest)."""
+    from microseg.privacy import vocabulary
+    frame = pd.DataFrame(rows, columns=["customer_id", "channel"])
+    expected = frame.drop_duplicates().groupby("channel")["customer_id"].nunique().clip(upper=k).to_dict()
+    bounds = np.linspace(0, len(frame), n_parts + 1).astype(int)
+    parts = [frame.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    saved, vocabulary.PREFIX_ROWS = vocabulary.PREFIX_ROWS, prefix
+    try:
+        got = vocabulary.combine_holders([vocabulary.level_holders(p, ["channel"], k) for p in parts], k)
+    finally:
+        vocabulary.PREFIX_ROWS = saved
+    assert got.get("channel", {}) == expected
+
+
+def test_folding_keeps_only_safe_levels_and_categories():
+    from microseg.privacy.vocabulary import OTHER, fold_values
+    s = pd.Series(["web", "ann@x.io", None, "store"])
+    folded = fold_values(s, frozenset({"web", "store"}))
+    assert folded.iloc[[0, 1, 3]].tolist() == ["web", OTHER, "store"] and pd.isna(folded.iloc[2])
+    cat = pd.Series(pd.Categorical(["web", "ann@x.io", None, "app"], categories=["app", "ann@x.io", "web"]))
+    out = fold_values(cat, frozenset({"web"}))
+    assert list(out.cat.categories) == [OTHER, "web"] and out.astype(object).tolist()[:2] == ["web", OTHER]
+    assert pd.isna(out.iloc[2])

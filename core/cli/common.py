@@ -26,15 +26,22 @@ config_key_option = click.option("--config", "config", type=click.Path(dir_okay=
 def load_secret(config: str | None, why: str) -> tuple[bytes, Any]:
     """The pseudonymisation key (``--config``'s key file, else ``$MICROSEG_KEY``) and the config.
     ``why`` completes "… needs the pseudonymisation key" in the error."""
+    keyring, cfg = load_keys(config, why)
+    return keyring.current, cfg
+
+
+def load_keys(config: str | None, why: str) -> tuple[Any, Any]:
+    """The current and retired pseudonymisation keys (a :class:`~microseg.privacy.keyring.Keyring`)
+    and the config; an error in words when the current key is missing."""
     from pathlib import Path
 
     from microseg.config import load_config
     from microseg.errors import ConfigError, InputError
+    from microseg.privacy.keyring import load_keyring
     from microseg.privacy.policy import PrivacyPolicy
-    from microseg.privacy.pseudonym import load_key
     cfg = load_config(config) if config else None
     try:
-        return load_key(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path(".")), cfg
+        return load_keyring(cfg.privacy if cfg else PrivacyPolicy(), cfg.base_dir if cfg else Path(".")), cfg
     except ConfigError as exc:
         raise InputError(f"{why} needs the pseudonymisation key ({exc}); pass --config CONFIG or set "
                          "$MICROSEG_KEY") from None

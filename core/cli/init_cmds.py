@@ -63,22 +63,38 @@ def init(ctx: click.Context, path: str, from_file: str | None, force: bool, as_j
 
 @click.command()
 @click.argument("path", default=".microseg/key", type=click.Path(dir_okay=False))
+@click.option("--rotate", is_flag=True,
+              help="Retire the key in PATH (appended to PATH.retired, or --retired) and write a new one.")
+@click.option("--retired", type=click.Path(dir_okay=False), default=None,
+              help="Retired keys file (default PATH.retired; set [privacy] retired_keys_file to match).")
 @json_option
-def keygen(path: str, as_json: bool) -> None:
-    """Write a new random pseudonymisation key file (mode 0600).
+def keygen(path: str, rotate: bool, retired: str | None, as_json: bool) -> None:
+    """Write a new random pseudonymisation key file (mode 0600), or rotate an existing one.
 
     Point a config at it with key_file in [privacy], or export it: MICROSEG_KEY="$(cat PATH)".
+    --rotate keeps the old key in PATH.retired, so that `microseg forget` still reaches runs
+    written under it.
 
     \b
     Examples:
       microseg keygen
       microseg keygen /secure/place/microseg.key --json
+      microseg keygen --rotate .microseg/key
     """
     from microseg.privacy.pseudonym import write_new_key
+    if rotate:
+        from microseg.privacy.keyring import rotate_key
+        old, new, kept = rotate_key(Path(path), Path(retired) if retired else None)
+        if as_json:
+            echo_json({"key": path, "retired_key_id": old, "key_id": new, "retired_keys_file": str(kept)})
+            return
+        click.echo(f"Rotated {path}: key id {old} retired into {kept}, new key id {new}. Keep {kept}: erasure "
+                   "reaches runs written under retired keys through it.")
+        return
     try:
         write_new_key(Path(path))
     except FileExistsError:
-        raise InputError(f"{path} exists; refusing to overwrite a key") from None
+        raise InputError(f"{path} exists; refusing to overwrite a key (use --rotate to replace it)") from None
     if as_json:
         echo_json({"key": path})
         return

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from microseg.cli.common import config_key_option, db_option, echo_json, json_option, load_secret, open_store
+from microseg.cli.common import config_key_option, db_option, echo_json, json_option, load_keys, open_store
 from microseg.cli.progress_display import working
 
 
@@ -25,9 +25,10 @@ def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool, confi
       microseg audit 2 --json
     """
     from microseg.privacy.audit_report import audit_run
-    secret, cfg = load_secret(config, "audit --verify") if verify else (None, None)
+    keyring, cfg = load_keys(config, "audit --verify") if verify else (None, None)
     with working("auditing" + (" and verifying the audit trail" if verify else ""), as_json):
-        doc = audit_run(open_store(db, cfg.store.url if cfg else None), run_id, verify=verify, secret=secret)
+        doc = audit_run(open_store(db, cfg.store.url if cfg else None), run_id, verify=verify,
+                        secret=keyring.current if keyring else None, retired=keyring.retired if keyring else ())
     if as_json:
         echo_json(doc)
     else:
@@ -41,8 +42,12 @@ def _print_audit(doc: dict) -> None:
     click.echo(f"  policy {doc['run']['policy_hash'][:16]}…  config {doc['run']['config_hash'][:16]}…")
     for role, fp in doc["inputs"].items():
         click.echo(f"  input {role}: {fp}")
-    click.echo("  PII columns: " + (", ".join(f"{c['column']}={c['kind']}→{doc['actions'].get(c['column'], c['action'])}"
+    def name(c: dict) -> str:
+        return c["column"] if c.get("table") in (None, "customers") else f"{c['table']}.{c['column']}"
+    click.echo("  PII columns: " + (", ".join(f"{name(c)}={c['kind']}→{doc['actions'].get(name(c), c['action'])}"
                                             for c in doc["pii"] if c["kind"] != "none") or "none found"))
+    if doc.get("key_id"):
+        click.echo(f"  key id: {doc['key_id']}")
     click.echo(f"  consent: {doc['consent']}")
     click.echo(f"  gate: {doc['gate']['decisions']}")
     inv = doc["invariant"]
@@ -64,10 +69,12 @@ def _print_audit(doc: dict) -> None:
 @click.command()
 @click.argument("customer_id")
 @db_option
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="Config whose [privacy] key to use.")
+@click.option("--config", "config", type=click.Path(dir_okay=False),
+              help="Config whose [privacy] key and retired keys to use.")
 @json_option
 def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) -> None:
-    """Erase CUSTOMER_ID from every stored run (and mark those runs for a re-run).
+    """Erase CUSTOMER_ID from every stored run, under the current and every retired key, and add
+    them to the erasure list that every later run applies (their runs are marked for a re-run).
 
     \b
     Examples:
@@ -75,16 +82,23 @@ def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) 
       microseg forget 17850 --db retail.db --json
     """
     from microseg.privacy.erasure import forget as do_forget
-    key, cfg = load_secret(config, "forget")
+    from microseg.privacy.erasure import unreachable_runs
+    keyring, cfg = load_keys(config, "forget")
     store = open_store(db, cfg.store.url if cfg else None)
-    runs = do_forget(store, customer_id, key)
+    runs = do_forget(store, customer_id, keyring)
+    unreachable = [r for r in unreachable_runs(store, keyring) if r not in runs]
     if as_json:
-        echo_json({"runs": runs, "needs_rerun": runs, "recorded": True})
+        echo_json({"runs": runs, "needs_rerun": runs, "recorded": True, "unreachable": unreachable})
         return
     if runs:
         click.echo(f"Erased from runs {', '.join(map(str, runs))}; they are marked needs-rerun.")
     else:
-        click.echo("No stored membership matched; the erasure request is recorded in the audit trail.")
+        click.echo("No stored membership matched.")
+    click.echo("The customer is on the erasure list: later runs into this store leave them out.")
+    if unreachable:
+        click.echo(f"Warning: runs {', '.join(map(str, unreachable))} could not be searched (written under a "
+                   "key that is neither the current nor a retired one, or without customer keys); `microseg audit` "
+                   "reports them: re-run or delete them.", err=True)
 
 
 COMMANDS = [audit, forget]

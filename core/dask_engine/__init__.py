@@ -3,8 +3,10 @@
 * :mod:`~microseg.dask_engine.reading` reads Parquet / CSV in partitions sized from the workers'
   memory limit; :mod:`~microseg.dask_engine.rows` normalises and validates each partition with
   the pandas loader's own functions (errors name the file, column and row).
-* :mod:`~microseg.dask_engine.customers` reads, PII-scans and masks the customers table on the
-  workers: only the masked table and the scan's findings reach the client.
+* :mod:`~microseg.dask_engine.customers` reads the customers table on the workers, and
+  :mod:`~microseg.dask_engine.scan_tables` runs the privacy step (scan, level counts, masking,
+  folding, erasure) there on every table: only the protected customers table and the findings
+  reach the client.
 * :mod:`~microseg.dask_engine.bycustomer` computes per-customer values from rows shuffled by
   customer through Dask's disk-backed shuffle, holding them in worker memory when they fit,
   else reading them again from the files for each computation.

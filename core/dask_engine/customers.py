@@ -1,11 +1,9 @@
-"""The customers table through the workers: read, validated, scanned and masked there.
+"""The customers table through the workers: read, validated, scanned and protected there.
 
-Only the masked table reaches the client: direct identifiers dropped and identifier columns
-pseudonymised with the run key (:func:`microseg.privacy.masking.frame_for_methods`, the actions
-of :func:`~microseg.privacy.masking.column_actions`: the policy's ``[privacy] columns`` over the
-scan's findings). Consent flags, quasi-identifiers (rules need ``age``) and other attributes stay
-as they are, as in the pandas engine. The customer ids come to the client (they index every
-result), as do the findings of the scan — never a value of a scanned column.
+Only the protected table reaches the client: the privacy step (:func:`microseg.privacy.protect.
+protect`, the same for every engine) runs its scan, its level counts and its masking and folding
+on the workers through :class:`CustomersLoad`. The customer ids come to the client (they index
+every result), as do the findings of the scan — never a value of a scanned column.
 """
 from __future__ import annotations
 
@@ -19,22 +17,17 @@ from microseg.config import Config, CustomersSource
 from microseg.dask_engine.bycustomer import collect
 from microseg.dask_engine.reading import checked, located, read_source
 from microseg.dask_engine.rows import customer_ids
-from microseg.dask_engine.scan import combine_distinct, distinct_part, recognizers_blob, scan_on_worker
+from microseg.dask_engine.scan import scan_on_cluster, summarise_on_cluster
 from microseg.errors import InputError
 from microseg.loading import normalise_ids, parse_dates, require_columns, source_label
-from microseg.privacy.masking import column_actions, frame_for_methods
-from microseg.privacy.policy import PrivacyPolicy
 from microseg.privacy.scan import ColumnFinding
 
 BOOL_WORDS = {"True": True, "False": False, "TRUE": True, "FALSE": False, "true": True, "false": False}
-FAN_IN = 8
 
 
 @dataclass
-class MaskedCustomers:
-    frame: pd.DataFrame                # masked, one row per customer, index ``customer_id``
-    findings: list[ColumnFinding]      # the scan of the unmasked table (no values)
-    actions: dict[str, str]            # column → action, applied on the workers
+class ProtectedCustomers:
+    frame: pd.DataFrame                # protected, one row per customer, index ``customer_id``
     signup: pd.Series | None           # sign-up dates, when masking removed their column
 
 
@@ -96,17 +89,25 @@ def prepared(part: pd.DataFrame, src: CustomersSource, label: str, as_text: bool
     return part
 
 
-def _distinct_of(part: pd.DataFrame) -> dict[str, pd.Series]:
-    return distinct_part(part.reset_index())
+def _with_ids(part: pd.DataFrame) -> pd.DataFrame:
+    return part.reset_index()
+
+
+def _protected_part(part: pd.DataFrame, fn: Any, erased: pd.Index | None) -> pd.DataFrame:
+    """One partition through the privacy step's ``fn`` (erased customers removed)."""
+    if erased is not None:
+        part = part.loc[~part.index.isin(erased)]
+    out = fn("customers", part.reset_index())
+    return out.set_index("customer_id")
 
 
 # --------------------------------------------------------------------------- the table
 class CustomersLoad:
     """The customers table being loaded: ids checked and the scan started on construction (so
-    other sources load while it runs), masked and collected by :meth:`finish`."""
+    other sources load while it runs); the privacy step reads it through :meth:`scan`,
+    :meth:`summarise` and :meth:`protected` (which collects the protected table)."""
 
     def __init__(self, cfg: Config, src: CustomersSource, client: Any, registry: Any, target: int) -> None:
-        import dask
         self.client, self.src = client, src
         self.label = source_label(cfg, src)
         raw, self.fmt = read_source(cfg, src, None, target)
@@ -134,24 +135,32 @@ class CustomersLoad:
         offsets = [int(x) for x in np.cumsum([0, *self.lengths[:-1]])]
         self.meta = prepared(raw._meta, src, self.label, as_text, offsets)
         self.frame = raw.map_partitions(located(prepared), src, self.label, as_text, offsets, meta=self.meta)
-        parts = [dask.delayed(_distinct_of)(p) for p in self.frame.to_delayed()]
-        while len(parts) > 1:
-            parts = [dask.delayed(combine_distinct)(*parts[i:i + FAN_IN]) for i in range(0, len(parts), FAN_IN)]
-        self._scan = client.compute(dask.delayed(scan_on_worker)(parts[0], recognizers_blob(registry)))
+        self._scan = scan_on_cluster(client, self.frame.map_partitions(_with_ids, meta=self.meta.reset_index()),
+                                     registry)
 
-    def finish(self, key: bytes, policy: PrivacyPolicy) -> MaskedCustomers:
-        """Wait for the scan; mask on the workers by its findings and the policy; collect."""
-        findings = checked(self._scan.result, lambda: self.lengths, self.label, self.fmt)
-        actions = column_actions(findings, policy)
-        masked = self.frame.map_partitions(frame_for_methods, actions, key,
-                                           meta=frame_for_methods(self.meta, actions, key))
-        customers = pd.concat(collect(self.client, masked))
+    def scan(self) -> list[ColumnFinding]:
+        """The scan started on construction (findings only: no value reaches the client)."""
+        return checked(self._scan.result, lambda: self.lengths, self.label, self.fmt)
+
+    def summarise(self, fn: Any) -> list[Any]:
+        """``fn`` of each partition (customer ids as the column ``customer_id``), on the workers."""
+        return checked(lambda: summarise_on_cluster(self.client, self.frame, lambda p: fn(p.reset_index())),
+                       lambda: self.lengths, self.label, self.fmt)
+
+    def protected(self, fn: Any, erased: pd.Index | None) -> ProtectedCustomers:
+        """Every partition through the privacy step's ``fn`` on the workers; collected."""
+        from microseg.dask_engine.bycustomer import graph_constant
+        gone = graph_constant(erased) if erased is not None else None
+        meta = _protected_part(self.meta, fn, None)
+        done = self.frame.map_partitions(_protected_part, fn, gone, meta=meta)
+        parts = [p for p in collect(self.client, done)]
+        customers = pd.concat(parts) if parts else meta
         customers.index.name = "customer_id"
         signup = None
         if self.src.signup_date and self.src.signup_date not in customers.columns:
             signup = pd.concat(collect(self.client, self.frame[self.src.signup_date]))
-        applied = {c: a for c, a in actions.items() if a in ("drop", "redact", "hash", "pseudonymise")}
-        return MaskedCustomers(frame=customers, findings=findings, actions=applied, signup=signup)
+            signup = signup[signup.index.isin(customers.index)]
+        return ProtectedCustomers(frame=customers, signup=signup)
 
 
 def _length(part: pd.DataFrame) -> pd.Series:

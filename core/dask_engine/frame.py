@@ -17,16 +17,18 @@ from microseg.dask_engine.bycustomer import HOLD_SHARE, RowTable, cluster_room, 
 from microseg.dask_engine.partitions import (channels_before_part, event_columns, event_features_part,
                                              level_spend_part, ts_range_part, tx_features_part, window_sums_part)
 from microseg.dask_engine.lgbm import fit_dask_lgbm
+from microseg.dask_engine.scan_tables import DaskTablesAccess
 from microseg.engine import Classifier, customer_attributes
 from microseg.features import DEFAULT_WINDOWS, event_features, mix_levels, transaction_features
 
 
-class DaskCustomerData:
-    """Customers (masked, pandas) plus transactions / events as :class:`RowTable` s on the cluster.
+class DaskCustomerData(DaskTablesAccess):
+    """Customers (pandas, once protected) plus transactions / events as :class:`RowTable` s on the cluster.
 
-    ``tx`` / ``ev`` hold the Dask DataFrames of normalised rows (read lazily from the files);
-    ``pii_findings`` are the scan of the unmasked customers table and ``masked_actions`` the
-    masking already applied on the workers.
+    ``tx`` / ``ev`` hold the Dask DataFrames of normalised rows (read lazily from the files). As
+    loaded, the customers table is still on the workers (``pending``); the privacy step
+    (:class:`~microseg.dask_engine.scan_tables.DaskTablesAccess`) protects it there and returns a
+    DaskCustomerData holding the protected table.
     """
 
     engine: ClassVar[str] = "dask"
@@ -35,9 +37,9 @@ class DaskCustomerData:
                  as_of: pd.Timestamp, ids: pd.Index, signup_column: str | None = None,
                  signup: pd.Series | None = None, windows: tuple[int, ...] = DEFAULT_WINDOWS,
                  date_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-                 levels: dict[pd.Timestamp, dict[str, list]] | None = None,
-                 pii_findings: list | None = None, masked_actions: dict[str, str] | None = None) -> None:
+                 levels: dict[pd.Timestamp, dict[str, list]] | None = None, pending: Any = None) -> None:
         self.client = client
+        self.pending = pending
         self._ids = ids
         self.tx, self.ev = tx, ev
         self._signup = signup
@@ -50,8 +52,6 @@ class DaskCustomerData:
         self.as_of = pd.Timestamp(as_of)
         self.signup_column = signup_column
         self.windows = windows
-        self.pii_findings = pii_findings
-        self.masked_actions = dict(masked_actions or {})
 
     @property
     def ids(self) -> pd.Index:
@@ -194,10 +194,8 @@ class DaskCustomerData:
 
     # ------------------------------------------------------------------ services
     def customer_attributes(self, columns: Sequence[str]) -> pd.DataFrame:
-        """The masked customers table's ``columns`` (a column the workers' masking removed cannot
-        be released from this engine)."""
-        return customer_attributes(self.customers, self.ids, columns, self.masked_actions,
-                                   where=" on the Dask workers", advice="; release it with the pandas engine")
+        """The protected customers table's ``columns``."""
+        return customer_attributes(self.customers, self.ids, columns, {})
 
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
                        n_estimators: int) -> Classifier:
@@ -225,5 +223,4 @@ class DaskCustomerData:
         signup = self._signup.reindex(ids) if self._signup is not None else None
         return DaskCustomerData(client=self.client, customers=self.customers.loc[self.customers.index.isin(ids)],
                                 tx=sub(self.tx), ev=sub(self.ev), as_of=self.as_of, ids=ids,
-                                signup_column=self.signup_column, signup=signup, windows=self.windows,
-                                pii_findings=self.pii_findings, masked_actions=self.masked_actions)
+                                signup_column=self.signup_column, signup=signup, windows=self.windows)

@@ -17,7 +17,6 @@ from microseg.dask_engine.rows import (MAX_LEVELS, event_rows, event_stats, even
 from microseg.errors import ConfigError, InputError
 from microseg.features import mix_levels
 from microseg.loading import source_label
-from microseg.privacy.pseudonym import load_key
 
 
 def n_workers(client: Any) -> int:
@@ -148,15 +147,14 @@ def _transaction_customers(client: Any, tx: RowTable) -> pd.Index:
 def load_data_dask(cfg: Config, client: Any, registry: Any = None) -> tuple[DaskCustomerData, dict]:
     """Read and validate the sources onto the cluster (the Dask engine's ``load``).
 
-    The customers table is scanned and masked on the workers (only the masked table comes back);
-    transactions and events stay there, held in memory when they fit, else re-read from the
+    The customers table stays on the workers until the privacy step protects it there (only the
+    protected table comes back: :mod:`microseg.dask_engine.scan_tables`); transactions and events stay there, held in memory when they fit, else re-read from the
     files at each pass. Statistics have the pandas loader's keys, plus ``engine``.
     """
     s = cfg.sources
     stats: dict = {}
     target = partition_bytes(client)
     as_of = pd.Timestamp(cfg.as_of) if cfg.as_of is not None else None
-    key = load_key(cfg.privacy, cfg.base_dir) if s.customers else b""
     pending = CustomersLoad(cfg, s.customers, client, registry, target) if s.customers else None
     ids = pending.ids if pending is not None else None
     known = graph_constant(ids) if ids is not None else None
@@ -175,9 +173,8 @@ def load_data_dask(cfg: Config, client: Any, registry: Any = None) -> tuple[Dask
     if s.events:
         ev, stats["events"] = load_events_dask(cfg, s.events, client, known, target)
         ev.ids, ev.index = ids, known
-    customers = pending.finish(key, cfg.privacy) if pending is not None else None
-    if customers is not None:
-        ids = customers.frame.index
+    if pending is not None:
+        ids = pending.ids
     elif tx is not None:
         ids = _transaction_customers(client, tx)
     else:
@@ -193,10 +190,8 @@ def load_data_dask(cfg: Config, client: Any, registry: Any = None) -> tuple[Dask
     if as_of is None:
         as_of = pd.Timestamp.today().normalize()
     data = DaskCustomerData(
-        client=client, customers=customers.frame if customers is not None else None, tx=tx, ev=ev, as_of=as_of,
-        ids=ids, signup_column=s.customers.signup_date if s.customers else None,
-        signup=customers.signup if customers is not None else None, date_range=date_range, levels=levels,
-        pii_findings=customers.findings if customers is not None else [],
-        masked_actions=customers.actions if customers is not None else {})
+        client=client, customers=None, tx=tx, ev=ev, as_of=as_of, ids=ids,
+        signup_column=s.customers.signup_date if s.customers else None, date_range=date_range, levels=levels,
+        pending=pending)
     stats["customers"] = len(ids)
     return data, stats

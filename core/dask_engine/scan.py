@@ -1,4 +1,4 @@
-"""The PII scan of the customers table, run next to the data: only findings reach the client.
+"""The PII scan of a table on the cluster, run next to the data: only findings reach the client.
 
 The scan sees what :func:`microseg.privacy.scan.scan_frame` needs of each column — its distinct
 values — gathered on the workers: per column the first :data:`DISTINCT_CAP` distinct values in
@@ -29,6 +29,28 @@ from microseg.privacy.scan import ColumnFinding
 DISTINCT_CAP = 5000
 SCAN_TIMEOUT = 600
 IN_PROCESS_ROOM = 512 << 20
+FAN_IN = 8
+
+
+def scan_on_cluster(client: Any, frame: Any, registry: Any) -> Any:
+    """Start the scan of the Dask DataFrame ``frame`` on the workers: distinct values gathered
+    partition by partition in a tree, scanned on one worker. Returns the future of the findings."""
+    import dask
+    parts = [dask.delayed(distinct_part)(p) for p in frame.to_delayed()]
+    while len(parts) > 1:
+        parts = [dask.delayed(combine_distinct)(*parts[i:i + FAN_IN]) for i in range(0, len(parts), FAN_IN)]
+    return client.compute(dask.delayed(scan_on_worker)(parts[0], recognizers_blob(registry)))
+
+
+def summarise_on_cluster(client: Any, frame: Any, fn: Any) -> list[Any]:
+    """``fn`` of every partition of ``frame``, computed on the workers; the results on the client."""
+    import dask
+    futures = client.compute([dask.delayed(fn)(p) for p in frame.to_delayed()])
+    try:
+        return client.gather(futures)
+    finally:
+        for f in futures:
+            f.release()
 
 
 def distinct_part(part: pd.DataFrame) -> dict[str, pd.Series]:
@@ -65,9 +87,12 @@ def scan_on_worker(distinct: dict[str, pd.Series], recognizers: bytes) -> list[C
     frame = scan_input(distinct)
     if _room() < IN_PROCESS_ROOM:
         return _scan_in_child(frame, recognizers)
+    from microseg.errors import PluginError
     from microseg.privacy.scan import scan_frame
     try:
         return scan_frame(frame, registry=_registry_of(recognizers))
+    except PluginError:
+        raise                   # names the plugin and recognizer, never a value
     except Exception as exc:  # noqa: BLE001 - report the type only: messages may hold values
         raise RuntimeError(f"the PII scan failed on a worker: {type(exc).__name__}") from None
 
@@ -107,6 +132,9 @@ def _scan_in_child(frame: pd.DataFrame, recognizers: bytes) -> list[ColumnFindin
             raise RuntimeError(f"the PII scan failed on a worker (exit code {proc.returncode})")
         with open(out, "rb") as fh:
             result = pickle.load(fh)
+    if "plugin_error" in result:
+        from microseg.errors import PluginError
+        raise PluginError(result["plugin_error"])
     if "error" in result:
         raise RuntimeError(f"the PII scan failed on a worker: {result['error']}")
     return [ColumnFinding(**d) for d in result["findings"]]
