@@ -104,8 +104,22 @@ def _analyzer(recognizers: tuple) -> Any:
     return build_analyzer(recognizers)
 
 
+def _distinct_first(values: pd.Series) -> pd.Series:
+    """``values`` without repeats, in first-seen order, where equal values have equal text
+    (integers, booleans, strings, dates; floats by bit pattern, so −0.0 stays apart from 0.0):
+    only the distinct values of a large table are then converted to text. Other (object)
+    columns are returned whole."""
+    kind = values.dtype.kind
+    if kind == "f":
+        bits = values.to_numpy().view(np.int64 if values.dtype.itemsize == 8 else np.int32)
+        return values[~pd.Series(bits).duplicated().to_numpy()]
+    if kind in "iubMm" or isinstance(values.dtype, pd.StringDtype):
+        return values.drop_duplicates()
+    return values
+
+
 def _sample_distinct(series: pd.Series, size: int) -> list[str]:
-    text = series.dropna().astype(str).str.strip()
+    text = _distinct_first(series.dropna()).astype(str).str.strip()
     text = text[text != ""]
     distinct = pd.unique(text.to_numpy())
     if len(distinct) > size:
@@ -152,15 +166,17 @@ def _best_name_match(series: pd.Series, column: str, name_recs: list[ColumnNameR
                      values: list[str]) -> ColumnNameRecognizer | None:
     """The most specific name recognizer whose value check (if any) the column passes."""
     candidates = []
-    as_text = values or _sample_distinct(series, 200)
-    n_distinct = int(series.nunique(dropna=True))
+    seen: list = []                  # (values as text, distinct count), computed when a recognizer needs them
     for i, rec in enumerate(name_recs):
         try:
             length = rec.match_length(column) if hasattr(rec, "match_length") else int(rec.matches(column))
             if not length:
                 continue
-            if hasattr(rec, "check_values") and not rec.check_values(as_text, n_distinct)[0]:
-                continue
+            if hasattr(rec, "check_values"):
+                if not seen:
+                    seen[:] = [values or _sample_distinct(series, 200), int(series.nunique(dropna=True))]
+                if not rec.check_values(*seen)[0]:
+                    continue
         except Exception as exc:  # noqa: BLE001 - a third-party recognizer
             raise recognizer_failed(rec, exc) from None
         candidates.append((length, rec.score, i, rec))
