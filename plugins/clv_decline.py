@@ -17,6 +17,7 @@ spend trend, whichever ranks its training rows better) for the model quality gat
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -310,7 +311,9 @@ class ClvDecline(microseg.SegmentationMethod):
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.comparison_ = self._comparison(table, trained_on, x_ev, y_ev, p_ev, protocol)
         self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
-        self.drivers_ = self._drivers(customers, data)
+        scored, xp = self._score(customers, data)
+        self._scored = (weakref.ref(customers), customers.index, weakref.ref(data), scored)
+        self.drivers_ = self._drivers(customers, scored, xp)
         return self
 
     def _comparison(self, table: _RowTable, trained_on: list[pd.Timestamp], x_ev: pd.DataFrame | None,
@@ -363,23 +366,31 @@ class ClvDecline(microseg.SegmentationMethod):
             labels[eligible] = names[value * len(RISK_LEVELS) + risk]
         return pd.Series(labels, index=s.index)
 
-    def _drivers(self, customers: pd.DataFrame, data: Any) -> dict[str, list[str]]:
-        """Per segment of the customers fitted on, the features that push most toward decline
-        (estimated on a seeded sample of at most ``DRIVER_CUSTOMERS`` customers: the SHAP values
-        use at most 3,000 rows anyway, and scoring every customer here was the largest cost of
-        the fit at 1,000,000 customers)."""
+    def _drivers(self, customers: pd.DataFrame, scored: pd.DataFrame, xp: pd.DataFrame) -> dict[str, list[str]]:
+        """Per segment of the customers fitted on, the features that push most toward decline,
+        from :meth:`_score`'s output for them (estimated on the eligible ones among a seeded
+        sample of at most ``DRIVER_CUSTOMERS`` customers: the SHAP values use at most 3,000 rows
+        anyway)."""
+        labels = self._labels(scored)
         if len(customers) > DRIVER_CUSTOMERS:
-            customers = customers.sample(DRIVER_CUSTOMERS, random_state=self.random_state).sort_index()
-        s, xp = self._score(customers, data)
-        labels = self._labels(s)
-        active = labels[s["decline_probability"].notna().to_numpy()]
+            sample = customers.sample(DRIVER_CUSTOMERS, random_state=self.random_state).sort_index().index
+            xp = xp.loc[xp.index.isin(sample)]
+        active = labels.loc[xp.index]
         return top_drivers(self.model_, xp, active) if len(active) else {}
 
+    def _scored_for(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
+        """:meth:`_score`'s per-customer frame: the one computed in :meth:`fit` when these are
+        the customers and data it was given (a run scores every customer once), else anew."""
+        cached = getattr(self, "_scored", None)
+        if cached is not None and cached[0]() is customers and cached[1] is customers.index and cached[2]() is data:
+            return cached[3]
+        return self._score(customers, data)[0]
+
     def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
-        return self._labels(self._score(customers, data)[0])
+        return self._labels(self._scored_for(customers, data))
 
     def scores(self, customers: pd.DataFrame, *, data: Any = None) -> pd.DataFrame:
-        return self._score(customers, data)[0][["decline_probability"]]
+        return self._scored_for(customers, data)[["decline_probability"]]
 
     def describe(self, label: str) -> str:
         if label == NOT_ACTIVE:
