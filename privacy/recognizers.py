@@ -15,10 +15,13 @@ A third-party plugin adds its own::
     def register_recognizers(register):
         register(ColumnNameRecognizer("loyalty tier", "LOYALTY_TIER", "quasi", [r"tier|loyalty_tier"]))
 
-This module imports no presidio code until the hook is called (keeps ``microseg --help`` fast).
+This module imports no presidio code: the built-in value recognizers are built when a scan first
+analyses a value (keeps ``microseg --help`` and scans of tables without such values fast).
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -200,25 +203,68 @@ COLUMN_RECOGNIZERS: list[ColumnNameRecognizer] = [
 del R
 
 
+OFFICIAL_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm")
+
+
+def installed_model() -> str | None:
+    """The first official spaCy English model that is installed, if any (found without importing spaCy)."""
+    return next((name for name in OFFICIAL_MODELS if importlib.util.find_spec(name) is not None), None)
+
+
+@dataclass(eq=False)
+class DeferredRecognizer:
+    """A presidio recognizer known by its name and entities, built on first use (:meth:`build`).
+
+    Importing presidio and spaCy takes over a second and ~110 MB; a scan needs the recognizers
+    themselves only when a sampled value may hold an entity (many tables have none)."""
+
+    name: str
+    supported_entities: list[str]
+    factory: str                                    # "module:Class"
+    kwargs: tuple[tuple[str, object], ...] = ()
+    supported_language: str = "en"
+
+    def build(self) -> object:
+        """The presidio recognizer (one per process for each deferred recognizer)."""
+        return _built(self.factory, self.kwargs)
+
+
+@lru_cache(maxsize=None)
+def _built(factory: str, kwargs: tuple[tuple[str, object], ...]) -> object:
+    module, _, cls = factory.partition(":")
+    made = getattr(importlib.import_module(module), cls)(**{k: list(v) if isinstance(v, tuple) else v
+                                                             for k, v in kwargs})
+    return made
+
+
+_PRESIDIO = "presidio_analyzer.predefined_recognizers"
+
+
 @lru_cache(maxsize=1)
-def value_recognizers() -> tuple[object, ...]:
-    """presidio recognizers that work offline and look at values (built once per process).
+def value_recognizers() -> tuple[DeferredRecognizer, ...]:
+    """presidio recognizers that work offline and look at values (built when first used).
 
     E-mail (tldextract's bundled suffix list), phone (libphonenumber, presidio's default regions),
     credit card (Luhn), IBAN (checksum), IP, MAC, URL, crypto wallet (checksum), US SSN,
     UK NHS number (mod-11 checksum), UK NINO; PERSON/LOCATION only when an official spaCy English
     model is installed.
     """
-    from presidio_analyzer.predefined_recognizers import (CreditCardRecognizer, CryptoRecognizer, IbanRecognizer,
-                                                          IpRecognizer, MacAddressRecognizer, NhsRecognizer,
-                                                          PhoneRecognizer, UkNinoRecognizer, UrlRecognizer,
-                                                          UsSsnRecognizer)
+    found = [DeferredRecognizer("OfflineEmailRecognizer", ["EMAIL_ADDRESS"],
+                                "microseg.privacy.nlp_offline:OfflineEmailRecognizer")]
+    found += [DeferredRecognizer(cls, [entity], f"{_PRESIDIO}:{cls}") for cls, entity in (
+        ("PhoneRecognizer", "PHONE_NUMBER"), ("CreditCardRecognizer", "CREDIT_CARD"), ("IbanRecognizer", "IBAN_CODE"),
+        ("IpRecognizer", "IP_ADDRESS"), ("MacAddressRecognizer", "MAC_ADDRESS"), ("UrlRecognizer", "URL"),
+        ("CryptoRecognizer", "CRYPTO"), ("UsSsnRecognizer", "US_SSN"), ("NhsRecognizer", "UK_NHS"),
+        ("UkNinoRecognizer", "UK_NINO"))]
+    if installed_model() is not None:
+        found.append(DeferredRecognizer("SpacyRecognizer", ["PERSON", "LOCATION"], f"{_PRESIDIO}:SpacyRecognizer",
+                                        (("supported_entities", ("PERSON", "LOCATION")),)))
+    return tuple(found)
 
-    from microseg.privacy.nlp_offline import OfflineEmailRecognizer, model_recognizers
 
-    return (OfflineEmailRecognizer(), PhoneRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer(),
-            MacAddressRecognizer(), UrlRecognizer(), CryptoRecognizer(), UsSsnRecognizer(), NhsRecognizer(),
-            UkNinoRecognizer(), *model_recognizers())
+def built(recognizers: Sequence[object]) -> list[object]:
+    """The recognizers with every deferred one built."""
+    return [r.build() if isinstance(r, DeferredRecognizer) else r for r in recognizers]
 
 
 @microseg.hookimpl

@@ -24,7 +24,7 @@ import pandas as pd
 from microseg.errors import InputError, PluginError
 from microseg.privacy.kinds import proposed_action
 from microseg.privacy.names import name_share
-from microseg.privacy.recognizers import ColumnNameRecognizer, normalise_name
+from microseg.privacy.recognizers import ColumnNameRecognizer, built, normalise_name
 
 MAY_HOLD_ENTITY = re.compile(r"@|(?:\D*\d){6}")     # every value entity has an @ or >= 6 digits
 
@@ -101,7 +101,20 @@ def _analyze(analyzer: Any, text: str, entities: list[str], context: list[str] |
 @lru_cache(maxsize=4)
 def _analyzer(recognizers: tuple) -> Any:
     from microseg.privacy.nlp_offline import build_analyzer
+    for rec, made in zip(recognizers, built(recognizers)):     # a built recognizer's failure names its plugin
+        _PLUGIN_OF.setdefault(id(made), _PLUGIN_OF.get(id(rec), "?"))
     return build_analyzer(recognizers)
+
+
+class _AnalyzerOnUse:
+    """The analyzer over ``recognizers``, built when a value is first analysed: a table none of
+    whose sampled values may hold an entity (:data:`MAY_HOLD_ENTITY`) never loads presidio."""
+
+    def __init__(self, recognizers: tuple) -> None:
+        self._recognizers = recognizers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_analyzer(self._recognizers), name)
 
 
 def _distinct_first(values: pd.Series) -> pd.Series:
@@ -225,7 +238,7 @@ def scan_frame(df: pd.DataFrame, *, registry: Any = None, sample_size: int = 200
                score_threshold: float = 0.5, text_share: float = 0.02) -> list[ColumnFinding]:
     """One finding per column of ``df``, in column order."""
     name_recs, value_recs = _recognizers(registry)
-    analyzer = _analyzer(tuple(value_recs)) if value_recs else None
+    analyzer = _AnalyzerOnUse(tuple(value_recs)) if value_recs else None
     entities = sorted({e for r in value_recs for e in getattr(r, "supported_entities", [])})
     out = []
     for col in df.columns:
@@ -241,7 +254,7 @@ def personal_values(values: list[str], *, registry: Any = None) -> set[str]:
     _name_recs, value_recs = _recognizers(registry)
     if not value_recs:
         return set()
-    analyzer = _analyzer(tuple(value_recs))
+    analyzer = _AnalyzerOnUse(tuple(value_recs))
     entities = sorted({e for r in value_recs for e in getattr(r, "supported_entities", [])})
     found = set()
     for v in values:
