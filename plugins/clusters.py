@@ -19,6 +19,10 @@ from microseg.errors import ConfigError
 
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
                     "trend_90d", "spend_90d", "response_rate")
+#: rows (a seeded sample of the fitting sample when larger) on which k is chosen by silhouette and
+#: stability is measured: both cost a model per candidate / refit, and the silhouette is
+#: quadratic in its rows
+SELECT_ROWS = 5_000
 LOG_FEATURES = {"recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "spend_90d",
                 "spend_180d", "contacts", "responses", "tenure_days"}
 
@@ -77,7 +81,8 @@ class Clusters(microseg.SegmentationMethod):
     k_range : (min, max) tried when ``n_clusters="auto"``
     features : columns to use (default: those of ``DEFAULT_FEATURES`` and ``share_*`` present)
     algorithm : "minibatch-kmeans" or "gmm"
-    sample_size : rows used for choosing k, bootstrap stability, and fitting when larger
+    sample_size : rows used for fitting when larger (k is chosen, and stability measured, on at most
+        ``SELECT_ROWS`` of them)
     n_bootstrap : refits for the stability (adjusted Rand index); 0 to skip
     random_state : seed
     """
@@ -161,15 +166,18 @@ class Clusters(microseg.SegmentationMethod):
         rng = np.random.default_rng(self.random_state)
         sample = x if len(x) <= self.sample_size else x[rng.choice(len(x), self.sample_size, replace=False)]
         distinct = len(np.unique(np.round(sample, 6), axis=0))
-        self.k_, self.silhouette_ = self._choose_k(sample, distinct)
+        select = sample if len(sample) <= SELECT_ROWS else sample[np.sort(rng.choice(len(sample), SELECT_ROWS,
+                                                                                     replace=False))]
+        self.k_, self.silhouette_ = self._choose_k(select, distinct)
         self.model_ = self._model(self.k_, self.random_state).fit(sample)
-        self.stability_ari_ = self._stability(sample, rng)
+        self.stability_ari_ = self._stability(select, rng)
         labels = self.model_.predict(x)
         self._profile(customers, labels)
         self.deviations_ = self._deviations(x, labels)
         return self
 
     def _choose_k(self, sample: np.ndarray, distinct: int) -> tuple[int, float | None]:
+        """k with the best silhouette among models fitted on ``sample`` (at most ``SELECT_ROWS`` rows)."""
         if self.n_clusters != "auto":
             k = int(self.n_clusters)
             if k < 1:
@@ -182,12 +190,11 @@ class Clusters(microseg.SegmentationMethod):
             return max(1, distinct), None
         from sklearn.metrics import silhouette_score
         best, best_score = None, -2.0
-        sub = sample[: min(len(sample), 5000)]
         for k in progress.track(range(lo, min(hi, distinct - 1) + 1), "choosing the number of clusters"):
-            labels = self._model(k, self.random_state).fit(sample).predict(sub)
+            labels = self._model(k, self.random_state).fit(sample).predict(sample)
             if len(np.unique(labels)) < 2:
                 continue
-            score = float(silhouette_score(sub, labels))
+            score = float(silhouette_score(sample, labels))
             if score > best_score + 1e-9:
                 best, best_score = k, score
         return (best, best_score) if best is not None else (min(lo, distinct), None)
