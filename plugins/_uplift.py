@@ -122,10 +122,14 @@ class TLearner:
     def __init__(self, kind: str, lgbm_params: dict) -> None:
         self.kind, self.lgbm_params = kind, lgbm_params
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "TLearner":
+    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray, control: bool = True) -> "TLearner":
+        """(``control`` is for the learners' common signature: the control model is part of the uplift here.)"""
         self.treated_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x[t == 1], y[t == 1])
         self.control_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x[t == 0], y[t == 0])
         return self
+
+    def uplift(self, x: pd.DataFrame) -> np.ndarray:
+        return self.predict(x)[0]
 
     def predict(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(uplift, control propensity)."""
@@ -140,16 +144,21 @@ class ClassTransformation:
     def __init__(self, kind: str, lgbm_params: dict) -> None:
         self.kind, self.lgbm_params = kind, lgbm_params
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "ClassTransformation":
+    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray, control: bool = True) -> "ClassTransformation":
+        """With ``control=False`` only the uplift model is fitted (:meth:`uplift`, not :meth:`predict`)."""
         z = ((y == 1) & (t == 1)) | ((y == 0) & (t == 0))
         share = float(np.mean(t))
         weight = np.where(t == 1, 0.5 / share, 0.5 / (1 - share))   # as if treatment were 50/50
         self.model_ = Propensity(self.kind, dict(self.lgbm_params)).fit(x, z.astype(int), sample_weight=weight)
-        self.control_ = Propensity("logistic", {}).fit(x[t == 0], y[t == 0])
+        if control:
+            self.control_ = Propensity("logistic", {}).fit(x[t == 0], y[t == 0])
         return self
 
+    def uplift(self, x: pd.DataFrame) -> np.ndarray:
+        return 2 * self.model_.predict(x) - 1
+
     def predict(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        return 2 * self.model_.predict(x) - 1, self.control_.predict(x)
+        return self.uplift(x), self.control_.predict(x)
 
 
 class Ensemble:
@@ -159,16 +168,20 @@ class Ensemble:
     def __init__(self, kind: str, lgbm_params: dict) -> None:
         self.kind, self.lgbm_params = kind, lgbm_params
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray) -> "Ensemble":
+    def fit(self, x: pd.DataFrame, y: np.ndarray, t: np.ndarray, control: bool = True) -> "Ensemble":
+        """(The control propensity is the T-learner's: the class transformation fits no control model.)"""
         self.members_ = [TLearner(self.kind, dict(self.lgbm_params)).fit(x, y, t),
-                         ClassTransformation(self.kind, dict(self.lgbm_params)).fit(x, y, t)]
+                         ClassTransformation(self.kind, dict(self.lgbm_params)).fit(x, y, t, control=False)]
         return self
 
     def predict(self, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        preds = [m.predict(x) for m in self.members_]
+        tl, ct = self.members_
+        u_t, pc = tl.predict(x)
         # average on the T-learner's scale: mean uplift, ranked jointly
-        u = np.mean([p[0] for p in preds], axis=0)
-        return u, preds[0][1]
+        return np.mean([u_t, ct.uplift(x)], axis=0), pc
+
+    def uplift(self, x: pd.DataFrame) -> np.ndarray:
+        return self.predict(x)[0]
 
 
 LEARNERS = {"t-learner": TLearner, "class-transformation": ClassTransformation, "ensemble": Ensemble}
@@ -192,10 +205,13 @@ def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: di
             for f in range(folds):
                 tr, va = fold != f, fold == f
                 preds = {}
-                for learner in ("t-learner", "class-transformation"):
-                    model = LEARNERS[learner](kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
-                    preds[learner] = model.predict(x[va])[0]
-                    fits.advance()
+                tl = TLearner(kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr])
+                preds["t-learner"] = tl.predict(x[va])[0]
+                fits.advance()
+                # only the uplift is scored here: no control-response model
+                ct = ClassTransformation(kind, dict(lgbm_params)).fit(x[tr], y[tr], t[tr], control=False)
+                preds["class-transformation"] = ct.uplift(x[va])
+                fits.advance()
                 preds["ensemble"] = np.mean([preds["t-learner"], preds["class-transformation"]], axis=0)
                 for learner, u in preds.items():
                     vals.setdefault(f"{learner}/{kind}", []).append(qini_auc_score(y[va], u, t[va]))

@@ -88,7 +88,8 @@ class CustomerUplift(UpliftModel):
         xs, ys, ts = x.iloc[rows], y[rows], t[rows]
         tr, te = self.split(len(rows), ts * 2 + ys)
         (learner, kind), cv = choose_uplift(xs.iloc[tr], ys[tr], ts[tr], self.lgbm_params, self.split.random_state)
-        u, _ = LEARNERS[learner](kind, self.lgbm_params).fit(xs.iloc[tr], ys[tr], ts[tr]).predict(xs.iloc[te])
+        scored = LEARNERS[learner](kind, self.lgbm_params).fit(xs.iloc[tr], ys[tr], ts[tr], control=False)
+        u = scored.uplift(xs.iloc[te])                       # uplift only: no control-response model
         self.evaluation_ = _evaluation(f"{self.split.kind} split by treatment × outcome, {len(te)} held-out rows",
                                        learner, kind, cv, ys[te], u, ts[te], ts)
         self.curves_ = {"qini": qini_points(ys[te], u, ts[te])}
@@ -119,8 +120,9 @@ class ContactUplift(UpliftModel):
         sel = tr_idx if len(tr_idx) <= CHOOSE_ROWS else rng.choice(tr_idx, CHOOSE_ROWS, replace=False)
         (learner, kind), cv = choose_uplift(rows.iloc[sel], y[sel], t[sel], self.lgbm_params, seed)
         fit_idx = tr_idx if len(tr_idx) <= FIT_ROWS else rng.choice(tr_idx, FIT_ROWS, replace=False)
-        model = LEARNERS[learner](kind, self.lgbm_params).fit(rows.iloc[fit_idx], y[fit_idx], t[fit_idx])
-        u, _ = model.predict(rows.loc[te])
+        model = LEARNERS[learner](kind, self.lgbm_params).fit(rows.iloc[fit_idx], y[fit_idx], t[fit_idx],
+                                                               control=False)
+        u = model.uplift(rows.loc[te])                       # scored on uplift only: no control-response model
         self.evaluation_ = _evaluation(f"contact rows; {len(held)} customers held out ({int(te.sum())} contacts)",
                                        learner, kind, cv, y[te], u, t[te], t)
         self.curves_ = {"qini": qini_points(y[te], u, t[te])}
