@@ -232,8 +232,9 @@ def write_demo(out: Path, n: int = 20_000, seed: int = 7) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     frames = generate(n, seed)
     frames["customers"].to_csv(out / "customers.csv", index=False)
-    frames["transactions"].to_csv(out / "transactions.csv.gz", index=False)
-    frames["events"].to_csv(out / "campaign_contacts.csv.gz", index=False)
+    fast = {"method": "gzip", "compresslevel": 1}     # ~3× faster to write than level 9, ~25 % larger
+    frames["transactions"].to_csv(out / "transactions.csv.gz", index=False, compression=fast)
+    frames["events"].to_csv(out / "campaign_contacts.csv.gz", index=False, compression=fast)
     cfg = out / "microseg.toml"
     cfg.write_text(DEMO_CONFIG, encoding="utf-8")
     if not (out / ".microseg" / "key").exists():
