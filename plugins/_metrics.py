@@ -59,22 +59,44 @@ def ranked_counts(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None)
 
 def ranked_metrics(pos: np.ndarray, neg: np.ndarray, fraction: float = 0.1) -> dict[str, np.ndarray]:
     """ROC AUC, average precision and top-``fraction`` lift per resample from
-    :func:`ranked_counts` (running sums shared by the three)."""
+    :func:`ranked_counts` (running sums shared by the three; column-wise dot products, and the
+    lift only over the leading groups that reach into the top ``fraction``)."""
     tp, fp = np.cumsum(pos, axis=0), np.cumsum(neg, axis=0)
-    n_pos, n_neg = tp[-1], fp[-1]
-    below = n_neg - fp
-    below += 0.5 * neg
-    auc = _ratio((pos * below).sum(axis=0), n_pos * n_neg)
-    seen = tp + fp
-    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
-    ap = _ratio((pos * precision).sum(axis=0), n_pos)
-    group = pos + neg
-    total = seen[-1]
+    n_pos, n_neg = tp[-1].copy(), fp[-1].copy()
+    # ROC AUC: each positive outranks the negatives below it, and half of those tied with it
+    below = n_pos * n_neg - _dot(pos, fp) + 0.5 * _dot(pos, neg)
+    auc = _ratio(below, n_pos * n_neg)
+    seen = tp + fp                      # rows with nothing seen yet have no positive weight either
+    total = seen[-1].copy()
     cut = np.ceil(total * fraction)
-    inside = np.clip(cut - (seen - group), 0, group)
+    # leading groups that reach into the top: those whose preceding weight is below the cut
+    lead = _leading(seen, cut)
+    g_pos, g_neg, g_seen = pos[:lead], neg[:lead], seen[:lead]
+    group = g_pos + g_neg
+    inside = np.clip(cut - (g_seen - group), 0, group)
     share = np.divide(inside, group, out=np.zeros_like(group), where=group > 0)
-    lift = _ratio(_ratio((pos * share).sum(axis=0), cut), _ratio(n_pos, total))
+    lift = _ratio(_ratio(_dot(g_pos, share), cut), _ratio(n_pos, total))
+    np.maximum(seen, np.finfo(seen.dtype).tiny, out=seen)
+    np.divide(tp, seen, out=seen)       # precision at each group
+    ap = _ratio(_dot(pos, seen), n_pos)
     return {"roc_auc": auc, "pr_auc": ap, "top_decile_lift": lift}
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Column-wise dot products of two (rows × resamples) arrays."""
+    return np.einsum("ij,ij->j", a, b)
+
+
+def _leading(seen: np.ndarray, cut: np.ndarray) -> int:
+    """How many leading rows can reach into the top ``cut`` of some column: up to and including,
+    in every column, the first row whose running total (``seen``, non-decreasing) reaches it."""
+    n = len(seen)
+    m = min(n, 64)
+    while m < n and not (seen[m - 1] >= cut).all():      # look at a growing head, not every row
+        m = min(n, 2 * m)
+    reached = seen[:m] >= cut
+    first = np.where(reached.any(axis=0), reached.argmax(axis=0), m - 1)
+    return int(first.max()) + 1 if n else 0
 
 
 def _inside_top(group: np.ndarray, fraction: float) -> np.ndarray:
