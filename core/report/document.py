@@ -22,13 +22,14 @@ def build_document(store: Store, run_id: int | None = None, *, migration: bool =
     run = store.run(run_id)
     report = json.loads(run.report or "{}")
     report["run_id"] = run.id
-    _add_reasons(report, store, run.id)
+    segments = store.segments(run.id)
+    _add_reasons(report, segments)
     doc: ReportDocument = {
         "format": FORMAT, "microseg_version": __version__,
         "run": {"id": run.id, "created_at": run.created_at, "as_of": run.as_of, "status": run.status, "k": run.k,
                 "engine": run.engine, "config_hash": run.config_hash, "policy_hash": run.policy_hash,
                 "customer_ids": run.customer_ids, "timings": json.loads(run.timings or "{}")},
-        "report": report, "methods": {s.family: s.method for s in store.segments(run.id)},
+        "report": report, "methods": {s.family: s.method for s in segments},
         "previous_run": None, "migration": None,
     }
     previous = previous_run_of(store, run.id, run.config_hash)
@@ -46,13 +47,13 @@ def previous_run_of(store: Store, run_id: int, config_hash: str) -> Any:
     return earlier[-1] if earlier else None
 
 
-def _add_reasons(report: dict[str, Any], store: Store, run_id: int) -> None:
-    """Give every withheld segment of the report its gate reason (from the store's segment rows
-    when the report does not carry one); a released segment keeps its note when it has one."""
+def _add_reasons(report: dict[str, Any], rows: list[Any]) -> None:
+    """Give every withheld segment of the report its gate reason (from the run's stored segment
+    ``rows`` when the report does not carry one); a released segment keeps its note when it has one."""
     segments = report.get("segments") or []
     if all("reason" in s for s in segments):
         return
-    stored = {s.key: s.reason for s in store.segments(run_id)}
+    stored = {s.key: s.reason for s in rows}
     for s in segments:
         if "reason" not in s and stored.get(s.get("key")):
             s["reason"] = stored[s["key"]]
