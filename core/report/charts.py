@@ -152,7 +152,7 @@ def sunburst(nodes: Sequence[tuple[tuple[str, ...], float]], *, title: str = "")
         w = Wedge((0, 0), outer, 90 - start - sweep, 90 - start, width=ring, facecolor=face, edgecolor="white",
                   linewidth=1.4 if depth == 1 else 0.35)
         w.set_gid(f"w{n}")
-        ax.add_patch(w)
+        ax.add_artist(w)          # not add_patch: the limits are set below (no data-limit update per wedge)
         tips[f"w{n}"] = f"{' × '.join(path)}: {total[path]:,.0f} customers ({total[path] / grand:.1%})"
         if sweep >= (10 if depth == 1 else 7):
             mid = math.radians(90 - start - sweep / 2)
@@ -185,7 +185,7 @@ def _cells(ax: Any, faces: np.ndarray, texts: list[list[str]], dark: np.ndarray,
     for i, j in itertools.product(range(len(rows)), range(len(cols))):
         rect = Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=faces[i, j], edgecolor="white", linewidth=1.5)
         rect.set_gid(f"{prefix}{i}_{j}")
-        ax.add_patch(rect)
+        ax.add_artist(rect)       # the limits are set below
         found[f"{prefix}{i}_{j}"] = tips[i][j]
         ax.text(j, i, texts[i][j], ha="center", va="center", fontsize=8.5, color="white" if dark[i, j] else INK)
     ax.set_xlim(-0.5, len(cols) - 0.5)
