@@ -170,17 +170,21 @@ def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray
     order, starts = _descending_groups(score, stable_reverse=True)
     yo, to = y[order], t[order]
     parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
-    if len(starts) <= 64:                 # few groups (e.g. the perfect ranking): sums by matrix product
-        g = len(starts)
-        group_of = np.searchsorted(starts, np.arange(len(y)), side="right") - 1
+    g = len(starts)
+    group_of = np.searchsorted(starts, np.arange(len(y)), side="right") - 1
+    if g <= 64:                           # few groups (e.g. the perfect ranking): sums by matrix product
         indicator = np.zeros((len(y), 4 * g))
         for j in range(4):
             indicator[order, j * g + group_of] = parts[:, j]
         both = _group_sums(w, indicator)
-        sums = [both[j * g:(j + 1) * g] for j in range(4)]
-    else:
-        ws = w[order]
-        sums = [_by_group(ws * parts[:, [j]].astype(ws.dtype), starts) for j in range(4)]
+    else:                                 # one sparse (4 groups × rows) product: one pass over the weights
+        from scipy.sparse import csr_matrix
+        nz = parts != 0
+        rows = (np.arange(4) * g)[None, :] + group_of[:, None]
+        cols = np.broadcast_to(order[:, None], parts.shape)
+        indicator = csr_matrix((parts[nz].astype(w.dtype), (rows[nz], cols[nz])), shape=(4 * g, len(y)))
+        both = np.asarray(indicator @ w)
+    sums = [both[j * g:(j + 1) * g] for j in range(4)]
     n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
     n_c = n_all - n_t
     curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
