@@ -94,7 +94,9 @@ def assess(check: Comparison, policy: QualityPolicy) -> dict[str, Any]:
                                   f"outcomes{'' if not check.protocol else '; ' + check.protocol}): "
                                   "not shown to be better than " + check.baseline}
     values = check.values()
-    reps = check.replicates(policy.resamples, policy.seed)
+    from microseg.plugins._threads import limited_threads
+    with limited_threads(1):                  # BLAS threads only spin on small products on shared cores
+        reps = check.replicates(policy.resamples, policy.seed)
     metrics = {}
     for name, (model, base) in values.items():
         m_rep, b_rep = reps[name]

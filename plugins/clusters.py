@@ -16,6 +16,7 @@ import pandas as pd
 import microseg
 from microseg import progress
 from microseg.errors import ConfigError
+from microseg.plugins._threads import limited_threads
 
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
                     "trend_90d", "spend_90d", "response_rate")
@@ -84,6 +85,8 @@ class Clusters(microseg.SegmentationMethod):
     sample_size : rows used for fitting when larger (k is chosen, and stability measured, on at most
         ``SELECT_ROWS`` of them)
     n_bootstrap : refits for the stability (adjusted Rand index); 0 to skip
+    n_jobs : threads for scikit-learn's loops (1 by default: many times faster when the cores are
+        shared; ``None`` for the library's default)
     random_state : seed
     """
 
@@ -92,13 +95,15 @@ class Clusters(microseg.SegmentationMethod):
 
     def __init__(self, *, n_clusters: int | str = "auto", k_range: tuple[int, int] | list[int] = (3, 8),
                  features: list[str] | None = None, algorithm: str = "minibatch-kmeans",
-                 sample_size: int = 20_000, n_bootstrap: int = 5, random_state: int | None = 0) -> None:
+                 sample_size: int = 20_000, n_bootstrap: int = 5, n_jobs: int | None = 1,
+                 random_state: int | None = 0) -> None:
         self.n_clusters = n_clusters
         self.k_range = k_range
         self.features = features
         self.algorithm = algorithm
         self.sample_size = sample_size
         self.n_bootstrap = n_bootstrap
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # ------------------------------------------------------------------ features
@@ -145,6 +150,10 @@ class Clusters(microseg.SegmentationMethod):
         return MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=4096, n_init=3)
 
     def fit(self, customers: pd.DataFrame) -> "Clusters":
+        with limited_threads(self.n_jobs):
+            return self._fit(customers)
+
+    def _fit(self, customers: pd.DataFrame) -> "Clusters":
         self.columns_ = self._columns(customers)
         raw = customers[self.columns_].astype("float64")
         self.fill_ = {c: (float(raw[c].max()) * 1.5 + 1 if c == "recency_days" and raw[c].notna().any()
@@ -250,12 +259,14 @@ class Clusters(microseg.SegmentationMethod):
 
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame) -> pd.Series:
-        labels = self.model_.predict(self._matrix(customers))
+        with limited_threads(self.n_jobs):
+            labels = self.model_.predict(self._matrix(customers))
         return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
         x = self._matrix(customers)
-        labels = self.model_.predict(x)
+        with limited_threads(self.n_jobs):
+            labels = self.model_.predict(x)
         out = pd.DataFrame({"cluster": [self.rank_[int(c)] for c in labels]}, index=customers.index)
         if hasattr(self.model_, "cluster_centers_"):
             out["distance"] = np.linalg.norm(x - self.model_.cluster_centers_[labels], axis=1)
