@@ -25,6 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from microseg.method import Assignment
+from microseg.threads import limited_threads
 
 WITHHELD = "Not released (model quality)"
 METRIC_WORDS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "top_decile_lift": "top-decile lift",
@@ -94,7 +95,6 @@ def assess(check: Comparison, policy: QualityPolicy) -> dict[str, Any]:
                                   f"outcomes{'' if not check.protocol else '; ' + check.protocol}): "
                                   "not shown to be better than " + check.baseline}
     values = check.values()
-    from microseg.plugins._threads import limited_threads
     with limited_threads(1):                  # BLAS threads only spin on small products on shared cores
         reps = check.replicates(policy.resamples, policy.seed)
     metrics = {}

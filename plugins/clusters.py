@@ -16,7 +16,7 @@ import pandas as pd
 import microseg
 from microseg import progress
 from microseg.errors import ConfigError
-from microseg.plugins._threads import limited_threads
+from microseg.threads import limited_threads
 
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
                     "trend_90d", "spend_90d", "response_rate")

@@ -23,7 +23,7 @@ import pandas as pd
 
 import microseg
 from microseg.errors import ConfigError
-from microseg.plugins._threads import limited_threads
+from microseg.threads import limited_threads
 from microseg.plugins.campaign_response import uplift as uplift_unit
 from microseg.plugins.campaign_response.channel import ChannelPreference, channel_response
 from microseg.plugins.campaign_response.inputs import Split, model_features, outcome, treatment
