@@ -240,13 +240,10 @@ class ClvDecline(microseg.SegmentationMethod):
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
         return model
 
-    def _final_model(self, data: Any, table: _RowTable, binned: BinnedRows, rows: np.ndarray, n_trees: int) -> Any:
-        """The scoring model on ``rows``, trained on the run's engine: in process (the pandas
-        engine) on the rows already binned for the earlier fits, else by ``data.fit_classifier``."""
+    def _final_model(self, data: Any, table: _RowTable, rows: np.ndarray, n_trees: int) -> Any:
+        """The scoring model on ``rows``, trained on the run's engine."""
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
-            if getattr(data, "engine", None) == "pandas":
-                return binned.fit(self._params(), rows, n_trees)
             return data.fit_classifier(self._params() | {"max_bin": self.max_bin}, table.x.iloc[rows],
                                        table.y[rows], n_estimators=n_trees)
 
@@ -297,7 +294,7 @@ class ClvDecline(microseg.SegmentationMethod):
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.of([latest])], table.y[table.of([latest])]
             p_ev = model.predict_proba(x_ev)[:, 1]
-        self.model_ = self._final_model(data, table, binned, table.of(cutoffs), n_trees)
+        self.model_ = self._final_model(data, table, table.of(cutoffs), n_trees)
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
