@@ -20,6 +20,8 @@ from microseg.threads import limited_threads
 
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
                     "trend_90d", "spend_90d", "response_rate")
+#: the libraries whose thread pools ``n_jobs`` limits (loaded before the limit is set)
+SKLEARN = ("sklearn.cluster", "sklearn.metrics", "scipy.linalg")
 #: rows (a seeded sample of the fitting sample when larger) on which k is chosen by silhouette and
 #: stability is measured: both cost a model per candidate / refit, and the silhouette is
 #: quadratic in its rows
@@ -150,7 +152,7 @@ class Clusters(microseg.SegmentationMethod):
         return MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=4096, n_init=3)
 
     def fit(self, customers: pd.DataFrame) -> "Clusters":
-        with limited_threads(self.n_jobs):
+        with limited_threads(self.n_jobs, *SKLEARN):
             return self._fit(customers)
 
     def _fit(self, customers: pd.DataFrame) -> "Clusters":
@@ -259,13 +261,13 @@ class Clusters(microseg.SegmentationMethod):
 
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame) -> pd.Series:
-        with limited_threads(self.n_jobs):
+        with limited_threads(self.n_jobs, *SKLEARN):
             labels = self.model_.predict(self._matrix(customers))
         return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
         x = self._matrix(customers)
-        with limited_threads(self.n_jobs):
+        with limited_threads(self.n_jobs, *SKLEARN):
             labels = self.model_.predict(x)
         out = pd.DataFrame({"cluster": [self.rank_[int(c)] for c in labels]}, index=customers.index)
         if hasattr(self.model_, "cluster_centers_"):

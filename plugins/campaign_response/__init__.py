@@ -32,6 +32,8 @@ from microseg.plugins.campaign_response.referrals import Referrals
 from microseg.plugins.campaign_response.uplift import ContactUplift, CustomerUplift
 
 SEGMENTS = ("channel", "uplift", "propensity")
+#: the libraries whose thread pools ``n_jobs`` limits (loaded before the limit is set)
+SKLEARN = ("sklearn.linear_model", "sklearn.preprocessing", "scipy.linalg")
 
 
 class CampaignResponse(microseg.SegmentationMethod):
@@ -141,7 +143,7 @@ class CampaignResponse(microseg.SegmentationMethod):
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "CampaignResponse":
         self._segmented = None
-        with limited_threads(self.n_jobs):            # scikit-learn / BLAS threads as LightGBM's
+        with limited_threads(self.n_jobs, *SKLEARN):      # scikit-learn / BLAS threads as LightGBM's
             return self._fit(customers, data)
 
     def _fit(self, customers: pd.DataFrame, data: Any) -> "CampaignResponse":
@@ -181,7 +183,7 @@ class CampaignResponse(microseg.SegmentationMethod):
         cached = getattr(self, "_segmented", None)
         if cached is not None and cached[0]() is customers and cached[1] is customers.index:
             return cached[2]
-        with limited_threads(self.n_jobs):
+        with limited_threads(self.n_jobs, *SKLEARN):
             out = self._segment_anew(customers)
         self._segmented = (weakref.ref(customers), customers.index, out)
         return out
