@@ -45,8 +45,14 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
     def transform(self, x: pd.DataFrame) -> np.ndarray:
         frame = pd.DataFrame(x)
         columns = [frame.iloc[:, j] for j in range(frame.shape[1])]
-        return np.column_stack([pd.Categorical(col.where(col.isin(levels)), categories=levels).codes   # unseen: -1
-                                for col, levels in zip(columns, self.levels_)]).astype(np.int64)
+        return np.column_stack([_codes(col, levels) for col, levels in zip(columns, self.levels_)]).astype(np.int64)
+
+
+def _codes(col: pd.Series, levels: Any) -> np.ndarray:
+    """Position of each value among ``levels``; unseen and missing values: -1."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return pd.Categorical(col.where(col.isin(levels)), categories=levels).codes
+    return pd.Index(levels).get_indexer(col)       # (isin on Arrow strings builds a scalar per level)
 
 
 def _signed_log(x):
