@@ -23,7 +23,9 @@ if TYPE_CHECKING:   # the pipeline (and what it imports) loads when a run starts
 
 
 def open_store(db: str | None = None, config: "Config | None" = None) -> Store:
-    return Store(resolve_url(db, config.store.url if config else None))
+    from microseg.store.connect import timeouts
+    bounds = timeouts(config.store.connect_timeout, config.store.busy_timeout) if config else None
+    return Store(resolve_url(db, config.store.url if config else None), bounds)
 
 
 def run(config: "str | Path | Config", *, db: str | None = None, registry: Registry | None = None,
