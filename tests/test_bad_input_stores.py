@@ -187,3 +187,17 @@ def test_store_fault(case_id: str, command: list[str], setup: str, code: int, wo
         store = Store(values["pg"])
         assert (store.count(Run), store.count(AuditEvent)) == pg_counts
         store.engine.dispose()
+
+
+@pytest.mark.dask
+def test_silent_dask_scheduler_is_named_within_the_connect_timeout(tmp_path: Path, silent_port: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    cfg = write_shop_config(tmp_path, k=20)
+    monkeypatch.setenv("MICROSEG_CONNECT_TIMEOUT", "2")
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["run", str(cfg), "--no-report", "--db", str(tmp_path / "new.db"),
+                                      "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{silent_port}"])
+    assert result.exit_code == 2, result.output
+    assert f"the Dask scheduler at tcp://127.0.0.1:{silent_port} did not answer within 2 s" in result.output
+    assert "Traceback" not in result.output and time.monotonic() - started < 15
