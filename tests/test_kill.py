@@ -132,6 +132,32 @@ def _kill(lane: Lane, kind: str, point: str | None, delay: float) -> dict:
     return lane.outcome()
 
 
+def _lane_kills(lane: Lane, kills: list[tuple[str, str | None, float]]) -> int:
+    """Kill runs on ``lane`` one after the other; after each, check the store and run once more."""
+    killed = 0
+    lane.start(None)                                         # the store holds one run before the kills
+    assert lane.outcome() == {"signal": 0, "code": 0}
+    before = _state(lane.db)
+    for kind, point, delay in kills:
+        name = point or f"{kind} random kill"
+        outcome = _kill(lane, kind, point, delay)
+        if kind == "point":
+            assert outcome["signal"] == signal.SIGKILL, f"{point}: the run did not reach it ({outcome})"
+        else:
+            assert outcome["signal"] == signal.SIGKILL or outcome["code"] == 0, f"{name}: {outcome}"
+        killed += outcome["signal"] == signal.SIGKILL
+        now = _state(lane.db)
+        if point in COMMITTED or (kind != "point" and now["Run"] == before["Run"] + 1):
+            assert now["Run"] == before["Run"] + 1, f"{name}: the run was not stored whole"
+        else:
+            assert now == before, f"{name}: the store changed"
+        lane.start(None)                                     # the next run succeeds
+        assert lane.outcome() == {"signal": 0, "code": 0}, f"the run after {name} failed"
+        before = _state(lane.db)
+        assert before["Run"] == now["Run"] + 1
+    return killed
+
+
 def test_killed_runs_leave_the_store_as_it_was(tmp_path: Path) -> None:
     started = time.monotonic()
     cfg = write_shop_config(tmp_path, k=20, n=200)
@@ -142,36 +168,9 @@ def test_killed_runs_leave_the_store_as_it_was(tmp_path: Path) -> None:
     kills += [("forked", None, rng.uniform(0.0, 0.6)) for _ in range(RANDOM_FORKED)]
     kills += [("cold", None, rng.uniform(0.5, 3.0)) for _ in range(RANDOM_COLD)]
     lanes = [Lane(cfg, tmp_path / name, env) for name in ("a.db", "b.db")]
-    killed = 0
     try:
-        for lane in lanes:                                   # each store holds one run before the kills
-            lane.start(None)
-        assert [lane.outcome() for lane in lanes] == [{"signal": 0, "code": 0}] * 2
-        states = [_state(lane.db) for lane in lanes]
-        for pair in range(0, len(kills), 2):
-            jobs = list(zip(lanes, kills[pair:pair + 2]))
-            with ThreadPoolExecutor(2) as pool:              # the two lanes at the same time
-                outcomes = list(pool.map(lambda job: _kill(job[0], *job[1]), jobs))
-            for i, ((lane, (kind, point, _)), outcome) in enumerate(zip(jobs, outcomes)):
-                name = point or f"{kind} random kill"
-                if kind == "point":
-                    assert outcome["signal"] == signal.SIGKILL, f"{point}: the run did not reach it ({outcome})"
-                else:
-                    assert outcome["signal"] == signal.SIGKILL or outcome["code"] == 0, f"{name}: {outcome}"
-                killed += outcome["signal"] == signal.SIGKILL
-                now = _state(lane.db)
-                if point in COMMITTED or (kind != "point" and now["Run"] == states[i]["Run"] + 1):
-                    assert now["Run"] == states[i]["Run"] + 1, f"{name}: the run was not stored whole"
-                else:
-                    assert now == states[i], f"{name}: the store changed"
-                states[i] = now
-            for lane in lanes:                               # the next runs succeed
-                lane.start(None)
-            assert [lane.outcome() for lane in lanes] == [{"signal": 0, "code": 0}] * 2, "a run after a kill failed"
-            for i, lane in enumerate(lanes):
-                runs = states[i]["Run"]
-                states[i] = _state(lane.db)
-                assert states[i]["Run"] == runs + 1
+        with ThreadPoolExecutor(2) as pool:                  # two kills at a time, each lane on its store
+            killed = sum(pool.map(_lane_kills, lanes, [kills[0::2], kills[1::2]]))
     finally:
         for lane in lanes:
             lane.close()
