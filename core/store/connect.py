@@ -104,7 +104,8 @@ def make_engine(parsed: URL, bounds: Timeouts) -> Engine:
         engine = create_engine(parsed, connect_args=args)
     except ImportError as exc:
         raise StoreError(f"the store {display_url(parsed)}: the Python driver for {name} is not installed "
-                         f"({exc.name or 'driver'}); install it (PostgreSQL: pip install 'microseg[postgres]')") from None
+                         f"({exc.name or 'driver'}); install it (PostgreSQL: pip install 'microseg[postgres]')") \
+            from None
     if name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -27,6 +27,19 @@ DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
 
 
+def open_store(db: str | None = None, config_url: str | None = None, bounds: Timeouts | None = None) -> "Store":
+    """The store named by ``--db``, ``$MICROSEG_DATABASE_URL``, the config's ``[store] url`` or the
+    default; ``bounds``: the config's timeouts (:func:`store_timeouts`; default: environment, defaults)."""
+    return Store(resolve_url(db, config_url), bounds)
+
+
+def store_timeouts(config: Any) -> Timeouts:
+    """The timeouts of a config's ``[store]`` (``config``: a :class:`~microseg.config.Config`, or
+    None), under ``$MICROSEG_CONNECT_TIMEOUT`` / ``$MICROSEG_BUSY_TIMEOUT``."""
+    section = getattr(config, "store", None)
+    return timeouts(getattr(section, "connect_timeout", None), getattr(section, "busy_timeout", None))
+
+
 def resolve_url(db: str | None, config_url: str | None = None) -> str:
     """``--db`` > ``MICROSEG_DATABASE_URL`` > config ``[store] url`` > ``sqlite:///microseg.db``.
 
