@@ -51,6 +51,10 @@ CASES = [
     ("locked-sqlite", [*RUN, "--db", "{db}"], "lock-sqlite", 2,
      ["the store is busy with another run; retry", "waited 1 s"]),
     ("locked-postgres", [*RUN, "--db", "{pg}"], "lock-pg", 2, ["the store is busy with another run; retry"]),
+    ("unknown-user", ["segments", "--db", f"postgresql://nosuchuser14b:{SECRET}@127.0.0.1:5432/test"], "pg-up", 2,
+     ["refused the login of user 'nosuchuser14b'", "check the user and password"]),
+    ("unknown-host", ["segments", "--db", f"postgresql://u:{SECRET}@no-such-host.invalid/x"], "", 2,
+     ["the database host 'no-such-host.invalid' is not known"]),
     ("unknown-database", ["segments", "--db", "postgresql://postgres@127.0.0.1:5432/no_such_db_14b"], "pg-up", 2,
      ["the database 'no_such_db_14b' does not exist", "create it"]),
 ]

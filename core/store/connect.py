@@ -169,7 +169,7 @@ def explain(exc: BaseException, parsed: URL, bounds: Timeouts, doing: str) -> St
                           "the host and port of the store URL")
     if "translate host name" in text or "name or service not known" in text or "nodename" in text:
         return StoreError(f"the database host {parsed.host!r} is not known: check the store URL")
-    if "password" in text or "authentication" in text or sqlstate in ("28P01", "28000"):
+    if "password" in text or "authentication" in text or "role" in text or sqlstate in ("28P01", "28000"):
         return StoreError(f"the database server at {server} refused the login of user {parsed.username!r}: check "
                           "the user and password of the store URL")
     if sqlstate == "3D000" or ("database" in text and "does not exist" in text):
