@@ -55,6 +55,8 @@ CASES = [
      ["refused the login of user 'nosuchuser14b'", "check the user and password"]),
     ("unknown-host", ["segments", "--db", f"postgresql://u:{SECRET}@no-such-host.invalid/x"], "", 2,
      ["the database host 'no-such-host.invalid' is not known"]),
+    ("bad-timeout-setting", ["segments", "--db", "{db}"], "bad-env", 2,
+     ["$MICROSEG_CONNECT_TIMEOUT", "is not a number of seconds"]),
     ("unknown-database", ["segments", "--db", "postgresql://postgres@127.0.0.1:5432/no_such_db_14b"], "pg-up", 2,
      ["the database 'no_such_db_14b' does not exist", "create it"]),
 ]
@@ -147,7 +149,9 @@ def test_store_fault(case_id: str, command: list[str], setup: str, code: int, wo
     monkeypatch.setenv("MICROSEG_BUSY_TIMEOUT", "1")
     holder = None
     pg_counts = None
-    if setup == "config-url":
+    if setup == "bad-env":
+        monkeypatch.setenv("MICROSEG_CONNECT_TIMEOUT", "soon")
+    elif setup == "config-url":
         cfg.write_text(cfg.read_text() + f'\n[store]\nurl = "foo://u:{SECRET}@x/db"\n')
     elif setup in ("closed", "silent"):
         values["port"] = str(request.getfixturevalue(f"{setup}_port"))
@@ -205,3 +209,23 @@ def test_silent_dask_scheduler_is_named_within_the_connect_timeout(tmp_path: Pat
     assert result.exit_code == 2, result.output
     assert f"the Dask scheduler at tcp://127.0.0.1:{silent_port} did not answer within 2 s" in result.output
     assert "Traceback" not in result.output and time.monotonic() - started < 15
+
+
+def test_timeouts_come_from_the_environment_then_the_config_then_the_defaults(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from microseg.config import load_config
+    from microseg.store import open_store, store_timeouts
+    from microseg.store.connect import DEFAULT_BUSY_TIMEOUT, DEFAULT_CONNECT_TIMEOUT
+    cfg_path = write_shop_config(tmp_path, k=20)
+    assert store_timeouts(None).connect == DEFAULT_CONNECT_TIMEOUT <= 15
+    assert store_timeouts(load_config(cfg_path)).busy == DEFAULT_BUSY_TIMEOUT
+    cfg_path.write_text(cfg_path.read_text() + "\n[store]\nconnect_timeout = 3\nbusy_timeout = 7.5\n")
+    cfg = load_config(cfg_path)
+    assert (store_timeouts(cfg).connect, store_timeouts(cfg).busy) == (3, 7.5)
+    monkeypatch.setenv("MICROSEG_BUSY_TIMEOUT", "2")
+    store = open_store(str(tmp_path / "t.db"), None, store_timeouts(cfg))
+    assert (store.bounds.connect, store.bounds.busy) == (3, 2)
+    store.engine.dispose()
+    cfg_path.write_text(cfg_path.read_text().replace("busy_timeout = 7.5", "busy_timeout = -1"))
+    with pytest.raises(Exception, match="busy_timeout"):
+        load_config(cfg_path)
