@@ -45,6 +45,7 @@ def run(config: "str | Path | Config", *, db: str | None = None, registry: Regis
     registry = registry or get_registry()
     validate(cfg, registry)
     store = open_store(db, cfg.store.url, store_timeouts(cfg))
+    store.check_writable()                                   # read-only or locked: say so now, not after the run
     if cfg.engine == "dask":
         from microseg.dask_engine import run_config_dask
         result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)

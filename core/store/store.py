@@ -100,13 +100,22 @@ class Store:
     def writing(self, doing: str = "write to") -> Iterator[Connection]:
         """A write transaction holding the store's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
         transaction-scoped advisory lock per schema), waiting at most the busy timeout for it."""
-        killpoints.checkpoint("store.begin")
         with self._errors(doing), self._writer.begin() as conn:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self.bounds.busy * 1000)}")
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('microseg.store:' || current_schema()))")
             yield conn
-            killpoints.checkpoint("store.commit")
+
+    def check_writable(self) -> None:
+        """Fail now, in words, rather than after a long run, when the store cannot be written
+        (read-only, or another run's write outlasting the busy timeout); changes nothing."""
+        with self.writing("write to") as conn:                # a write, rolled back
+            if self.dialect == "sqlite":
+                version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+                conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+            elif self.dialect == "postgresql":               # needs the right to write the table
+                conn.exec_driver_sql(f"LOCK TABLE {Run.__tablename__} IN ROW EXCLUSIVE MODE")
+            conn.rollback()
 
     @property
     def display_url(self) -> str:
@@ -128,6 +137,7 @@ class Store:
         from microseg.privacy.audit import append_events
         from microseg.privacy.release_record import build_record
         with self.writing() as conn:
+            killpoints.checkpoint("store.begin")
             self._check_history_unchanged(conn, run.get("namespace"))
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             killpoints.checkpoint("store.run")
@@ -155,6 +165,7 @@ class Store:
             append_events(conn, [*((kind, run_id, payload) for kind, payload in audit),
                                  ("run.release", run_id, record)], secret)
             killpoints.checkpoint("store.audit")
+            killpoints.checkpoint("store.commit")
         return run_id
 
     def _check_history_unchanged(self, conn: Connection, namespace: str | None) -> None:
