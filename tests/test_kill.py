@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -70,9 +71,9 @@ for line in sys.stdin:
 class Lane:
     """A store and the zygote that forks the runs on it."""
 
-    def __init__(self, cfg: Path, db: Path, env: dict[str, str]) -> None:
+    def __init__(self, cfg: Path, db: str, env: dict[str, str]) -> None:
         self.cfg, self.db, self.env = cfg, db, env
-        warm = db.with_suffix(".warm.db")
+        warm = cfg.parent / f"warm-{uuid.uuid4().hex[:8]}.db"            # the zygote's own run
         self.zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(cfg), str(warm)], stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, text=True, env=env)
         self.args = ["run", str(cfg), "--db", str(db), "--no-report", "--json"]
@@ -102,9 +103,9 @@ class Lane:
         self.zygote.wait(30)
 
 
-def _state(db: Path) -> dict[str, int]:
+def _state(db: str) -> dict[str, int]:
     """What the store holds, checked: counts of every table; complete runs; a verified audit trail."""
-    store = Store(f"sqlite:///{db}")
+    store = Store(db)
     try:
         state = {model.__name__: store.count(model) for model in (Run, Segment, RunCustomer, AuditEvent)}
         if state["Run"]:
@@ -167,7 +168,7 @@ def test_killed_runs_leave_the_store_as_it_was(tmp_path: Path) -> None:
     kills: list[tuple[str, str | None, float]] = [("point", p, 0.0) for p in POINTS]
     kills += [("forked", None, rng.uniform(0.0, 0.6)) for _ in range(RANDOM_FORKED)]
     kills += [("cold", None, rng.uniform(0.5, 3.0)) for _ in range(RANDOM_COLD)]
-    lanes = [Lane(cfg, tmp_path / name, env) for name in ("a.db", "b.db")]
+    lanes = [Lane(cfg, f"sqlite:///{tmp_path / name}", env) for name in ("a.db", "b.db")]
     try:
         with ThreadPoolExecutor(2) as pool:                  # two kills at a time, each lane on its store
             killed = sum(pool.map(_lane_kills, lanes, [kills[0::2], kills[1::2]]))
@@ -178,6 +179,20 @@ def test_killed_runs_leave_the_store_as_it_was(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
     assert elapsed < 90, f"{len(kills)} kills took {elapsed:.0f} s"
     print(f"{killed} of {len(kills)} runs killed, {elapsed:.1f} s")
+
+
+@pytest.mark.postgres
+def test_killed_writes_leave_a_postgresql_store_as_it_was(tmp_path: Path, pg_url: str) -> None:
+    """The same inside PostgreSQL's write transaction (customer rows go by COPY there)."""
+    cfg = write_shop_config(tmp_path, k=20, n=200)
+    env = {**os.environ, "MICROSEG_KEY": KEY}
+    env.pop("MICROSEG_TEST_KILL_AT", None)
+    lane = Lane(cfg, pg_url, env)
+    try:
+        killed = _lane_kills(lane, [("point", f"{p}:1", 0.0) for p in STORE_POINTS] + [("point", "done:store:1", 0.0)])
+    finally:
+        lane.close()
+    assert killed == len(STORE_POINTS) + 1
 
 
 @pytest.mark.parametrize("spec", ["", "nothing:1", "store.rows:x"])

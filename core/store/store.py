@@ -191,6 +191,7 @@ class Store:
                     if i % CHUNK == 0:
                         written.advance(CHUNK)
                         killpoints.checkpoint("store.rows")
+                killpoints.checkpoint("store.rows")                  # the last rows, still inside COPY
             return
         # Core executemany of plain tuples in chunks (one transaction: the caller's)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
