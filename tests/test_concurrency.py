@@ -126,9 +126,10 @@ def workers(tmp_path_factory: pytest.TempPathFactory):
     pool.close()
 
 
-@pytest.mark.parametrize("dialect, existing", [("sqlite", False), ("sqlite", True), ("postgresql", False),
-                                               ("postgresql", True)],
-                         ids=["sqlite-new", "sqlite-existing", "postgresql-new", "postgresql-existing"])
+@pytest.mark.parametrize("dialect, existing", [
+    pytest.param("sqlite", False, id="sqlite-new"), pytest.param("sqlite", True, id="sqlite-existing"),
+    pytest.param("postgresql", False, id="postgresql-new", marks=pytest.mark.postgres),
+    pytest.param("postgresql", True, id="postgresql-existing", marks=pytest.mark.postgres)])
 def test_two_runs_at_once(dialect: str, existing: bool, tmp_path: Path, request: pytest.FixtureRequest,
                           workers: Workers) -> None:
     if dialect == "postgresql":
