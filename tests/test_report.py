@@ -33,7 +33,7 @@ def invoke(*args: str):
 def json_of(*args: str) -> dict:
     result = invoke(*args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
