@@ -17,9 +17,9 @@ import pandas as pd
 from microseg.compose import SegmentSpec, method_segments, microsegments
 from microseg.config import Config
 from microseg.engine import Engine
-from microseg.errors import ConfigError
-from microseg.loading import fingerprint_inputs, load_data
-from microseg.method import Assignment, SegmentationMethod, new_method, run_method
+from microseg.errors import ConfigError, MicrosegError
+from microseg.loading import error_text, fingerprint_inputs, load_data
+from microseg.method import Assignment, ParamError, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
 from microseg.privacy.history import release_namespace
 from microseg.privacy.keyring import load_keyring
@@ -32,6 +32,7 @@ from microseg.progress import task as progress_task
 from microseg.quality import assess_methods, withhold
 from microseg.registry import Registry
 from microseg.store import Store
+from microseg.suggest import did_you_mean
 
 Progress = Callable[[str], None]
 
@@ -84,16 +85,19 @@ def instantiate_method(i: int, m: Any, registry: Registry) -> SegmentationMethod
     """The method instance of ``methods[i]``; a :class:`ConfigError` naming the key when it cannot be built."""
     try:
         cls = registry.method(m.method)
-    except Exception as exc:  # noqa: BLE001
-        raise ConfigError(str(exc), key=f"methods[{i}].method") from None
+    except MicrosegError as exc:
+        hint = did_you_mean(m.method, registry.methods) if m.method not in registry.methods else ""
+        raise ConfigError(f"{exc}{hint}", key=f"methods[{i}].method") from None
     try:
         return new_method(cls, m.params)
-    except ConfigError as exc:
+    except ParamError as exc:
+        key = f"methods[{i}].params" + (f".{exc.param}" if exc.param else "")
+        raise ConfigError(str(exc), key=key) from None
+    except MicrosegError as exc:
         raise ConfigError(str(exc), key=f"methods[{i}].params") from None
-    except TypeError as exc:
-        raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
-    except ValueError as exc:
-        raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+    except Exception as exc:  # noqa: BLE001 - a plugin's __init__ failing is named, not a traceback
+        raise ConfigError(f"method {m.method!r} could not be created from these parameters "
+                          f"({type(exc).__name__}: {error_text(exc)})", key=f"methods[{i}].params") from None
 
 
 def apply_consent(data: Any, policy: Any) -> tuple[Any, Any]:
