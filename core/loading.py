@@ -5,6 +5,9 @@ is personal data and must not appear in messages or logs.
 """
 from __future__ import annotations
 
+import gzip
+import re
+import zlib
 from pathlib import Path
 from typing import Iterable
 
@@ -14,6 +17,7 @@ import pandas as pd
 from microseg.config import Config, CustomersSource, EventsSource, SourceConfig, TransactionsSource
 from microseg.data import CustomerData
 from microseg.errors import InputError
+from microseg.suggest import did_you_mean
 
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "f"}
@@ -52,19 +56,52 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
             source = path if len(files) == 1 or path.is_dir() else [str(f) for f in files]
             df = pd.read_parquet(source, columns=list(wanted) if wanted else None)
         else:
-            sep = src.sep or ","
-            spaced = sep.endswith(" ") and sep.strip() != ""
-            parts = [pd.read_csv(
-                f, sep=sep.strip() if spaced else sep, skipinitialspace=spaced,
-                header=0 if src.header else None, names=src.names, encoding=src.encoding,
-                na_values=src.na_values or None,
-                usecols=(lambda c: c in wanted) if wanted else None, low_memory=False, nrows=nrows,
-            ) for f in (files if nrows is None else files[:1])]
+            parts = [_read_csv(f, src, wanted, nrows) for f in (files if nrows is None else files[:1])]
             df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {error_text(exc)}",
-                         source=str(path)) from None
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, LookupError, zlib.error, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {fmt.upper()} file: {read_error(exc)}", source=str(path)) from None
     return _check_nonempty(df, str(path))
+
+
+def _read_csv(path: Path, src: SourceConfig, wanted: set[str] | None, nrows: int | None) -> pd.DataFrame:
+    """One CSV file with the source's options; a header naming a column twice is refused (pandas
+    would silently rename the second ``age`` to ``age.1``)."""
+    sep = src.sep or ","
+    spaced = sep.endswith(" ") and sep.strip() != ""
+    options: dict = dict(sep=sep.strip() if spaced else sep, skipinitialspace=spaced, encoding=src.encoding)
+    try:
+        if src.header and not src.names:
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **options)
+            names = [str(n) for n in header.iloc[0]] if len(header) else []
+            twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+            if twice is not None:
+                where = [i + 1 for i, n in enumerate(names) if n == twice]
+                raise InputError(f"the header names this column twice (columns {where[0]} and {where[1]}): "
+                                 "rename one of them", source=str(path), column=twice)
+        return pd.read_csv(path, header=0 if src.header else None, names=src.names, na_values=src.na_values or None,
+                           usecols=(lambda c: c in wanted) if wanted else None, low_memory=False, nrows=nrows,
+                           **options)
+    except (ValueError, OSError, EOFError, LookupError, zlib.error, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read CSV file: {read_error(exc)}", source=str(path)) from None
+
+
+def read_error(exc: BaseException) -> str:
+    """A reader's exception in words, with what to do (never a value from the file)."""
+    if isinstance(exc, EOFError):
+        return "the compressed file is truncated (it ends before its data does): copy or export it again"
+    if isinstance(exc, gzip.BadGzipFile) and "not a gzipped file" in str(exc).lower():
+        return "not gzip data although its name ends in .gz: rename it without .gz, or compress it with gzip"
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return f"the compressed data is corrupt (gzip: {error_text(exc)}): copy or export it again"
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "the file is empty: no header and no rows"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not {exc.encoding} text: set encoding in the config (e.g. encoding = \"cp1252\")"
+    if isinstance(exc, LookupError):
+        return f"{error_text(exc)}: give a known encoding (utf-8, cp1252, latin-1, utf-16)"
+    return f"{type(exc).__name__}: {error_text(exc)}"
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
@@ -88,7 +125,8 @@ def data_files(path: Path) -> list[Path]:
         if not files:
             raise InputError("the folder holds no data file", source=str(path))
         return files
-    raise InputError("file not found", source=str(path))
+    raise InputError("file not found: check the path in the config (a relative path is read from the config's "
+                     "folder)", source=str(path))
 
 
 def _parquet_head(files: list[Path], columns: list[str] | None, nrows: int) -> pd.DataFrame:
@@ -137,10 +175,12 @@ def _check_nonempty(df: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def require_columns(df: pd.DataFrame, names: Iterable[str | None], label: str) -> None:
+    """Every mapped column is in the table, or an error naming it, the closest column and every column."""
+    have = [str(c) for c in df.columns]
     for name in names:
         if name and name not in df.columns:
-            avail = ", ".join(map(str, list(df.columns)[:30]))
-            raise InputError(f"missing column {name!r}; the file has: {avail}", source=label, column=name)
+            raise InputError(f"missing column {name!r}{did_you_mean(name, have)} (the file has: {', '.join(have)}); "
+                             "fix the mapping in the config", source=label, column=name)
 
 
 def normalise_ids(values: pd.Series, label: str, column: str) -> pd.Series:
@@ -173,14 +213,34 @@ def parse_dates(values: pd.Series, src: SourceConfig, label: str, column: str) -
 
 
 def parse_numbers(values: pd.Series, label: str, column: str) -> np.ndarray:
+    """Finite numbers; an error names the first bad row and, where it can tell, what to change."""
     if pd.api.types.is_numeric_dtype(values):
-        return values.to_numpy(dtype="float64")
-    parsed = pd.to_numeric(values, errors="coerce")
-    bad = parsed.isna() & values.notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("not a number", source=label, column=column, row=row + 1)
-    return parsed.to_numpy(dtype="float64")
+        out = values.to_numpy(dtype="float64")
+    else:
+        parsed = pd.to_numeric(values, errors="coerce")
+        bad = parsed.isna() & values.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError("not a number" + _number_hint(str(values.iloc[row])), source=label, column=column,
+                             row=row + 1)
+        out = parsed.to_numpy(dtype="float64")
+    infinite = np.isinf(out)
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise InputError(f"not finite (infinity, or too large for a number; {int(infinite.sum())} such rows): fix or "
+                         "remove these rows", source=label, column=column, row=row + 1)
+    return out
+
+
+def _number_hint(text: str) -> str:
+    """What to change in a value that is not a number (the value itself is never shown)."""
+    if re.search(r"[$€£¥₹₽]|\b[A-Z]{3}\b", text):
+        return ": remove the currency symbol or code (write 12.50, not €12.50)"
+    if re.fullmatch(r"\s*-?\d{1,3}([,.' ]\d{3})+([.,]\d+)?\s*", text):
+        return ": remove the thousands separator (write 1234.50, not 1,234.50)"
+    if re.fullmatch(r"\s*-?\d+,\d+\s*", text):
+        return ": use a point as the decimal separator (write 12.50, not 12,50)"
+    return ": fix the value or remove the row"
 
 
 def parse_bool(values: pd.Series, label: str, column: str, true_value: str | None = None) -> np.ndarray:

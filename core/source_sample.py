@@ -9,7 +9,9 @@ table and the file, never a value.
 """
 from __future__ import annotations
 
+import codecs
 import gzip
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,7 @@ def read_samples(cfg: Any, sample_rows: int, count: bool = True) -> Samples:
     """The first ``sample_rows`` rows of every source, what was found about each, and the problems
     (``frames`` is None when a source could not be read). ``count``: count (or estimate) every
     file's rows, and a transactions-only population's distinct customers."""
-    from microseg.loading import read_table, source_label
+    from microseg.loading import read_error, read_table, source_label
     report = Samples(frames={})
     frames = report.frames
     failed = False
@@ -82,12 +84,21 @@ def read_samples(cfg: Any, sample_rows: int, count: bool = True) -> Samples:
             report.problems.append((where, str(exc)))
             failed = True
             continue
+        except (OSError, EOFError, zlib.error) as exc:          # the head of a damaged compressed file
+            report.problems.append((where, f"{files[0]}: {read_error(exc)}"))
+            failed = True
+            continue
         info.columns = [str(c) for c in df.columns]
         info.rows_read = len(df)
         if len(df) < sample_rows:
             info.rows_total, info.rows_total_exact = len(df), True
         elif count and files:
-            info.rows_total, info.rows_total_exact = _count_rows(files, info, src.header)
+            try:
+                info.rows_total, info.rows_total_exact = _count_rows(files, info, src.header)
+            except (OSError, EOFError, zlib.error) as exc:
+                report.problems.append((where, f"{files[0]}: {read_error(exc)}"))
+                failed = True
+                continue
             if role == "transactions" and cfg.sources.customers is None and info.rows_total_exact:
                 info.customers_total = _distinct_ids(cfg, src)
         frames[role] = df
@@ -119,6 +130,10 @@ def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: S
     info.encoding = encoding
     head = _head_bytes(path)
     cut = head.rfind(b"\n") if len(head) == ENCODING_PROBE else len(head)
+    kind = _binary_kind(head, encoding)
+    if kind:
+        report.problems.append((where, f"{path.name}: {kind}"))
+        return False
     try:
         head[: cut if cut > 0 else len(head)].decode(encoding)
     except UnicodeDecodeError as exc:
@@ -143,6 +158,18 @@ def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: S
                                               f"to [{where}]"))
         return False
     return True
+
+
+def _binary_kind(head: bytes, encoding: str) -> str | None:
+    """Why ``head`` is not text in ``encoding`` when it is plainly something else: UTF-16 (a byte-order
+    mark) or binary data (NUL bytes); None otherwise."""
+    utf16 = encoding.lower().replace("_", "-").startswith(("utf-16", "utf16"))
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(codecs.BOM_UTF32_LE):
+        return None if utf16 else 'UTF-16 text (it starts with a UTF-16 byte-order mark): add encoding = "utf-16"'
+    if b"\x00" in head and not utf16 and not encoding.lower().startswith("utf-32"):
+        return ("a binary file, not CSV text: give a CSV (or CSV.gz) or Parquet file, or set format = \"parquet\" "
+                "for Parquet data")
+    return None
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
