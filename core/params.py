@@ -42,6 +42,9 @@ def check_value(value: Any, annotation: Any) -> str | None:
         problems = [check_value(value, a) for a in args]
         if any(p is None for p in problems):
             return None
+        same_shape = [p for a, p in zip(args, problems) if _shape(a) is not None and isinstance(value, _shape(a))]
+        if same_shape:                      # a list given where a list is wanted: say what is wrong inside
+            return same_shape[0]
         wanted = " or ".join(dict.fromkeys(_expected(a) for a in args if a is not type(None)))
         return f"expected {wanted}, got {kind_of(value)}"
     if origin is Literal:
@@ -84,6 +87,14 @@ def _check_sequence(value: Any, origin: Any, args: tuple[Any, ...]) -> str | Non
         if problem:
             return f"item {i + 1}: {problem}"
     return None
+
+
+def _shape(annotation: Any) -> type | tuple[type, ...] | None:
+    """The container type a value must have for ``annotation`` (list, dict), if it is a container."""
+    origin = typing.get_origin(annotation) or annotation
+    if origin in (list, tuple, abc.Sequence):
+        return (list, tuple)
+    return dict if origin is dict else None
 
 
 def _expected(annotation: Any) -> str:

@@ -100,6 +100,17 @@ def instantiate_method(i: int, m: Any, registry: Registry) -> SegmentationMethod
                           f"({type(exc).__name__}: {error_text(exc)})", key=f"methods[{i}].params") from None
 
 
+def require_history(data: Engine) -> None:
+    """A ConfigError naming ``as_of`` when no transaction comes before it (nothing to segment on)."""
+    if not data.has_transactions:
+        return
+    first, _ = data.tx_date_range()
+    if pd.notna(first) and data.as_of <= first:
+        raise ConfigError(f"{data.as_of.date()} is on or before the first transaction ({pd.Timestamp(first).date()}): "
+                          "no purchase history comes before it; set as_of after that date, or remove the line "
+                          "(default: the day after the last transaction)", key="as_of")
+
+
 def apply_consent(data: Any, policy: Any) -> tuple[Any, Any]:
     """The data without customers who refused profiling, and the consent masks of those left."""
     masks = consent_masks(data.customers, len(data.ids), policy)
@@ -141,6 +152,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     key = keyring.current
     with timer.step("load"):
         data, load_stats = load(cfg)
+        require_history(data)
     with timer.step("protect"):
         protected, erasure_record = protect_run(data, cfg, store, registry, keyring)
         data, findings, actions = protected.data, protected.findings, protected.actions

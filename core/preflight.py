@@ -28,6 +28,7 @@ from typing import Any
 from microseg.errors import InputError, MicrosegError
 from microseg.progress import task
 from microseg.source_sample import SourceReport, open_prefixes, read_samples
+from microseg.suggest import did_you_mean
 
 #: rows read per source by ``microseg check`` (estimates) and at the start of ``microseg run``
 CHECK_SAMPLE_ROWS = 1_000_000
@@ -304,7 +305,8 @@ def _check_release_columns(cfg: Any, data: Any, report: Preflight) -> None:
     known = set(data.customers.columns) if data.customers is not None else set()
     for col in cfg.release.attributes:
         if col not in known:
-            report.problems.append(Problem("release.attributes", f"{col!r} is not a customer attribute"))
+            report.problems.append(Problem("release.attributes", f"{col!r} is not a customer attribute"
+                                           + did_you_mean(col, sorted(known))))
     for col in list(cfg.privacy.columns):
         if col not in known:
             report.warnings.append(Problem("privacy", f"{col!r} is not a column of the customers table"))

@@ -17,6 +17,9 @@ import microseg
 from microseg.errors import ConfigError
 from microseg.plugins.rules.evaluate import evaluate
 from microseg.plugins.rules.parser import caret, columns, parse
+from microseg.suggest import did_you_mean
+
+MODES = ("first", "multi")
 
 
 class Rules(microseg.SegmentationMethod):
@@ -75,7 +78,7 @@ class Rules(microseg.SegmentationMethod):
         """The rules parsed, and the problems: syntax errors and columns not in ``available``."""
         parsed: list[tuple[dict[str, Any], Any]] = []
         problems = [] if self.mode in ("first", "multi") else \
-            [f"rules: mode must be 'first' or 'multi', not {self.mode!r}"]
+            [f"rules: mode must be 'first' or 'multi', not {self.mode!r}" + did_you_mean(str(self.mode), MODES)]
         for seg in self._specs():
             try:
                 tree = parse(seg["when"], seg["name"])
@@ -83,7 +86,7 @@ class Rules(microseg.SegmentationMethod):
                 problems.append(str(exc))
                 continue
             problems += [f"rules segment {seg['name']!r}: unknown column {col.name!r} at position "
-                         f"{col.pos + 1}{caret(seg['when'], col.pos)}"
+                         f"{col.pos + 1}{did_you_mean(col.name, available)}{caret(seg['when'], col.pos)}"
                          for col in columns(tree) if col.name not in available]
             parsed.append((seg, tree))
         return parsed, problems
