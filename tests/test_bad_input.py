@@ -593,6 +593,8 @@ CASES: list[Case] = [
     Case("scan: binary file", binary_customers, ("customers.csv", "binary"), args=scan_file_of("customers.csv")),
     Case("scan: empty file", to_file("customers.csv", ""), ("customers.csv", "empty"),
          args=scan_file_of("customers.csv")),
+    Case("export under a file", _none, ("--out", "customers.csv", "cannot write"),
+         args=lambda s: ["export", "--out", str(s.folder / "customers.csv" / "x.csv"), "--db", str(s.folder / "store.db")]),
     Case("unknown option", _none, ("--dbb", "did you mean", "--db"), args=lambda s: ["run", "--dbb", "x.db"]),
     Case("unknown command", _none, ("'rn'", "did you mean 'run'"), args=lambda s: ["rn"]),
     Case("plugin option file missing", _none, ("nothere.py", "not found"),
@@ -673,7 +675,7 @@ def test_bad_input(case: Case, tmp_path: Path, seeded_store: Path, monkeypatch: 
         assert word.lower() in low, f"{word!r} not in:\n{out}"
     if case.stored:
         assert runs_in(db) == (1 if new_store else 2), out
-    elif case.command == "run" or case.args is None:
+    else:
         if not new_store:
             assert sha(db) == before, "the store changed"
         elif db.exists():
@@ -711,3 +713,13 @@ def test_a_real_process_keeps_the_contract(name: str, tmp_path: Path, seeded_sto
     assert "Traceback" not in out and not any(p in out for p in PLANTED), out
     assert all(w.lower() in out.lower() for w in case.words), out
     assert sha(db) == before
+
+
+def test_an_internal_error_is_named_by_its_type_only() -> None:
+    """A bug (not a microseg error) is exit 3 with its type, never its message (it may quote data)."""
+    from microseg.cli import INTERNAL_ERROR, describe_failure
+    message, code = describe_failure(RuntimeError(f"row of {PLANT_EMAIL}"))
+    assert code == INTERNAL_ERROR == 3 and "RuntimeError" in message and "--debug" in message
+    assert PLANT_EMAIL not in message
+    message, code = describe_failure(PermissionError(13, "Permission denied", "/srv/out.csv"))
+    assert code == 2 and message == "/srv/out.csv: Permission denied"
