@@ -202,7 +202,7 @@ def parse_config(text: str, *, base_dir: Path = Path("."), source: str = "micros
 def explain(err: Any, model: type[BaseModel] | None = None) -> tuple[str | None, str]:
     """One pydantic error as (the key at fault, what is wrong and what to do), in the config's words:
     an unknown key gets the closest known one, a missing key is named, a choice gets the closest."""
-    loc = tuple(err["loc"])
+    loc = _config_loc(model or Config, tuple(err["loc"]))
     kind = err["type"]
     if kind == "extra_forbidden":
         *parent, name = loc
@@ -213,10 +213,31 @@ def explain(err: Any, model: type[BaseModel] | None = None) -> tuple[str | None,
         *parent, name = loc
         return None, f"missing key {str(name)!r} in {_section(tuple(parent))}: it is required"
     msg = err["msg"].removeprefix("Value error, ")
+    if kind.startswith(("date", "datetime")):
+        msg += " (write a date as YYYY-MM-DD, or a date and time as YYYY-MM-DDTHH:MM:SS)"
     if kind in ("literal_error", "enum"):
         choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         msg += did_you_mean(str(err.get("input")), choices)
     return _key_of(loc) or None, msg
+
+
+def _config_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without pydantic's own parts (the member of a union it tried: ``as_of.date``)."""
+    out: list[Any] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            out.append(part)
+            field = current.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:                      # an unknown key: the rest is its own
+                return (*out, *loc[len(out):])
+            current = _model_in(field.annotation)
+        elif typing.get_origin(current) in (list, dict) and typing.get_args(current):
+            out.append(part)
+            current = _model_in(typing.get_args(current)[-1])
+        else:                                      # a scalar: what follows names a union member
+            break
+    return tuple(out)
 
 
 def _section(loc: tuple[Any, ...]) -> str:

@@ -123,7 +123,8 @@ def data_files(path: Path) -> list[Path]:
         files = sorted(f for f in path.rglob("*") if f.is_file()
                        and not any(part.startswith(("_", ".")) for part in f.relative_to(path).parts))
         if not files:
-            raise InputError("the folder holds no data file", source=str(path))
+            raise InputError("the folder holds no data file (names starting with _ or . are skipped): check the "
+                             "path in the config", source=str(path))
         return files
     raise InputError("file not found: check the path in the config (a relative path is read from the config's "
                      "folder)", source=str(path))
@@ -170,7 +171,8 @@ def error_text(exc: Exception) -> str:
 
 def _check_nonempty(df: pd.DataFrame, label: str) -> pd.DataFrame:
     if df.empty:
-        raise InputError("the table has no data rows", source=label)
+        raise InputError("the table has no data rows (a header at most): export it again with its rows",
+                         source=label)
     return df
 
 
@@ -273,7 +275,8 @@ def load_customers(cfg: Config, src: CustomersSource, df: pd.DataFrame | None = 
         dup = ids.duplicated()
         if dup.any():
             row = int(np.flatnonzero(dup.to_numpy())[0])
-            raise InputError(f"duplicate customer id ({int(dup.sum())} duplicate rows; first at this row)",
+            raise InputError(f"duplicate customer id ({int(dup.sum())} duplicate rows; first at this row): one row per "
+                             "customer in the customers table: remove or merge the duplicates",
                              source=label, column=src.customer_id, row=row + 1)
         df = df.drop(columns=[src.customer_id])
         df.index = pd.Index(ids.to_numpy(), name="customer_id")
@@ -297,7 +300,8 @@ def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str
     nan_amount = np.isnan(out["amount"].to_numpy())
     if nan_amount.any():
         row = int(np.flatnonzero(nan_amount)[0])
-        raise InputError("missing amount", source=label, column=src.amount or src.quantity, row=row + 1)
+        raise InputError(f"missing amount ({int(nan_amount.sum())} such rows): fill it in or remove the row",
+                         source=label, column=src.amount or src.quantity, row=row + 1)
     for role in ("invoice", "channel", "category"):
         col = getattr(src, role)
         if col:

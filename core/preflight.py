@@ -94,6 +94,7 @@ class PreflightError(InputError):
     """The preflight found problems (exit code 2); the message lists each on its own line."""
 
     def __init__(self, problems: list[Problem]) -> None:
+        problems = list({str(p): p for p in problems}.values())     # one line per distinct problem
         self.problems = problems
         if len(problems) == 1:
             super().__init__(str(problems[0]))

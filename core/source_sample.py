@@ -123,30 +123,48 @@ def _head_bytes(path: Path, size: int = ENCODING_PROBE) -> bytes:
         return fh.read(size)
 
 
-def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: Samples) -> bool:
-    """Encoding and separator of a CSV source; False (with a problem) when the config's do not fit."""
-    from microseg.privacy.scan import sniff_separator
-    encoding = src.encoding or "utf-8"
-    info.encoding = encoding
-    head = _head_bytes(path)
+def text_problem(path: Path, encoding: str | None, where: str | None = None) -> str | None:
+    """Why the CSV file at ``path`` cannot be read as ``encoding`` text (default utf-8), with what to
+    do — binary data, UTF-16, another encoding, an unknown encoding name — or None when it reads.
+    ``where`` is the config table to name in the hint (``sources.customers``). Used by ``check``,
+    ``run`` (through the preflight) and ``scan``."""
+    from microseg.loading import read_error
+    encoding = encoding or "utf-8"
+    try:
+        head = _head_bytes(path)
+    except (OSError, EOFError, zlib.error) as exc:          # a damaged compressed file
+        return f"{path.name}: {read_error(exc)}"
     cut = head.rfind(b"\n") if len(head) == ENCODING_PROBE else len(head)
+    if not head:
+        return f"{path.name}: the file is empty (no header, no rows)"
     kind = _binary_kind(head, encoding)
     if kind:
-        report.problems.append((where, f"{path.name}: {kind}"))
-        return False
+        return f"{path.name}: {kind}"
     try:
         head[: cut if cut > 0 else len(head)].decode(encoding)
     except UnicodeDecodeError as exc:
         line = head[: exc.start].count(b"\n") + 1
         fits = next((e for e in ("utf-8", "cp1252", "latin-1") if e != encoding and _decodes(head[:cut], e)), None)
-        hint = f"; add encoding = \"{fits}\" to [{where}]" if fits else ""
-        report.problems.append((where, f"{path.name}: not {encoding} text (line {line}){hint}"))
-        return False
+        hint = (f"; add encoding = \"{fits}\"" + (f" to [{where}]" if where else "")) if fits else ""
+        return f"{path.name}: not {encoding} text (line {line}){hint}"
     except LookupError:
-        report.problems.append((where, f"unknown encoding {encoding!r}"))
+        return f"unknown encoding {encoding!r}: give a known one (utf-8, cp1252, latin-1, utf-16)"
+    return None
+
+
+def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: Samples) -> bool:
+    """Encoding and separator of a CSV source; False (with a problem) when the config's do not fit."""
+    from microseg.privacy.scan import sniff_separator
+    encoding = src.encoding or "utf-8"
+    info.encoding = encoding
+    problem = text_problem(path, encoding, where)
+    if problem:
+        report.problems.append((where, problem))
         return False
     if not src.header:
         return True
+    head = _head_bytes(path)
+    cut = head.rfind(b"\n") if len(head) == ENCODING_PROBE else len(head)
     sniffed = sniff_separator(path)
     configured = src.sep or ","
     info.separator, info.sniffed_separator = configured, sniffed

@@ -8,6 +8,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+#: how alike two names must be (difflib ratio): 'uri' → 'url' and 'rmf' → 'rfm' (0.67), not 'Country' → 'amount'
+CUTOFF = 0.65
+
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
     """The choice most like ``name`` (case-insensitive), or None when nothing is close."""
@@ -15,7 +18,7 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in options}
     if name.lower() in lowered and lowered[name.lower()] != name:
         return lowered[name.lower()]
-    found = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    found = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=CUTOFF)
     return lowered[found[0]] if found else None
 
 

@@ -523,7 +523,7 @@ CASES: list[Case] = [
     Case("missing required key", cfg("sources.transactions.timestamp", DELETE),
          ("sources.transactions", "'timestamp'", "missing")),
     Case("no sources", cfg("sources", {}), ("sources", "customers", "transactions")),
-    Case("no methods", cfg("methods", []), ("methods", "[[methods]]")),
+    Case("no methods", both(cfg("methods", []), cfg("microsegments.dimensions", [])), ("methods", "[[methods]]")),
     Case("unknown method", cfg("methods.1.method", "rmf"), ("methods[1].method", "'rmf'", "did you mean 'rfm'")),
     Case("unknown parameter", cfg("methods.0.params.segmnts", []),
          ("methods[0].params", "'segmnts'", "did you mean 'segments'")),

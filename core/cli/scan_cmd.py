@@ -26,11 +26,18 @@ def scan(ctx: click.Context, file: str, as_json: bool, sep: str | None, no_heade
       microseg scan contacts.csv.gz --sep ";" --json
     """
     import zlib
+    from pathlib import Path
 
     from microseg.errors import InputError
     from microseg.loading import read_error
+    from microseg.source_sample import text_problem
     from microseg.privacy.scan import scan_file
     col_names = [n.strip() for n in names.split(",")] if names else None
+    path = Path(file)
+    if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+        problem = text_problem(path, None)            # the run's own check: binary, UTF-16, encoding, empty
+        if problem:
+            raise InputError(problem)
     with working(f"scanning {file}", as_json):
         try:
             findings = scan_file(file, sep=sep, header=not no_header, names=col_names, registry=registry_from(ctx),
