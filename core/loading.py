@@ -8,6 +8,8 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
@@ -209,7 +211,8 @@ def parse_dates(values: pd.Series, src: SourceConfig, label: str, column: str) -
     bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"unparsable date ({int(bad.sum())} such rows); set date_format in the config",
+        raise InputError(f"unparsable date ({int(bad.sum())} such rows): write the column's dates in one format and "
+                         "set date_format in the config (e.g. date_format = \"%d/%m/%Y\")",
                          source=label, column=column, row=row + 1)
     return parsed
 
@@ -285,7 +288,19 @@ def load_customers(cfg: Config, src: CustomersSource, df: pd.DataFrame | None = 
     for col in [src.signup_date, *src.dates]:
         if col:
             df[col] = parse_dates(df[col], src, label, col)
+    require_finite(df, label)
     return df
+
+
+def require_finite(df: pd.DataFrame, label: str) -> None:
+    """No infinite number in a numeric column (no customer attribute is infinite; a method would fail on it)."""
+    for col in df.columns:
+        if pd.api.types.is_float_dtype(df[col]):
+            infinite = np.isinf(df[col].to_numpy(dtype="float64", na_value=np.nan))
+            if infinite.any():
+                raise InputError(f"not finite (infinity, or too large for a number; {int(infinite.sum())} such rows): "
+                                 "fix or remove these rows", source=label, column=str(col),
+                                 row=int(np.flatnonzero(infinite)[0]) + 1)
 
 
 def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str) -> pd.DataFrame:
@@ -325,7 +340,8 @@ def load_transactions(cfg: Config, src: TransactionsSource,
         raise InputError("no rows with a customer id", source=label, column=src.customer_id)
     if not has_id.all():
         df = df.loc[has_id]
-    out = normalise_transactions(df, src, label)
+    with file_rows(has_id):
+        out = normalise_transactions(df, src, label)
     attrs = None
     if src.attributes:
         latest = df[list(src.attributes)].copy()
@@ -344,7 +360,21 @@ def load_events(cfg: Config, src: EventsSource, df: pd.DataFrame | None = None) 
     cols = [src.customer_id, src.timestamp, src.channel, src.responded, src.campaign, src.treatment]
     df = read_table(cfg, src, columns=[c for c in cols if c]) if df is None else _check_nonempty(df, label)
     require_columns(df, cols, label)
-    return normalise_events(df.loc[df[src.customer_id].notna().to_numpy()], src, label)
+    has_id = df[src.customer_id].notna().to_numpy()
+    with file_rows(has_id):
+        return normalise_events(df.loc[has_id], src, label)
+
+
+@contextmanager
+def file_rows(kept: np.ndarray) -> Iterator[None]:
+    """Errors raised on the rows ``kept`` (a mask over the file's rows) name the file's row number."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.row is None or kept.all():
+            raise
+        row = int(np.flatnonzero(kept)[exc.row - 1]) + 1
+        raise InputError(exc.detail, source=exc.source, column=exc.column, row=row) from None
 
 
 def normalise_events(df: pd.DataFrame, src: EventsSource, label: str) -> pd.DataFrame:

@@ -261,6 +261,7 @@ def set_tx(column: str, row: int, value: Any) -> Callable[[Shop], None]:
     def mutate(shop: Shop) -> None:
         tx = shop.transactions.astype({column: object})
         tx.loc[row, column] = value
+        shop.transactions = tx
         tx_csv(shop, tx)
     return mutate
 
@@ -269,6 +270,7 @@ def set_cust(column: str, row: int, value: Any) -> Callable[[Shop], None]:
     def mutate(shop: Shop) -> None:
         c = shop.customers.astype({column: object})
         c.loc[row, column] = value
+        shop.customers = c
         cust_csv(shop, c)
     return mutate
 
@@ -466,6 +468,9 @@ CASES: list[Case] = [
     Case("inf amount", set_tx("amount", 9, "inf"), ("transactions.csv", "'amount'", "row 10", "not finite")),
     Case("-inf amount", set_tx("amount", 11, "-inf"), ("transactions.csv", "'amount'", "row 12", "not finite")),
     Case("huge amount", set_tx("amount", 11, "1e400"), ("transactions.csv", "'amount'", "row 12", "not finite")),
+    Case("bad row after rows without id", both(set_tx("customer_id", 3, None), set_tx("amount", 9, "inf")),
+         ("transactions.csv", "'amount'", "row 10", "not finite")),
+    Case("inf customer attribute", set_cust("age", 12, "inf"), ("customers.csv", "'age'", "row 13", "not finite")),
     Case("negative amounts", set_tx("amount", 3, -25.0), (), exit=0, stored=True,
          why="returns and cancellations are kept: net spend"),
     Case("zero amounts", lambda s: tx_csv(s, s.transactions.assign(amount=0.0)), (), exit=0, stored=True,
@@ -532,7 +537,7 @@ CASES: list[Case] = [
          ("release.customer_ids", "did you mean 'pseudonym'")),
     Case("unknown microsegment dimension", cfg("microsegments.dimensions", ["ag"]),
          ("microsegments.dimensions", "'ag'", "did you mean 'age'")),
-    Case("k below 1", cfg("privacy.min_segment_size", 0), ("privacy.min_segment_size", "1")),
+    Case("k below 1", cfg("privacy.min_segment_size", 0), ("privacy.min_segment_size", "greater than or equal to 2")),
     Case("k not a number", cfg("privacy.min_segment_size", "ten"), ("privacy.min_segment_size", "integer")),
     Case("score bands out of range", cfg("release.score_bands", 40), ("release.score_bands", "16")),
     Case("no key", no_key, ("MICROSEG_KEY", "keygen")),
