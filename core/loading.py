@@ -184,7 +184,7 @@ def require_columns(df: pd.DataFrame, names: Iterable[str | None], label: str) -
     for name in names:
         if name and name not in df.columns:
             raise InputError(f"missing column {name!r}{did_you_mean(name, have)} (the file has: {', '.join(have)}); "
-                             "fix the mapping in the config", source=label, column=name)
+                             "fix the column mapping", source=label, column=name)
 
 
 def normalise_ids(values: pd.Series, label: str, column: str) -> pd.Series:

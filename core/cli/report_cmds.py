@@ -27,10 +27,15 @@ def report(ctx: click.Context, run_id: int | None, out: str | None, fmt: str | N
       microseg report 3 --out june.html
       microseg report --format markdown --out run.md
     """
+    from pathlib import Path
+
     from microseg.api import write_report
+    from microseg.outputs import pick_report_renderer
     from microseg.store import open_store
+    registry = registry_from(ctx)
+    pick_report_renderer(registry.report_renderers, Path(out) if out else None, fmt)   # a bad --format: before the store
     store = open_store(db)
-    path = write_report(store, run_id, out=out, fmt=fmt, registry=registry_from(ctx))
+    path = write_report(store, run_id, out=out, fmt=fmt, registry=registry)
     if as_json:
         echo_json({"run_id": store.run(run_id).id, "path": str(path), "bytes": path.stat().st_size})
         return

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from microseg.cli.common import (config_key_option, db_option, echo_json, json_option, library_output_to_stderr,
-                                 load_secret, registry_from)
+from microseg.cli.common import (Choice, config_key_option, db_option, echo_json, json_option,
+                                 library_output_to_stderr, load_secret, registry_from)
 from microseg.cli.progress_display import progress_display, working
 from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
 
@@ -15,7 +15,7 @@ from microseg.cli.report_cmds import echo_report_outcome, no_report_option, repo
 @click.argument("config", default="microseg.toml", type=click.Path(dir_okay=False))
 @db_option
 @json_option
-@click.option("--engine", type=click.Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
+@click.option("--engine", type=Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address (engine dask).")
 @report_option
 @no_report_option
