@@ -140,10 +140,10 @@ class _Page:
             method = (self.doc.get("methods") or {}).get(family, "")
             rep = _dict(self.method_reports.get(family))
             definitions = _dict(rep.get("definitions"))
-            chart = charts.bars([s["label"] for s in drawn], [float(s["size"]) for s in drawn], hue=charts.color(i),
-                                tips=[f"{s['label']}: {count(s['size'])} customers — {s.get('description', '')}"
+            chart = charts.bars([_shown(s["label"]) for s in drawn], [float(s["size"]) for s in drawn], hue=charts.color(i),
+                                tips=[f"{_shown(s['label'])}: {count(s['size'])} customers — {s.get('description', '')}"
                                       for s in drawn]) if drawn else '<p class="muted">No segment of this method was released.</p>'
-            rows = [[esc(s["label"]), esc(count(s.get("size"))),
+            rows = [[esc(_shown(s["label"])), esc(count(s.get("size"))),
                      esc(s.get("description") or "") + (f'<br><code>{esc(definitions[s["label"]])}</code>'
                                                         if s["label"] in definitions else "")]
                     for s in sorted(segs, key=lambda s: -(s["size"] if is_count(s.get("size")) else 0))]
@@ -474,3 +474,8 @@ footer{color:var(--muted);font-size:12.5px;padding-bottom:30px}
 @media (max-width:800px){.split{grid-template-columns:1fr}.kpis{grid-template-columns:repeat(2,1fr)}}
 @media print{nav{display:none}section{break-inside:avoid-page;border:none}header{background:#0f766e}}
 """
+
+
+def _shown(label: str) -> str:
+    """A released value as a reader sees it: the coarsened value ``*`` in words."""
+    return "(not released)" if label == "*" else label
