@@ -199,6 +199,11 @@ class Flaky(microseg.SegmentationMethod):
             return 42
         return "every customer"
 
+    def check_columns(self, columns):
+        if MODE == "check-columns":
+            raise AttributeError(PLANT)
+        return []
+
     def report(self):
         if MODE == "report-set":
             return {{"seen": {{1, 2}}}}
@@ -584,6 +589,8 @@ CASES: list[Case] = [
                                                                 "RuntimeError")),
     Case("describe returns an int", with_plugin("describe-int"), ("methods[2]", "'flaky1'", "describe", "str")),
     Case("report not JSON", with_plugin("report-set"), ("methods[2]", "'flaky1'", "JSON")),
+    Case("check_columns raises", with_plugin("check-columns"), ("methods[2]", "flaky1", "check_columns",
+                                                                "AttributeError", "plugin")),
     Case("plugin method parameter of the wrong type", both(with_plugin("ok"), cfg("methods.2.params", {"level": "hi"})),
          ("methods[2].params.level", "integer", "flaky")),
     Case("plugin registers a duplicate name", with_plugin("duplicate-name"), ("'rfm'", "flaky_plugin.py")),
