@@ -44,7 +44,7 @@ def check_value(value: Any, annotation: Any) -> str | None:
             return None
         same_shape = [p for a, p in zip(args, problems) if _shape(a) is not None and isinstance(value, _shape(a))]
         if same_shape:                      # a list given where a list is wanted: say what is wrong inside
-            return same_shape[0]
+            return next((p for p in same_shape if p.startswith("item")), same_shape[0])
         wanted = " or ".join(dict.fromkeys(_expected(a) for a in args if a is not type(None)))
         return f"expected {wanted}, got {kind_of(value)}"
     if origin is Literal:

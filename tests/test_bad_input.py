@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -741,3 +741,18 @@ def test_an_internal_error_is_named_by_its_type_only() -> None:
     assert PLANT_EMAIL not in message
     message, code = describe_failure(PermissionError(13, "Permission denied", "/srv/out.csv"))
     assert code == 2 and message == "/srv/out.csv: Permission denied"
+
+
+@pytest.mark.parametrize("value, annotation, problem", [
+    (3, int, None), (True, int, "expected an integer, got true"), (2.0, float, None), (2, float, None),
+    ("2", float, "expected a number, got text '2'"), (None, int | None, None), ("x", int | None, "expected an integer"),
+    ([0.5, 0.8], tuple[float, float], None), ([0.5], tuple[float, float], "expected a list of 2 items, got 1"),
+    ([1, "b"], list[int], "item 2: expected an integer, got text 'b'"), ("auto", int | str, None),
+    ("gmn", Literal["minibatch-kmeans", "gmm"], "did you mean 'gmm'?"), ({"a": 1}, dict[str, Any], None),
+    ("x", dict[str, Any], "expected a table"), ([3, 8], tuple[int, int] | list[int], None),
+    (["a"], tuple[int, int] | list[int], "item 1: expected an integer, got text 'a'"), (object(), Shop, None),
+])
+def test_parameter_values_are_judged_by_their_annotation(value: Any, annotation: Any, problem: str | None) -> None:
+    from microseg.params import check_value
+    got = check_value(value, annotation)
+    assert (got is None) if problem is None else (problem in (got or "")), got
