@@ -173,8 +173,7 @@ def error_text(exc: Exception) -> str:
 
 def _check_nonempty(df: pd.DataFrame, label: str) -> pd.DataFrame:
     if df.empty:
-        raise InputError("the table has no data rows (a header at most): export it again with its rows",
-                         source=label)
+        raise InputError("the table has no data rows", source=label)
     return df
 
 
@@ -278,8 +277,7 @@ def load_customers(cfg: Config, src: CustomersSource, df: pd.DataFrame | None = 
         dup = ids.duplicated()
         if dup.any():
             row = int(np.flatnonzero(dup.to_numpy())[0])
-            raise InputError(f"duplicate customer id ({int(dup.sum())} duplicate rows; first at this row): one row per "
-                             "customer in the customers table: remove or merge the duplicates",
+            raise InputError(f"duplicate customer id ({int(dup.sum())} duplicate rows; first at this row)",
                              source=label, column=src.customer_id, row=row + 1)
         df = df.drop(columns=[src.customer_id])
         df.index = pd.Index(ids.to_numpy(), name="customer_id")
