@@ -93,6 +93,7 @@ def make_shop(folder: Path, n: int = N_CUSTOMERS) -> Shop:
         "signup_date": (pd.Timestamp("2024-01-01") - pd.to_timedelta(rng.integers(10, 700, n), unit="D"))
         .strftime("%Y-%m-%d"),
     })
+    customers.loc[n // 2, ["name", "email"]] = [PLANT_NAME, PLANT_EMAIL]      # in every row's data
     rows = np.repeat(np.arange(n), rng.poisson(5, n) + 1)
     transactions = pd.DataFrame({
         "customer_id": np.array(ids)[rows],
