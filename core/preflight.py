@@ -297,7 +297,8 @@ def _check_columns(methods: dict[str, tuple[int, Any]], columns: ColumnNames, ac
         except (MicrosegError, ValueError, TypeError) as exc:
             found = [str(exc)]
         except Exception as exc:  # noqa: BLE001 - a plugin's failure is named, not a traceback
-            found = [f"{type(method).__name__}.check_columns failed with {type(exc).__name__}: fix or remove the plugin"]
+            found = [f"{type(method).__name__}.check_columns failed with {type(exc).__name__}: fix or remove the "
+                     "plugin"]
         for message in found:
             hints = [f"column {c!r} holds personal data and is removed before methods see it (action {a}; "
                      f"privacy.columns can set another)" for c, a in removed.items() if repr(c) in message]

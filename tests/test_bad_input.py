@@ -608,7 +608,8 @@ CASES: list[Case] = [
     Case("scan: empty file", to_file("customers.csv", ""), ("customers.csv", "empty"),
          args=scan_file_of("customers.csv")),
     Case("export under a file", _none, ("--out", "customers.csv", "cannot write"),
-         args=lambda s: ["export", "--out", str(s.folder / "customers.csv" / "x.csv"), "--db", str(s.folder / "store.db")],
+         args=lambda s: ["export", "--out", str(s.folder / "customers.csv" / "x.csv"),
+                         "--db", str(s.folder / "store.db")],
          needs_run=True),
     Case("unknown option", _none, ("--dbb", "did you mean", "--db"), args=lambda s: ["run", "--dbb", "x.db"]),
     Case("option choice misspelt", _none, ("--engine", "did you mean 'pandas'"),
@@ -622,8 +623,8 @@ CASES: list[Case] = [
 
 #: rows refused after the store was opened (methods run after the data is loaded and protected): a
 #: store that did not exist may be left behind, holding no run — never a part of one
-AFTER_OPEN = {"as_of before the data", "rule on a dropped column", "horizon longer than the history", "recognizer raises", "plugin raises in fit",
-              "fit does not return self", "plugin raises in assign", "assign returns a list",
+AFTER_OPEN = {"as_of before the data", "rule on a dropped column", "horizon longer than the history",
+              "recognizer raises", "plugin raises in fit", "fit does not return self", "plugin raises in assign", "assign returns a list",
               "assign has the wrong index", "assign returns missing labels", "plugin raises in scores",
               "scores returns a dict", "scores has the wrong index", "plugin raises in describe",
               "describe returns an int", "report not JSON"}

@@ -33,7 +33,7 @@ def report(ctx: click.Context, run_id: int | None, out: str | None, fmt: str | N
     from microseg.outputs import pick_report_renderer
     from microseg.store import open_store
     registry = registry_from(ctx)
-    pick_report_renderer(registry.report_renderers, Path(out) if out else None, fmt)   # a bad --format: before the store
+    pick_report_renderer(registry.report_renderers, Path(out) if out else None, fmt)   # a bad --format: first
     store = open_store(db)
     path = write_report(store, run_id, out=out, fmt=fmt, registry=registry)
     if as_json:

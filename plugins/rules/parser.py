@@ -160,7 +160,8 @@ def parse(expr: str, segment: str = "") -> Node | Col:
         raise RuleSyntaxError(f"{where}{orig.args[0]} at position {pos + 1}{HELP}{caret(expr, pos)}") from None
     except UnexpectedEOF:
         pos = len(expr)
-        raise RuleSyntaxError(f"{where}the expression ends too early at position {pos + 1}{HELP}{caret(expr, pos)}") from None
+        raise RuleSyntaxError(f"{where}the expression ends too early at position {pos + 1}{HELP}"
+                              f"{caret(expr, pos)}") from None
     except UnexpectedCharacters as exc:
         pos = exc.pos_in_stream or 0
         raise RuleSyntaxError(f"{where}unexpected character at position {pos + 1}{HELP}{caret(expr, pos)}") from None
