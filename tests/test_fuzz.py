@@ -20,7 +20,6 @@ import textwrap
 from collections.abc import Iterator
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
