@@ -375,12 +375,13 @@ def test_html_draws_what_is_present_and_reads_the_gates_words():
     from microseg.report.html import render_html
     quality = {"m": {"passes": False, "reason": "no better than the baseline", "metric": "roc_auc", "value": 0.52,
                      "interval": [0.49, 0.55], "baseline": 0.5, "baseline_interval": [0.5, 0.5]}}
-    page = render_html(_document(quality=quality, loss={"m": {"customers_withheld": 80}}))
+    page = render_html(_document(quality=quality, loss={"released_customers": 900, "coarsened_share": 0.1, "rounds": 3, "per_column": {"m": {"coarsened_share": 0.083, "withheld_share": 0.05, "held_share": 0.0}}, "scope": {"scope": "this run and the 11 before it", "earlier_runs": [4]}}))
     assert 'data-plot="sizes-m"' in page and 'data-plot="roc-m"' not in page and 'data-plot="qini-m"' not in page
     assert "does not pass the quality gate: no better than the baseline" in page
     assert "Fewer than 50 customers" in page                                 # known reason, in words
     assert "The gate&#x27;s newer words: overlaps “A” by fewer than 50" in page   # unknown: keys as labels
-    assert "customers withheld" in page and "auc" in page
+    assert "What the gate cost, per method" in page and "8.3%" in page and "earlier runs checked: 4" in page
+    assert "per_column" not in page and "coarsened_share" not in page and "auc" in page
 
 
 def test_show_reads_stored_reports_with_missing_pieces(two_runs):
