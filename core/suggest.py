@@ -14,12 +14,18 @@ CUTOFF = 0.65
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
     """The choice most like ``name`` (case-insensitive), or None when nothing is close."""
-    options = [str(c) for c in choices]
-    lowered = {c.lower(): c for c in options}
-    if name.lower() in lowered and lowered[name.lower()] != name:
-        return lowered[name.lower()]
-    found = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=CUTOFF)
-    return lowered[found[0]] if found else None
+    found = close_matches(name, choices, 1)
+    return found[0] if found else None
+
+
+def close_matches(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` choices like ``name``, the closest first (a case-only difference first of all)."""
+    lowered: dict[str, str] = {}
+    for c in choices:
+        lowered.setdefault(str(c).lower(), str(c))
+    exact = [lowered[name.lower()]] if name.lower() in lowered and lowered[name.lower()] != name else []
+    found = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=CUTOFF)
+    return list(dict.fromkeys(exact + [lowered[f] for f in found]))[:n]
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
