@@ -98,7 +98,7 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
     """
     from microseg.api import segments_view
     from microseg.store import open_store
-    store = open_store(db)
+    store = open_store(db, create=False)
     run_row, rows = segments_view(store, run_id, include_unreleased=show_all)
     if as_json:
         echo_json({"run_id": run_row.id, "k": run_row.k, "status": run_row.status, "segments": rows})
@@ -137,7 +137,7 @@ def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db
     from microseg.api import export_run
     secret, cfg = load_secret(config, "export (it signs the audit trail)")
     from microseg.store import open_store, store_timeouts
-    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg))
+    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg), create=False)
     run_row = store.run(run_id)
     with working(f"exporting run {run_row.id} to {out}", as_json):
         done = export_run(store, run_row.id, Path(out), secret=secret, include_scores=scores, fmt=fmt,
