@@ -44,3 +44,30 @@ def test_restrict_is_used_in_memory_and_never_released(tmp_path):
     if (tmp_path / "s.db").exists():                       # nothing half-written
         import sqlite3
         assert sqlite3.connect(tmp_path / "s.db").execute("SELECT count(*) FROM run").fetchone()[0] == 0
+
+
+def test_a_rule_names_the_text_levels_of_its_conditions():
+    from microseg.plugins.rules import Rules
+    from microseg.privacy.declared import LevelTest
+    rules = Rules(segments=[{"name": "a", "when": "Country in ('Iceland', 'Malta') and age >= 65"},
+                            {"name": "b", "when": "'M' <= Country or Country startswith 'Uni'"},
+                            {"name": "c", "when": "age >= (("}])      # does not parse: names nothing
+    assert rules.level_tests() == [LevelTest("Country", "in", ("Iceland", "Malta")),
+                                   LevelTest("Country", ">=", "M"), LevelTest("Country", "startswith", "Uni")]
+
+
+def test_declared_levels_are_restored_only_for_the_tests_that_name_them():
+    from microseg.privacy.declared import Declared, LevelTest, declared_values
+    raw = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "Country": ["Iceland", "Malta", "Chad", "UK"]})
+    kept = {"Country": frozenset({"UK"})}
+    iceland = LevelTest("Country", "==", "Iceland")
+    malta = LevelTest("Country", "in", ("Malta",))
+    declared = Declared.combine([declared_values(raw.iloc[:2], tests={"Country": (iceland, malta)}, kept=kept),
+                                 declared_values(raw.iloc[2:], tests={"Country": (iceland, malta)}, kept=kept)])
+    assert declared.values["Country"].to_dict() == {"a": "Iceland", "b": "Malta"}    # Chad: named by no test
+    folded = pd.DataFrame({"Country": ["other", "other", "other", "UK"]}, index=list("abcd"))
+    assert declared.view(folded, [iceland])["Country"].tolist() == ["Iceland", "other", "other", "UK"]
+    assert declared.view(folded, [])["Country"].tolist() == ["other", "other", "other", "UK"]
+    assert declared.view(folded.loc[["b", "d"]], [malta])["Country"].tolist() == ["Malta", "UK"]   # consent/erasure
+    erased = declared_values(raw, tests={"Country": (iceland,)}, kept=kept, erased=pd.Index(["a"]))
+    assert erased == {}
