@@ -5,6 +5,7 @@ starter config and two stored runs (``microseg init`` + ``microseg run`` twice).
 with ``--write``, replaces the section in docs/benchmarks.md.
 
     flock /work/bench.lock .venv/bin/python bench/cli_speed.py --repeats 7 --write
+    flock /work/bench.lock .venv/bin/python bench/cli_speed.py --only "plugins --json"   # some rows, printed
 """
 from __future__ import annotations
 
@@ -85,7 +86,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    ap.add_argument("--only", help="measure only the commands whose label contains this text (never written)")
     args = ap.parse_args()
+    if args.only and args.write:
+        ap.error("--only measures some rows: it cannot --write the table")
+    selected = [c for c in commands() if not args.only or args.only in c[0]]
     load0 = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="microseg-cli-speed-"))
     env = {k: v for k, v in os.environ.items() if k not in ("MICROSEG_KEY", "MICROSEG_DATABASE_URL")}
@@ -94,7 +99,7 @@ def main() -> None:
         for setup in (["init"], ["run", "--no-report"], ["run", "--no-report"]):
             subprocess.run([EXE, *setup], cwd=folder, env=env, check=True, capture_output=True)
         rows = []
-        for label, argv, kind in commands():
+        for label, argv, kind in selected:
             seconds, code = median_start(argv, folder, args.repeats, env)
             target = TARGETS.get(kind)
             verdict = _verdict(seconds, target, about=kind == "data")
@@ -105,7 +110,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     table = ["| command | median of %d cold starts | target | met |" % args.repeats, "|---|---:|---:|---|"]
     table += [f"| `{label}` | {s:.2f} s | {_target_text(t, kind)} | {v} |" for (label, s, _, t, v), (_, _, kind)
-              in zip(rows, commands())]
+              in zip(rows, selected)]
     body = "\n".join([
         "Command: `flock /work/bench.lock .venv/bin/python bench/cli_speed.py "
         f"--repeats {args.repeats} --write` (a new process per start; `help` rows: ≤ 0.3 s, "

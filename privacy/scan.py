@@ -24,7 +24,7 @@ import pandas as pd
 from microseg.errors import InputError, PluginError
 from microseg.privacy.kinds import proposed_action
 from microseg.privacy.names import name_share
-from microseg.privacy.recognizers import ColumnNameRecognizer, normalise_name
+from microseg.privacy.recognizers import ColumnNameRecognizer, built, normalise_name
 
 MAY_HOLD_ENTITY = re.compile(r"@|(?:\D*\d){6}")     # every value entity has an @ or >= 6 digits
 
@@ -62,9 +62,23 @@ def _recognizers(registry: Any) -> tuple[list[ColumnNameRecognizer], list[object
         registry = get_registry()
     names, values = [], []
     for plugin, rec in registry.recognizers:
+        if isinstance(rec, ColumnNameRecognizer):
+            names.append(rec)
+        else:
+            rec = _built(rec, str(plugin))
+            values.append(rec)
         _attribute(rec, str(plugin))
-        (names if isinstance(rec, ColumnNameRecognizer) else values).append(rec)
     return names, values
+
+
+def _built(rec: object, plugin: str) -> object:
+    """A registered value recognizer ready to analyse (a described presidio one is built here);
+    a failure to build names the plugin and the recognizer."""
+    try:
+        return built(rec)
+    except Exception as exc:  # noqa: BLE001 - a third-party description
+        _attribute(rec, plugin)
+        raise recognizer_failed(rec, exc) from None
 
 
 #: id of a registered recognizer → its plugin's name (to name the plugin when it fails)

@@ -267,3 +267,24 @@ def test_folding_keeps_only_safe_levels_and_categories():
     out = fold_values(cat, frozenset({"web"}))
     assert list(out.cat.categories) == [OTHER, "web"] and out.astype(object).tolist()[:2] == ["web", OTHER]
     assert pd.isna(out.iloc[2])
+
+
+# --------------------------------------------------------------------------- lazy value recognizers
+def test_listing_recognizers_imports_no_presidio():
+    """``microseg plugins`` lists the value recognizers from their descriptions: no presidio or spaCy."""
+    import subprocess
+    import sys
+    code = ("import sys; from microseg.registry import Registry; infos = Registry(entry_points=False).plugins(); "
+            "assert not {'presidio_analyzer', 'spacy'} & set(sys.modules), sorted(sys.modules); "
+            "print(sum(len(p.recognizers) for p in infos))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) >= 30
+
+
+def test_described_recognizers_build_what_they_describe():
+    from microseg.privacy.recognizers import value_recognizer_specs
+    for spec in value_recognizer_specs():
+        rec = spec.build()
+        assert rec is spec.build()                                   # built once per process
+        assert rec.name == spec.name and tuple(rec.supported_entities) == spec.supported_entities
