@@ -130,15 +130,18 @@ def _sample_distinct(series: pd.Series, size: int) -> list[str]:
 
 TEXT_THRESHOLD = 0.4   # presidio's phone pattern scores 0.4 without context words
 #: a column is person names by its values (privacy/names.py) when at least NAME_MIN_DISTINCT
-#: distinct values are sampled and either
-#: * NAME_SHAPE of them are shaped like names and NAME_HITS start with a known given name, or
-#: * OPEN_SHAPE are shaped like names, OPEN_EVIDENCE are known names or written in a script the
-#:   lexicon cannot read (at least OPEN_UNREADABLE of them), and the vocabulary is open: at least
-#:   OPEN_RATIO distinct values per non-missing value, or OPEN_DISTINCT distinct values (stores,
-#:   brands, colours and product lines repeat; the given names of a customer base do not stop)
-#: chosen on bench/scan_eval.py's tuning, C and development sets (never on D or E)
-NAME_SHAPE, NAME_HITS, NAME_MIN_DISTINCT = 0.8, 0.1, 20
-OPEN_SHAPE, OPEN_EVIDENCE, OPEN_UNREADABLE, OPEN_RATIO, OPEN_DISTINCT = 0.75, 0.3, 0.1, 0.5, 1000
+#: distinct values are sampled and
+#: * NAME_SHAPE of them are shaped like names and NAME_HITS start with a known given name; or
+#: * its vocabulary is open — at least OPEN_RATIO distinct values per non-missing value, or
+#:   OPEN_DISTINCT distinct values (stores, brands, colours and product lines repeat; the given
+#:   names of a customer base do not stop) — and either NAME_SHAPE are shaped like names and
+#:   OPEN_HITS start with a known given name, or OPEN_SHAPE are shaped like names and
+#:   OPEN_EVIDENCE are known names or written in a script the lexicon cannot read (at least
+#:   OPEN_UNREADABLE of them)
+#: chosen on bench/scan_eval.py's tuning, development and C sets (see its docstring)
+NAME_SHAPE, NAME_HITS, NAME_MIN_DISTINCT = 0.8, 0.3, 20
+OPEN_RATIO, OPEN_DISTINCT, OPEN_HITS = 0.5, 1000, 0.1
+OPEN_SHAPE, OPEN_EVIDENCE, OPEN_UNREADABLE = 0.75, 0.3, 0.1
 ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -192,7 +195,9 @@ def _person_names(series: pd.Series, values: list[str]) -> bool:
     e = name_evidence(values)
     if e.shaped >= NAME_SHAPE and e.hits >= NAME_HITS:
         return True
-    if e.shaped < OPEN_SHAPE or e.unreadable < OPEN_UNREADABLE or e.hits + e.unreadable < OPEN_EVIDENCE:
+    known = e.shaped >= NAME_SHAPE and e.hits >= OPEN_HITS
+    unread = e.shaped >= OPEN_SHAPE and e.unreadable >= OPEN_UNREADABLE and e.hits + e.unreadable >= OPEN_EVIDENCE
+    if not (known or unread):
         return False
     n_distinct = int(series.nunique(dropna=True))
     return n_distinct >= OPEN_DISTINCT or n_distinct >= OPEN_RATIO * int(series.notna().sum())
