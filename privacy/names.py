@@ -55,7 +55,7 @@ ROMAN = str.maketrans({
 })
 #: transliteration spellings → the English spellings the census lists use
 SPELLINGS = (("iya", "ia"), ("ya", "ia"), ("iy", "i"), ("ey", "ei"), ("kh", "h"), ("ks", "x"), ("yu", "iu"),
-             ("oy", "ou"))
+             ("oy", "ou"), ("gg", "ng"))
 #: most letters a word of a caseless script may have and still be shaped like a name
 CASELESS_MAX = 8
 
