@@ -129,7 +129,7 @@ def main() -> None:
     from microseg.privacy.nlp_offline import build_analyzer
     from microseg.registry import Registry
     registry = Registry(entry_points=False)
-    analyzer = build_analyzer(tuple(r for _p, r in registry.recognizers if not hasattr(r, "match_length")))
+    analyzer = build_analyzer(value_recognizers())
     gen = generalisation(registry)
     tables = [("synthetic 1M × 6", *synthetic(1_000_000))]
     if DATA.is_dir():
