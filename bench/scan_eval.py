@@ -39,7 +39,7 @@ HELD_OUT = (("held-out A", 202, ("en_GB", "pt_BR", "pl_PL", "sv_SE", "da_DK", "e
             ("held-out D", 505, ("ja_JP", "zh_CN", "ko_KR", "el_GR", "uk_UA", "ar_AA")),
             ("held-out E", 606, ("hi_IN", "id_ID", "vi_VN", "th_TH", "he_IL")))
 #: every set in the order reported, with its role
-SETS = ((*TUNING, "tuned on"), (*DEVELOPMENT, "tuned on"), (*HELD_OUT[0], "held out"), (*HELD_OUT[1], "held out"),
+SETS = ((*TUNING, "tuned on"), (*DEVELOPMENT, "tuned on"), (*HELD_OUT[0], "held out, looked at"), (*HELD_OUT[1], "held out"),
         (*HELD_OUT[2], "held out, looked at"), (*HELD_OUT[3], "held out, new"), (*HELD_OUT[4], "held out, new"))
 
 
