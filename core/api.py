@@ -14,16 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable
 from microseg.errors import InputError
 from microseg.privacy.counts import display_size
 from microseg.registry import Registry, get_registry
-from microseg.store import Run, Store, resolve_url
+from microseg.store import Run, Store, open_store
 
 if TYPE_CHECKING:   # the pipeline (and what it imports) loads when a run starts, not for `segments`
     from microseg.config import Config
     from microseg.export import ExportResult
     from microseg.pipeline import RunResult
-
-
-def open_store(db: str | None = None, config: "Config | None" = None) -> Store:
-    return Store(resolve_url(db, config.store.url if config else None))
 
 
 def run(config: "str | Path | Config", *, db: str | None = None, registry: Registry | None = None,
@@ -48,7 +44,7 @@ def run(config: "str | Path | Config", *, db: str | None = None, registry: Regis
         cfg = cfg.model_copy(update={"engine": engine})      # the caller's Config stays as it was
     registry = registry or get_registry()
     validate(cfg, registry)
-    store = open_store(db, cfg)
+    store = open_store(db, cfg.store.url)
     if cfg.engine == "dask":
         from microseg.dask_engine import run_config_dask
         result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)

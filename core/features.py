@@ -21,11 +21,13 @@ DEFAULT_WINDOWS: tuple[int, ...] = (90, 180)
 MAX_MIX_LEVELS = 8
 
 
-def _slug(value: object) -> str:
+def slug(value: object) -> str:
+    """A level as part of a feature name: lower case, runs of other characters as one underscore."""
     return re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_") or "blank"
 
 
-def _codes(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+def row_positions(ids: pd.Index, keys: pd.Series) -> np.ndarray:
+    """Position of each key in ``ids`` (-1 where absent)."""
     codes = ids.get_indexer(keys)
     return codes
 
@@ -52,7 +54,7 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     everything = bool(before.all())
     t = tx if everything else tx.loc[before]
     if codes is None:
-        codes = _codes(ids, t["customer_id"])
+        codes = row_positions(ids, t["customer_id"])
     elif not everything:
         codes = codes[before]
     keep = codes >= 0
@@ -115,7 +117,7 @@ def _mix(codes: np.ndarray, values: np.ndarray, weight: np.ndarray, total: np.nd
     with np.errstate(divide="ignore", invalid="ignore"):
         for lv in chosen:
             s = np.bincount(codes, weights=np.where(values == lv, weight, 0.0), minlength=len(ids))
-            cols[f"{prefix}{_slug(lv)}"] = np.where(total > 0, s / np.where(total > 0, total, 1), 0.0)
+            cols[f"{prefix}{slug(lv)}"] = np.where(total > 0, s / np.where(total > 0, total, 1), 0.0)
     return pd.DataFrame(cols, index=ids)
 
 
@@ -125,7 +127,7 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> 
     ev = events
     if "ts" in ev.columns:
         ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(as_of)]
-    codes = _codes(ids, ev["customer_id"])
+    codes = row_positions(ids, ev["customer_id"])
     keep = codes >= 0
     codes = codes[keep]
     responded = ev["responded"].to_numpy(dtype=bool)[keep] if "responded" in ev.columns else np.zeros(len(codes), bool)
@@ -139,6 +141,6 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> 
         ch_codes, channels = pd.factorize(ev["channel"].to_numpy()[keep], sort=True)
         for i, ch in enumerate(channels):
             mask = ch_codes == i
-            out[f"contacts_{_slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")
-            out[f"responses_{_slug(ch)}"] = np.bincount(codes[mask & responded], minlength=n).astype("int64")
+            out[f"contacts_{slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")
+            out[f"responses_{slug(ch)}"] = np.bincount(codes[mask & responded], minlength=n).astype("int64")
     return pd.DataFrame(out, index=ids)

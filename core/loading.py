@@ -62,7 +62,7 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
             ) for f in (files if nrows is None else files[:1])]
             df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {_safe(exc)}",
+        raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {error_text(exc)}",
                          source=str(path)) from None
     return _check_nonempty(df, str(path))
 
@@ -124,7 +124,7 @@ def _read_sql(src: SourceConfig, label: str, nrows: int | None = None) -> pd.Dat
     return _check_nonempty(df, label)
 
 
-def _safe(exc: Exception) -> str:
+def error_text(exc: Exception) -> str:
     """Parser messages name lines and columns; cut anything after a quote (a value)."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return text.split("'")[0].split('"')[0].strip()[:200]

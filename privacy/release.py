@@ -177,6 +177,10 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
     return merged, extra_rows
 
 
+#: the ``method`` of rows that stand for a released value of a column, not for a method's segment
+VALUE_ROW_METHODS = frozenset({"withheld", "no label", "score band", "attribute"})
+
+
 def _value_row(col: Column, text: str, size: int) -> dict[str, Any]:
     if text == WITHHELD:
         method, desc = "withheld", f"{col.name} not released for these customers (coarsened to keep every cell ≥ k)"

@@ -33,7 +33,7 @@ def _sql(db, statement):
 
 def _violations(db):
     result = _audit(db, "--verify")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     return result.exit_code, doc["violations"]
 
 
@@ -41,7 +41,7 @@ def test_audit_clean_run(stored_run):
     _, db = stored_run
     result = _audit(db, "--verify")
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["violations"] == [] and doc["chain"]["ok"]
     assert doc["run"]["policy_hash"] and doc["inputs"]["customers"] and doc["plugins"]
     assert {s["status"] for s in doc["segments"]} <= {"released", "withheld", "merged", "not-released"}
@@ -119,7 +119,7 @@ def test_erasure_below_k_is_a_violation_and_the_trail_follows_it(stored_run):
         assert r.exit_code == 0 and "needs-rerun" in r.output
         assert cid not in r.output
     result = _audit(db, "--verify")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert result.exit_code == 1 and doc["needs_rerun"] and doc["erasures_since"] == len(victims)
     assert doc["chain"]["ok"] and not any("audit trail" in v for v in doc["violations"])   # erasures are recorded
     assert any("fewer than 20" in v for v in doc["violations"])

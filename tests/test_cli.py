@@ -36,13 +36,13 @@ def test_run_segments_export(tmp_path):
     db = str(tmp_path / "out.db")
     result = invoke("run", str(cfg), "--db", db, "--json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     released = [s for s in report["segments"] if s["status"] == "released"]
     assert released and all(isinstance(s["size"], int) and s["size"] >= 20 for s in released)
     assert {"recent", "recent90", "micro", "recent.recency_days", "recent90.recency_days"} >= {
         s["family"] for s in report["segments"]}                       # families, micro, score bands
     assert all("size" not in s and s["reason"] for s in report["segments"] if s["status"] != "released")
-    seg = json.loads(invoke("segments", "--db", db, "--json").output)
+    seg = json.loads(invoke("segments", "--db", db, "--json").stdout)
     assert seg["run_id"] == 1 and {s["key"] for s in seg["segments"]} == {s["key"] for s in released}
     out = tmp_path / "export.csv"
     result = invoke("export", "1", "--out", str(out), "--db", db)
@@ -112,7 +112,7 @@ def test_init_writes_valid_config_and_key(tmp_path, monkeypatch):
 
 def test_plugins_json_lists_builtins_and_local_file():
     result = invoke("--plugin", str(LOCAL_PLUGIN), "plugins", "--json")
-    plugins = {p["name"]: p for p in json.loads(result.output)}
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
     assert plugins["microseg.plugins.rfm"]["methods"] == ["rfm"]
     assert plugins["microseg.plugins.rfm"]["version"]
     local = [p for p in plugins.values() if p["source"] == str(LOCAL_PLUGIN)]
@@ -166,7 +166,7 @@ def test_released_attributes_are_part_of_the_released_values(tmp_path):
     raw_ages = set(pd.read_csv(tmp_path / "customers.csv")["age"].astype(str))
     assert not set(df["age"]) & raw_ages                                    # generalised, not raw
     assert df.drop(columns="customer").value_counts().min() >= 20           # every released row: ≥ k
-    doc = json.loads(invoke("audit", "--db", db, "--json").output)
+    doc = json.loads(invoke("audit", "--db", db, "--json").stdout)
     assert doc["violations"] == [] and doc["invariant"]["within_run"]["smallest_cell"] >= 20
 
 
@@ -174,7 +174,7 @@ def test_dp_released_sizes(tmp_path):
     pytest.importorskip("opendp")
     cfg = write_shop_config(tmp_path, k=20)
     cfg.write_text(cfg.read_text().replace("[privacy]\n", "[privacy]\ndp = { epsilon = 0.5 }\n"))
-    report = json.loads(invoke("run", str(cfg), "--db", str(tmp_path / "o.db"), "--json").output)
+    report = json.loads(invoke("run", str(cfg), "--db", str(tmp_path / "o.db"), "--json").stdout)
     assert report["privacy"]["dp"] is True
     stored = {s.key: s.released_size for s in Store(f"sqlite:///{tmp_path / 'o.db'}").segments(1)}
     assert len(stored) > 5

@@ -78,19 +78,19 @@ def test_json_outputs_parse(tmp_path, monkeypatch):
     """init, keygen, run, export, forget and plugins print one JSON document with --json."""
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    init = json.loads(runner.invoke(cli, ["init", "--json"]).output)
+    init = json.loads(runner.invoke(cli, ["init", "--json"]).stdout)
     assert init["config"] == "microseg.toml" and init["new_key"]
-    assert json.loads(runner.invoke(cli, ["keygen", "k2", "--json"]).output) == {"key": "k2"}
+    assert json.loads(runner.invoke(cli, ["keygen", "k2", "--json"]).stdout) == {"key": "k2"}
     cfg = write_shop_config(tmp_path / "shop", k=20)
     db = str(tmp_path / "s.db")
     assert runner.invoke(cli, ["run", str(cfg), "--db", db, "--json"]).exit_code == 0
-    export = json.loads(runner.invoke(cli, ["export", "--out", "e.csv", "--db", db, "--json"]).output)
+    export = json.loads(runner.invoke(cli, ["export", "--out", "e.csv", "--db", db, "--json"]).stdout)
     assert export["run_id"] == 1 and export["rows"] > 0 and "customer" in export["columns"]
     customers = pd.read_csv(tmp_path / "shop" / "customers.csv")
     released = customers.loc[customers["consent_marketing"], "customer_id"].iloc[0]
-    forget = json.loads(runner.invoke(cli, ["forget", released, "--db", db, "--config", str(cfg), "--json"]).output)
+    forget = json.loads(runner.invoke(cli, ["forget", released, "--db", db, "--config", str(cfg), "--json"]).stdout)
     assert forget["runs"] == [1]
-    assert isinstance(json.loads(runner.invoke(cli, ["plugins", "--json"]).output), list)
+    assert isinstance(json.loads(runner.invoke(cli, ["plugins", "--json"]).stdout), list)
 
 
 def test_segments_reads_the_store_without_pandas_or_scipy(tmp_path):

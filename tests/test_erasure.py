@@ -53,7 +53,7 @@ def _exported(folder: Path, db: Path, run_id: int) -> set[str]:
 
 
 def _run(cfg: Path, db: Path) -> dict:
-    return json.loads(_cli("run", str(cfg), "--db", str(db), "--json").output)
+    return json.loads(_cli("run", str(cfg), "--db", str(db), "--json").stdout)
 
 
 def test_forget_then_rerun_leaves_the_customer_out(tmp_path):
@@ -67,7 +67,7 @@ def test_forget_then_rerun_leaves_the_customer_out(tmp_path):
     second = _run(cfg, db)                         # same config, unchanged input
     assert _pseudonym(key, ERASED) not in _exported(tmp_path, db, 2)
     assert int(second["customers"]) == int(first["customers"]) - 1
-    audit = json.loads(_cli("audit", "2", "--db", str(db), "--json").output)
+    audit = json.loads(_cli("audit", "2", "--db", str(db), "--json").stdout)
     assert audit["violations"] == [] and audit["key_id"]
 
 
@@ -87,7 +87,7 @@ def test_forget_reaches_runs_written_under_a_retired_key(tmp_path):
     assert old not in _exported(tmp_path, db, 1) and new not in _exported(tmp_path, db, 2)
     _run(cfg, db)
     assert new not in _exported(tmp_path, db, 3)
-    audits = [json.loads(_cli("audit", str(r), "--db", str(db), "--json").output) for r in (1, 2, 3)]
+    audits = [json.loads(_cli("audit", str(r), "--db", str(db), "--json").stdout) for r in (1, 2, 3)]
     assert len({a["key_id"] for a in audits}) == 2 and audits[0]["key_id"] != audits[2]["key_id"]
     assert all(a["violations"] == [] for a in audits)
 
@@ -102,7 +102,7 @@ def test_audit_flags_a_run_that_may_hold_an_erased_customer(tmp_path):
         con.execute("INSERT INTO runcustomer (run_id, customer_no, customer_key, segment_ids) VALUES (1, 99999, ?, '[]')",
                     (_pseudonym(key, ERASED),))
     result = _cli("audit", "1", "--db", str(db), "--json", ok=(1,))
-    assert any("erasure list" in v for v in json.loads(result.output)["violations"])
+    assert any("erasure list" in v for v in json.loads(result.stdout)["violations"])
     assert ERASED not in result.output and _pseudonym(key, ERASED) not in result.output
 
 
@@ -115,7 +115,7 @@ def test_audit_flags_a_run_that_an_erasure_could_not_reach(tmp_path):
     (tmp_path / ".microseg" / "key.retired").unlink()
     result = _cli("forget", ERASED, "--db", str(db), "--config", str(cfg))
     assert "could not be searched" in result.output
-    audit = json.loads(_cli("audit", "1", "--db", str(db), "--json", ok=(1,)).output)
+    audit = json.loads(_cli("audit", "1", "--db", str(db), "--json", ok=(1,)).stdout)
     assert any("could not reach this run" in v for v in audit["violations"])
 
 
@@ -140,6 +140,6 @@ def test_the_dask_engine_applies_the_erasure_list(tmp_path):
     db = tmp_path / "s.db"
     _run(cfg, db)
     _cli("forget", ERASED, "--db", str(db), "--config", str(cfg))
-    second = json.loads(_cli("run", str(cfg), "--db", str(db), "--json", "--engine", "dask").output)
+    second = json.loads(_cli("run", str(cfg), "--db", str(db), "--json", "--engine", "dask").stdout)
     assert _pseudonym(key, ERASED) not in _exported(tmp_path, db, 2)
     assert int(second["customers"]) == 399

@@ -22,10 +22,10 @@ def test_example_runs_and_exports(config, tmp_path):
     db = str(tmp_path / "ex.db")
     run = CliRunner().invoke(cli, ["run", str(config), "--db", db, "--json"])
     assert run.exit_code == 0, run.output
-    report = json.loads(run.output)
+    report = json.loads(run.stdout)
     released = [s for s in report["segments"] if s["status"] == "released"]
     assert released and all(isinstance(s["size"], int) and s["size"] >= report["k"] for s in released)
-    seg = json.loads(CliRunner().invoke(cli, ["segments", "--db", db, "--json"]).output)
+    seg = json.loads(CliRunner().invoke(cli, ["segments", "--db", db, "--json"]).stdout)
     assert {s["key"] for s in seg["segments"]} == {s["key"] for s in released}
     out = tmp_path / "export.csv"
     assert CliRunner().invoke(cli, ["export", "1", "--out", str(out), "--db", db]).exit_code == 0
@@ -42,8 +42,8 @@ def test_forget_a_real_customer(tmp_path):
         pytest.skip(f"real data not available: {SHARED_DATA}")
     db = str(tmp_path / "ex.db")
     assert CliRunner().invoke(cli, ["run", str(config), "--db", db]).exit_code == 0
-    before = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).output)
+    before = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).stdout)
     result = CliRunner().invoke(cli, ["forget", "17850.0", "--db", db, "--config", str(config)])
     assert result.exit_code == 0 and "needs-rerun" in result.output and "17850" not in result.output
-    after = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).output)
+    after = json.loads(CliRunner().invoke(cli, ["audit", "--db", db, "--json"]).stdout)
     assert after["erasures_since"] == 1 and after["needs_rerun"] and not before["needs_rerun"]

@@ -20,7 +20,7 @@ def invoke(*args: str):
 def run_json(cfg, db) -> dict:
     result = invoke("run", str(cfg), "--db", str(db), "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_init_then_run_works_without_editing(tmp_path, monkeypatch):
@@ -61,7 +61,7 @@ def _transactions(n_customers: int = 300, seed: int = 0) -> pd.DataFrame:
 def test_init_from_a_semicolon_transactions_file_maps_roles_and_runs(tmp_path):
     src = tmp_path / "export.csv"
     _transactions().to_csv(src, sep=";", index=False)
-    out = json.loads(invoke("init", str(tmp_path / "shop.toml"), "--from", str(src), "--json").output)
+    out = json.loads(invoke("init", str(tmp_path / "shop.toml"), "--from", str(src), "--json").stdout)
     assert out["mapping"]["kind"] == "transactions" and out["mapping"]["separator"] == ";"
     assert out["mapping"]["roles"] == {"customer_id": "customer_id", "timestamp": "order_date",
                                        "quantity": "quantity", "unit_price": "unit_price", "invoice": "order_no"}
@@ -106,7 +106,7 @@ def test_init_from_a_missing_file_is_a_clean_error(tmp_path):
 def test_init_from_real_files_runs(tmp_path, name, kind):
     src = shared_file(name)
     cfg = tmp_path / "real.toml"
-    out = json.loads(invoke("init", str(cfg), "--from", str(src), "--json").output)
+    out = json.loads(invoke("init", str(cfg), "--from", str(src), "--json").stdout)
     assert out["mapping"]["kind"] == kind
     checked = invoke("check", str(cfg), "--json")
     assert checked.exit_code == 0, checked.output

@@ -32,7 +32,7 @@ def test_run_result_dataframes_agree_with_the_cli(tmp_path):
     db = str(tmp_path / "s.db")
     result = microseg.run(cfg, db=db)
     assert isinstance(result.segments, pd.DataFrame)
-    listed = json.loads(CliRunner().invoke(cli, ["segments", "--db", db, "--json"]).output)["segments"]
+    listed = json.loads(CliRunner().invoke(cli, ["segments", "--db", db, "--json"]).stdout)["segments"]
     assert dict(zip(result.segments["key"], result.segments["size"])) == {s["key"]: s["size"] for s in listed}
     members = result.memberships()
     assert list(members.columns) == ["customer", "key", "family", "label"]

@@ -69,13 +69,13 @@ def test_check_passes_and_estimates_equal_the_released_sizes_when_every_row_is_r
     cfg = shop(tmp_path)
     checked = cli_run("check", str(cfg), "--json")
     assert checked.exit_code == 0, checked.output
-    doc = json.loads(checked.output)
+    doc = json.loads(checked.stdout)
     assert doc["ok"] and doc["scale"] == 1.0 and doc["problems"] == []
     estimates = {e["key"]: e for e in doc["estimates"]}
     assert {"city:Norway", "age:Seniors", "micro:Norway|Seniors"} <= set(estimates)
     ran = cli_run("run", str(cfg), "--db", str(tmp_path / "s.db"), "--json")
     assert ran.exit_code == 0, ran.output
-    report = json.loads(ran.output)
+    report = json.loads(ran.stdout)
     for seg in report["segments"]:
         if seg.get("kind", "segment") != "segment":          # a released value such as a family's "*"
             continue
@@ -86,7 +86,7 @@ def test_check_passes_and_estimates_equal_the_released_sizes_when_every_row_is_r
 
 def test_small_estimates_show_as_less_than_k(tmp_path):
     cfg = shop(tmp_path)
-    doc = json.loads(cli_run("check", str(cfg), "--json").output)
+    doc = json.loads(cli_run("check", str(cfg), "--json").stdout)
     sizes = [e["size"] for e in doc["estimates"]]
     very_old = next(e for e in doc["estimates"] if e["label"] == "Very old")     # age >= 88 is tiny
     assert very_old["status"] != "released" and very_old["size"] == "—"          # withheld: no size at all
@@ -95,11 +95,11 @@ def test_small_estimates_show_as_less_than_k(tmp_path):
 
 def test_estimates_scale_from_a_sample(tmp_path):
     cfg = shop(tmp_path, n=2000)
-    doc = json.loads(cli_run("check", str(cfg), "--json", "--sample-rows", "500").output)
+    doc = json.loads(cli_run("check", str(cfg), "--json", "--sample-rows", "500").stdout)
     assert doc["scale"] == pytest.approx(4.0)
     customers = next(s for s in doc["sources"] if s["role"] == "customers")
     assert customers["rows_read"] == 500 and customers["rows_total"] == 2000 and customers["rows_total_exact"]
-    report = json.loads(cli_run("run", str(cfg), "--db", str(tmp_path / "s.db"), "--json").output)
+    report = json.loads(cli_run("run", str(cfg), "--db", str(tmp_path / "s.db"), "--json").stdout)
     real = {s["key"]: s["size"] for s in report["segments"] if s["status"] == "released"}
     est = {e["key"]: e["size"] for e in doc["estimates"]}
     for key in ("city:Norway", "city:Lisbon", "city:Elsewhere", "age:Adults"):
@@ -130,7 +130,7 @@ def test_config_problems_are_found_before_training(tmp_path, mutate, expect):
     cfg = shop(tmp_path, mutate(RULES_CONFIG))
     checked = cli_run("check", str(cfg), "--json")
     assert checked.exit_code == 2
-    problems = json.loads(checked.output)["problems"]
+    problems = json.loads(checked.stdout)["problems"]
     assert any(expect in p["message"] for p in problems), problems
     ran = cli_run("run", str(cfg), "--db", str(tmp_path / "s.db"))
     assert ran.exit_code == 2 and expect in ran.output
@@ -139,7 +139,7 @@ def test_config_problems_are_found_before_training(tmp_path, mutate, expect):
 def test_every_problem_is_listed_at_once(tmp_path):
     bad = RULES_CONFIG.replace("city in ('Oslo'", "Cty in ('Oslo'").replace("age >= 65", "agee >= 65")
     cfg = shop(tmp_path, bad)
-    doc = json.loads(cli_run("check", str(cfg), "--json").output)
+    doc = json.loads(cli_run("check", str(cfg), "--json").stdout)
     assert len(doc["problems"]) == 2
     ran = cli_run("run", str(cfg), "--db", str(tmp_path / "s.db"))
     assert "2 problems" in ran.output and "'Cty'" in ran.output and "'agee'" in ran.output
@@ -178,7 +178,7 @@ def test_missing_key_says_how_in_one_line_and_leaves_no_store(tmp_path, monkeypa
 
 def test_a_column_removed_as_personal_data_is_explained(tmp_path):
     cfg = shop(tmp_path, RULES_CONFIG.replace("age >= 65", "email endswith '@example.com'"))
-    doc = json.loads(cli_run("check", str(cfg), "--json").output)
+    doc = json.loads(cli_run("check", str(cfg), "--json").stdout)
     assert not doc["ok"]
     message = next(p["message"] for p in doc["problems"] if "'email'" in p["message"])
     assert "holds personal data and is removed before methods see it" in message
@@ -233,7 +233,7 @@ def test_every_example_config_passes_check(config):
         pytest.skip(f"real data not available: {SHARED_DATA} (only CI and the project's machines have ../shared)")
     result = cli_run("check", str(config), "--json", "--no-scan")
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["ok"] and all(not isinstance(e["size"], int) or e["size"] >= doc["k"] for e in doc["estimates"])
 
 
@@ -245,12 +245,12 @@ def test_every_example_config_passes_check(config):
 def test_campaign_response_parameters_are_checked_before_training(tmp_path, params, expect):
     cfg = shop(tmp_path, RULES_CONFIG.replace("[microsegments]", f'[[methods]]\nid = "resp"\n'
                                               f'method = "campaign-response"\nparams = {params}\n[microsegments]'))
-    doc = json.loads(cli_run("check", str(cfg), "--json", "--no-scan").output)
+    doc = json.loads(cli_run("check", str(cfg), "--json", "--no-scan").stdout)
     assert [p for p in doc["problems"] if expect in p["message"] and p["where"].endswith("(resp)")], doc["problems"]
 
 
 def test_a_bad_mode_does_not_hide_a_bad_column(tmp_path):
     bad = RULES_CONFIG.replace('default = "Adults"', 'default = "Adults"\nmode = "firts"').replace("age >= 65", "agee >= 65")
-    doc = json.loads(cli_run("check", str(shop(tmp_path, bad)), "--json", "--no-scan").output)
+    doc = json.loads(cli_run("check", str(shop(tmp_path, bad)), "--json", "--no-scan").stdout)
     messages = [p["message"] for p in doc["problems"]]
     assert any("mode must be" in m for m in messages) and any("'agee'" in m for m in messages)

@@ -28,7 +28,7 @@ def test_every_table_is_scanned_and_rare_levels_are_counted(tmp_path):
     cfg = _shop(tmp_path)
     result = CliRunner().invoke(cli, ["run", str(cfg), "--db", str(tmp_path / "s.db"), "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     tables = {c.get("table") for c in report["privacy"]["columns"]}
     assert tables == {"customers", "transactions"}
     assert report["privacy"]["actions"]["email"] == "drop"

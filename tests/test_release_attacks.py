@@ -87,7 +87,7 @@ def _adult_config(folder: Path, data: Path, k: int, senior: int = 89, privacy: s
 
 
 def _run_and_export(cfg: Path, db: Path, out: Path) -> tuple[dict, pd.DataFrame]:
-    report = json.loads(_cli("run", str(cfg), "--db", str(db), "--json").output)
+    report = json.loads(_cli("run", str(cfg), "--db", str(db), "--json").stdout)
     _cli("export", str(report["run_id"]), "--out", str(out), "--db", str(db))
     return report, pd.read_csv(out, dtype=str, keep_default_na=False)
 
@@ -120,7 +120,7 @@ def test_adult_one_run_blocks_intersections_and_differences(tmp_path, k):
             key = f"{col}:{label}"
             assert sizes.get(key) == n, key
     assert all("size" not in s for s in report["segments"] if s["status"] != "released")
-    audit = json.loads(_cli("audit", "--db", str(tmp_path / "s.db"), "--json", "--verify").output)
+    audit = json.loads(_cli("audit", "--db", str(tmp_path / "s.db"), "--json", "--verify").stdout)
     assert audit["violations"] == [] and audit["invariant"]["within_run"]["smallest_cell"] >= k
 
 
@@ -159,7 +159,7 @@ def test_adult_threshold_nudge_across_runs(tmp_path, k):
     assert report["loss"]["scope"]["earlier_runs"] == [1]
     senior = next(s for s in report["segments"] if s["key"] == "ageband:Senior")
     assert "earlier release" in senior.get("reason", "") or senior["status"] != "released" or not movers
-    audit = json.loads(_cli("audit", "--db", str(db), "--json").output)
+    audit = json.loads(_cli("audit", "--db", str(db), "--json").stdout)
     assert audit["violations"] == [] and audit["invariant"]["across_runs"]["ok"]
 
 
@@ -242,13 +242,13 @@ def assert_audit_detects_tampering(db: Path, segment_key: str) -> None:
         with engine.begin() as conn:
             conn.execute(sa.text(edit))
         result = CliRunner().invoke(cli, ["audit", "--db", str(db), "--json", "--verify"])
-        assert result.exit_code == 1 and json.loads(result.output)["violations"], edit
+        assert result.exit_code == 1 and json.loads(result.stdout)["violations"], edit
     with engine.begin() as conn:                      # truncate the tail, rewrite the head
         seq, h = conn.execute(sa.text("SELECT seq, hash FROM auditevent ORDER BY seq DESC LIMIT 1 OFFSET 1")).one()
         conn.execute(sa.text(f"DELETE FROM auditevent WHERE seq > {seq}"))
         conn.execute(sa.text(f"UPDATE audithead SET seq = {seq}, hash = '{h}'"))
     result = CliRunner().invoke(cli, ["audit", "--db", str(db), "--json", "--verify"])
-    assert result.exit_code == 1 and any("signature" in v for v in json.loads(result.output)["violations"])
+    assert result.exit_code == 1 and any("signature" in v for v in json.loads(result.stdout)["violations"])
     engine.dispose()
 
 

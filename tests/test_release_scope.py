@@ -35,7 +35,7 @@ def test_scope_selects_earlier_runs():
 def _run(cfg, db, *extra):
     result = CliRunner().invoke(cli, ["run", str(cfg), "--db", str(db), "--json", *extra])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_runs_under_another_key_or_without_keys_are_not_history(tmp_path, monkeypatch):
@@ -70,7 +70,7 @@ def test_original_ids_are_their_own_namespace(tmp_path):
     assert CliRunner().invoke(cli, ["export", "2", "--out", str(out), "--db", str(db)]).exit_code == 0
     ids = set(pd.read_csv(tmp_path / "customers.csv")["customer_id"])
     assert set(pd.read_csv(out)["customer"]) <= ids                        # evaluation: original ids
-    audit = json.loads(CliRunner().invoke(cli, ["audit", "2", "--db", str(db), "--json", "--verify"]).output)
+    audit = json.loads(CliRunner().invoke(cli, ["audit", "2", "--db", str(db), "--json", "--verify"]).stdout)
     assert audit["violations"] == [] and audit["invariant"]["across_runs"]["ok"]
 
 
@@ -86,7 +86,7 @@ def test_a_smaller_k_earlier_strands_its_small_cells(tmp_path):
     report = _run(cfg, db)
     assert report["loss"]["stranded_customers"] != 0
     audit = CliRunner().invoke(cli, ["audit", "2", "--db", str(db), "--json"])
-    doc = json.loads(audit.output)
+    doc = json.loads(audit.stdout)
     assert doc["invariant"]["within_run"]["ok"]
     assert audit.exit_code == 1 and any("together with earlier runs 1" in v for v in doc["violations"])
 
@@ -105,7 +105,7 @@ def test_forget_removes_the_customer_from_the_release_history(tmp_path):
     assert r.exit_code == 0
     after = np.frombuffer(store.release_cells(store.run(1).namespace, [1])[0]["keys"], dtype=">u8")
     assert len(after) == len(before) - 1 and key_hashes(np.array([victim_key]))[0] not in after
-    doc = json.loads(CliRunner().invoke(cli, ["audit", "1", "--db", str(db), "--json", "--verify"]).output)
+    doc = json.loads(CliRunner().invoke(cli, ["audit", "1", "--db", str(db), "--json", "--verify"]).stdout)
     assert not any("audit trail" in v for v in doc["violations"])           # the erasure is recorded
 
 

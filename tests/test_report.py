@@ -33,7 +33,7 @@ def invoke(*args: str):
 def json_of(*args: str) -> dict:
     result = invoke(*args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,8 @@ def test_report_shows_only_released_sizes_and_nothing_below_k(two_runs):
     # the segment tables hold exactly the released sizes `segments --json` reports
     shown = Counter((row[0], as_count(row[1])) for t in tables
                     if t["head"][:2] in (["segment", "customers"], ["microsegment", "customers"]) for row in t["rows"])
-    assert shown == Counter((s["label"], s["size"]) for s in released)
+    # the coarsened value "*" reads "(not released)" on the page
+    assert shown == Counter(("(not released)" if s["label"] == "*" else s["label"], s["size"]) for s in released)
 
 
 def test_report_is_self_contained_and_readable(two_runs):
@@ -134,6 +135,8 @@ def test_report_is_self_contained_and_readable(two_runs):
     assert "url(" not in re.sub(r"url\(#", "", page)
     assert "\\u00b7" not in page and "{'" not in page and "```" not in page
     assert page.count("<svg") >= 3 and "Since run 1" in page    # same config twice: migration shown
+    # each family is titled with the method that made it, never with a coarsened value's row
+    assert "· withheld</span>" not in page and "· recent-buyers</span>" in page
     assert len(page.encode()) < 5_000_000
 
 
@@ -372,12 +375,13 @@ def test_html_draws_what_is_present_and_reads_the_gates_words():
     from microseg.report.html import render_html
     quality = {"m": {"passes": False, "reason": "no better than the baseline", "metric": "roc_auc", "value": 0.52,
                      "interval": [0.49, 0.55], "baseline": 0.5, "baseline_interval": [0.5, 0.5]}}
-    page = render_html(_document(quality=quality, loss={"m": {"customers_withheld": 80}}))
+    page = render_html(_document(quality=quality, loss={"released_customers": 900, "coarsened_share": 0.1, "rounds": 3, "per_column": {"m": {"coarsened_share": 0.083, "withheld_share": 0.05, "held_share": 0.0}}, "scope": {"scope": "this run and the 11 before it", "earlier_runs": [4]}}))
     assert 'data-plot="sizes-m"' in page and 'data-plot="roc-m"' not in page and 'data-plot="qini-m"' not in page
     assert "does not pass the quality gate: no better than the baseline" in page
     assert "Fewer than 50 customers" in page                                 # known reason, in words
     assert "The gate&#x27;s newer words: overlaps “A” by fewer than 50" in page   # unknown: keys as labels
-    assert "customers withheld" in page and "auc" in page
+    assert "What the gate cost, per method" in page and "8.3%" in page and "earlier runs checked: 4" in page
+    assert "per_column" not in page and "coarsened_share" not in page and "auc" in page
 
 
 def test_show_reads_stored_reports_with_missing_pieces(two_runs):

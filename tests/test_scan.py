@@ -151,7 +151,7 @@ def test_scan_cli_json(tmp_path, demo_customers):
     demo_customers.head(300).to_csv(path, index=False)
     result = CliRunner().invoke(cli, ["scan", str(path), "--json"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.stdout)
     assert len(rows) == demo_customers.shape[1] and all(KEYS <= set(r) for r in rows)
     assert CliRunner().invoke(cli, ["scan", str(tmp_path / "missing.csv")]).exit_code == 2
 

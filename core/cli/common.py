@@ -52,11 +52,6 @@ def registry_from(ctx: click.Context) -> "Registry":
     return get_registry(tuple((ctx.obj or {}).get("plugins", ())))
 
 
-def open_store(db: str | None, config_url: str | None = None) -> "Store":
-    from microseg.store import Store, resolve_url
-    return Store(resolve_url(db, config_url))
-
-
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
 

@@ -31,7 +31,7 @@ def demo(ctx: click.Context, out: str, n: int, seed: int, db: str | None, report
       microseg demo --out /tmp/demo --customers 5000 --json
     """
     from microseg.api import run as api_run
-    from microseg.cli.run_cmds import _print_released
+    from microseg.cli.run_cmds import print_released
     from microseg.demo import write_demo
     t0 = time.perf_counter()
     folder = Path(out)
@@ -48,7 +48,7 @@ def demo(ctx: click.Context, out: str, n: int, seed: int, db: str | None, report
         if result.report_error:
             echo_report_outcome(result)
         return
-    _print_released(result.report)
+    print_released(result.report)
     click.echo(f"\nStore:  {result.store_url} (run {result.run_id})")
     echo_report_outcome(result)
     click.echo(f"Next:   microseg segments --db {folder / 'microseg.db'}   ·   "

@@ -1,11 +1,10 @@
 """``audit`` and ``forget``."""
 from __future__ import annotations
 
-import sys
 
 import click
 
-from microseg.cli.common import config_key_option, db_option, echo_json, json_option, load_keys, open_store
+from microseg.cli.common import config_key_option, db_option, echo_json, json_option, load_keys
 from microseg.cli.progress_display import working
 
 
@@ -27,6 +26,7 @@ def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool, confi
     from microseg.privacy.audit_report import audit_run
     keyring, cfg = load_keys(config, "audit --verify") if verify else (None, None)
     with working("auditing" + (" and verifying the audit trail" if verify else ""), as_json):
+        from microseg.store import open_store
         doc = audit_run(open_store(db, cfg.store.url if cfg else None), run_id, verify=verify,
                         secret=keyring.current if keyring else None, retired=keyring.retired if keyring else ())
     if as_json:
@@ -34,7 +34,8 @@ def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool, confi
     else:
         _print_audit(doc)
     if doc["violations"]:
-        sys.exit(1)
+        from microseg.errors import ComplianceViolation
+        raise ComplianceViolation(f"the audit found {len(doc['violations'])} violation(s) in run {doc['run']['id']}")
 
 
 def _print_audit(doc: dict) -> None:
@@ -84,6 +85,7 @@ def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) 
     from microseg.privacy.erasure import forget as do_forget
     from microseg.privacy.erasure import unreachable_runs
     keyring, cfg = load_keys(config, "forget")
+    from microseg.store import open_store
     store = open_store(db, cfg.store.url if cfg else None)
     runs = do_forget(store, customer_id, keyring)
     unreachable = [r for r in unreachable_runs(store, keyring) if r not in runs]

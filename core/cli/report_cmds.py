@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from microseg.cli.common import db_option, echo_json, json_option, open_store, registry_from
+from microseg.cli.common import db_option, echo_json, json_option, registry_from
 
 
 @click.command()
@@ -28,6 +28,7 @@ def report(ctx: click.Context, run_id: int | None, out: str | None, fmt: str | N
       microseg report --format markdown --out run.md
     """
     from microseg.api import write_report
+    from microseg.store import open_store
     store = open_store(db)
     path = write_report(store, run_id, out=out, fmt=fmt, registry=registry_from(ctx))
     if as_json:
@@ -52,6 +53,7 @@ def compare(run_a: int | None, run_b: int | None, db: str | None, as_json: bool)
       microseg compare 3 5 --json
     """
     from microseg.api import compare as api_compare
+    from microseg.store import open_store
     doc = api_compare(open_store(db), run_a, run_b)
     if as_json:
         echo_json(doc)
@@ -75,6 +77,7 @@ def show(key: str, run_id: int | None, db: str | None, as_json: bool) -> None:
       microseg show "micro:Champions|North" --run 2 --json
     """
     from microseg.api import show as api_show
+    from microseg.store import open_store
     doc = api_show(open_store(db), key, run_id)
     if as_json:
         echo_json(doc)

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from microseg.cli.common import (config_key_option, db_option, echo_json, json_option, library_output_to_stderr,
-                                 load_secret, open_store, registry_from)
+                                 load_secret, registry_from)
 from microseg.cli.progress_display import progress_display, working
 from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
 
@@ -41,12 +41,12 @@ def run(ctx: click.Context, config: str, db: str | None, as_json: bool, engine: 
         if result.report_error:
             echo_report_outcome(result)
         return
-    _print_released(result.report)
+    print_released(result.report)
     click.echo(f"\nRun {result.run_id} stored in {result.store_url}")
     echo_report_outcome(result)
 
 
-def _print_released(report: dict, max_micro: int = 12) -> None:
+def print_released(report: dict, max_micro: int = 12) -> None:
     """Method segments in full; microsegments: the largest few (all of them are in the report)."""
     from rich.console import Console
     from rich.table import Table
@@ -97,6 +97,7 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
       microseg segments 3 --all --json
     """
     from microseg.api import segments_view
+    from microseg.store import open_store
     store = open_store(db)
     run_row, rows = segments_view(store, run_id, include_unreleased=show_all)
     if as_json:
@@ -135,6 +136,7 @@ def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db
     """
     from microseg.api import export_run
     secret, cfg = load_secret(config, "export (it signs the audit trail)")
+    from microseg.store import open_store
     store = open_store(db, cfg.store.url if cfg else None)
     run_row = store.run(run_id)
     with working(f"exporting run {run_row.id} to {out}", as_json):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from microseg.features import _slug, event_features, transaction_features
+from microseg.features import slug, event_features, transaction_features
 
 
 def keep_rows(part: pd.DataFrame, keep: pd.Index) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def tx_features_part(part: pd.DataFrame, origin: pd.Timestamp | None, when: pd.T
 
 def event_columns(channels: list) -> list[str]:
     """The columns of ``event_features`` for these channels, in its order."""
-    return ["contacts", "responses", "response_rate"] + [f"{p}{_slug(ch)}" for ch in channels
+    return ["contacts", "responses", "response_rate"] + [f"{p}{slug(ch)}" for ch in channels
                                                          for p in ("contacts_", "responses_")]
 
 

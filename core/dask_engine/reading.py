@@ -18,7 +18,7 @@ import pandas as pd
 
 from microseg.config import Config, SourceConfig
 from microseg.errors import ConfigError, InputError
-from microseg.loading import PARQUET_SUFFIXES, _safe, data_files, require_columns, source_label
+from microseg.loading import PARQUET_SUFFIXES, error_text, data_files, require_columns, source_label
 
 MIN_PARTITION = 4 << 20
 MAX_PARTITION = 64 << 20
@@ -112,7 +112,7 @@ def read_source(cfg: Config, src: SourceConfig, columns: list[str] | None, targe
     except InputError:
         raise
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, ImportError) as exc:
-        raise InputError(f"cannot read {fmt.upper()} input: {type(exc).__name__}: {_safe(exc)}",
+        raise InputError(f"cannot read {fmt.upper()} input: {type(exc).__name__}: {error_text(exc)}",
                          source=label) from None
 
 
@@ -161,5 +161,5 @@ def checked(thunk: Callable[[], Any], row_counts: Callable[[], list[int]] | None
     except InputError:
         raise
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read {fmt.upper()} input: {type(exc).__name__}: {_safe(exc)}",
+        raise InputError(f"cannot read {fmt.upper()} input: {type(exc).__name__}: {error_text(exc)}",
                          source=label) from None

@@ -28,7 +28,7 @@ def build_document(store: Store, run_id: int | None = None, *, migration: bool =
         "run": {"id": run.id, "created_at": run.created_at, "as_of": run.as_of, "status": run.status, "k": run.k,
                 "engine": run.engine, "config_hash": run.config_hash, "policy_hash": run.policy_hash,
                 "customer_ids": run.customer_ids, "timings": json.loads(run.timings or "{}")},
-        "report": report, "methods": {s.family: s.method for s in store.segments(run.id)},
+        "report": report, "methods": _methods_of(store.segments(run.id)),
         "previous_run": None, "migration": None,
     }
     previous = previous_run_of(store, run.id, run.config_hash)
@@ -56,3 +56,14 @@ def _add_reasons(report: dict[str, Any], store: Store, run_id: int) -> None:
     for s in segments:
         if "reason" not in s and stored.get(s.get("key")):
             s["reason"] = stored[s["key"]]
+
+
+def _methods_of(segments: Any) -> dict[str, str]:
+    """Family → the method that made its segments (rows standing for a coarsened, unlabelled or
+    banded value carry no method of their own)."""
+    from microseg.privacy.release import VALUE_ROW_METHODS
+    out: dict[str, str] = {}
+    for s in sorted(segments, key=lambda s: s.method in VALUE_ROW_METHODS):
+        if s.method not in VALUE_ROW_METHODS or s.method != "withheld":
+            out.setdefault(s.family, s.method)
+    return out

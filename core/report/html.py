@@ -140,10 +140,10 @@ class _Page:
             method = (self.doc.get("methods") or {}).get(family, "")
             rep = _dict(self.method_reports.get(family))
             definitions = _dict(rep.get("definitions"))
-            chart = charts.bars([s["label"] for s in drawn], [float(s["size"]) for s in drawn], hue=charts.color(i),
-                                tips=[f"{s['label']}: {count(s['size'])} customers — {s.get('description', '')}"
+            chart = charts.bars([_shown(s["label"]) for s in drawn], [float(s["size"]) for s in drawn], hue=charts.color(i),
+                                tips=[f"{_shown(s['label'])}: {count(s['size'])} customers — {s.get('description', '')}"
                                       for s in drawn]) if drawn else '<p class="muted">No segment of this method was released.</p>'
-            rows = [[esc(s["label"]), esc(count(s.get("size"))),
+            rows = [[esc(_shown(s["label"])), esc(count(s.get("size"))),
                      esc(s.get("description") or "") + (f'<br><code>{esc(definitions[s["label"]])}</code>'
                                                         if s["label"] in definitions else "")]
                     for s in sorted(segs, key=lambda s: -(s["size"] if is_count(s.get("size")) else 0))]
@@ -339,7 +339,8 @@ class _Page:
         priv = self.report.get("privacy") or {}
         actions = priv.get("actions") or {}
         found = [c for c in priv.get("columns") or [] if c.get("kind") != "none"]
-        rows = [[esc(c.get("column")), esc(KIND_WORDS.get(c.get("kind"), c.get("kind"))),
+        rows = [[esc(f'{c["table"]}.{c.get("column")}' if c.get("table") else c.get("column")),
+                 esc(KIND_WORDS.get(c.get("kind"), c.get("kind"))),
                  esc(_nice(str(c.get("entity") or "—")).upper() if c.get("entity") else "—"),
                  esc(ACTION_WORDS.get(actions.get(c.get("column"), c.get("action")), actions.get(c.get("column"), c.get("action"))))]
                 for c in found]
@@ -377,12 +378,28 @@ class _Page:
         return _table(["method", "segment", "customers", "decision", "why"], rows, numeric=(2,))
 
     def _loss(self) -> str:
-        """What the gate cost per method, when the report carries it (``loss``: family → figures)."""
+        """What the gate cost per method (``loss``): the share of released customers whose value
+        of each method was coarsened, withheld or held at an earlier run's value, and the scope."""
         loss = self.report.get("loss") or (self.report.get("gate_loss") or {})
         if not isinstance(loss, dict) or not loss:
             return ""
-        rows = [[esc(k), esc(value_text(v))] for k, v in flatten(loss)]
-        return f'<h4>What the gate held back, per method</h4>{_table(["method · figure", "value"], rows, css="kv")}'
+        per_column = _dict(loss.get("per_column"))
+        rows = [[esc(family), esc(share(f.get("coarsened_share"))), esc(share(f.get("withheld_share"))),
+                 esc(share(f.get("held_share")))] for family, f in per_column.items() if isinstance(f, dict)]
+        scope = _dict(loss.get("scope"))
+        earlier = scope.get("earlier_runs") or []
+        lines = [f"Released customers: <b>{esc(count(loss.get('released_customers')))}</b>; with at least one value "
+                 f"coarsened: <b>{esc(share(loss.get('coarsened_share')))}</b>; rounds of the gate: "
+                 f"{esc(number(loss.get('rounds')))}."]
+        if scope.get("scope"):
+            lines.append(f"Release scope: {esc(scope['scope'])}"
+                         + (f" (earlier runs checked: {esc(', '.join(map(str, earlier)))})." if earlier else
+                            " (no earlier run in scope)."))
+        return ('<h4>What the gate cost, per method</h4><p class="intro">Share of released customers whose value of '
+                'the method left coarser than the method gave it (“*” = not released for them; “held” = kept at the '
+                'value an earlier run in scope released).</p>'
+                + _table(["method", "coarsened", "not released", "held at an earlier value"], rows, numeric=(1, 2, 3))
+                + "".join(f'<p class="muted">{line}</p>' for line in lines))
 
     def other_figures(self) -> str:
         known = {"customers", "k", "segments", "gate", "methods", "privacy", "load", "run_id", "quality", "loss",
@@ -474,3 +491,10 @@ footer{color:var(--muted);font-size:12.5px;padding-bottom:30px}
 @media (max-width:800px){.split{grid-template-columns:1fr}.kpis{grid-template-columns:repeat(2,1fr)}}
 @media print{nav{display:none}section{break-inside:avoid-page;border:none}header{background:#0f766e}}
 """
+
+
+def _shown(label: str) -> str:
+    """A released value as a reader sees it: the coarsened value ``*`` in words."""
+    return "(not released)" if label == "*" else label
+
+

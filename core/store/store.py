@@ -23,6 +23,11 @@ DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
 
 
+def open_store(db: str | None = None, config_url: str | None = None) -> "Store":
+    """The store named by ``--db``, ``$MICROSEG_DATABASE_URL``, the config's ``[store] url`` or the default."""
+    return Store(resolve_url(db, config_url))
+
+
 def resolve_url(db: str | None, config_url: str | None = None) -> str:
     """``--db`` > ``MICROSEG_DATABASE_URL`` > config ``[store] url`` > ``sqlite:///microseg.db``.
 
