@@ -107,6 +107,8 @@ def name_words(value: str) -> list[str] | None:
         return None
     if any(mark in text for mark in COMPANY_MARKS):
         return None
+    # vowel signs and other marks (Devanagari, Thai, Tamil, decomposed accents) belong to their letter
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
     words = WORD.findall(text.replace(",", " "))
     if not words or len("".join(words)) < 0.7 * len(text.replace(" ", "").replace(",", "")):
         return None
