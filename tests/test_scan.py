@@ -294,7 +294,8 @@ def test_described_recognizers_build_what_they_describe():
 def test_given_names_in_other_scripts_are_found(reg):
     """Cyrillic and Greek names are read through romanisation (known names: many for Russian, fewer
     for Greek, which then needs an open vocabulary); names in scripts the lexicon cannot read
-    (Hangul, Han, Arabic) by their shape and an open vocabulary."""
+    (Hangul, Han, Arabic, Devanagari and Thai with their vowel signs) by their shape and an open
+    vocabulary."""
     rng = np.random.default_rng(5)
     cyrillic = ["Мария", "Иван", "Анна", "Дмитрий", "Елена", "Ольга", "Сергей", "Наталья", "Андрей", "Татьяна",
                 "Павел", "Ирина", "Алексей", "Светлана", "Виктор", "Юлия", "Николай", "Олена", "Богдан", "Оксана",
@@ -309,6 +310,11 @@ def test_given_names_in_other_scripts_are_found(reg):
     df = pd.DataFrame({"ref_a": rng.choice(cyrillic, 300), "buddy": greek + greek[:15] + [None] * 260,
                        "greeting": rng.choice(hangul, 300, replace=False), "party": rng.choice(han, 200, replace=False)
                        .tolist() + [None] * 100, "who": rng.choice(arabic, 80, replace=False).tolist() + [None] * 220})
+    devanagari = [a + b for a in ["रा", "सु", "वि", "अ", "प्र", "श्या", "मी", "कृ", "दी", "ने"]
+                  for b in ["हुल", "नीता", "जय", "मित", "काश", "मला", "रा", "ष्णा", "पक", "हा"]]
+    thai = [a + b for a in ["สม", "ปิย", "วร", "ธน", "กิต", "ศรี", "อร", "สุ"] for b in ["ชาย", "นุช", "พล", "ดา", "ติ", "วรรณ"]]
+    df["handler"] = rng.choice(devanagari, 90, replace=False).tolist() + [None] * 210
+    df["col7"] = rng.choice(thai, 40, replace=False).tolist() + [None] * 260
     got = kinds(scan_frame(df, registry=reg))
     assert got == {c: ("direct", "PERSON") for c in df.columns}, got
 
