@@ -16,11 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/microseg demo --out demo
 
+# two worker processes: the suite is mostly single-threaded runs of microseg (about half the wall time on 2 cores)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not realdata and not dask"
+	$(BIN)/python -m pytest -q -n 2 -m "not realdata and not dask"
 
 bench-quality: $(STAMP)
 	$(BIN)/python bench/quality.py

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from microseg.errors import InputError
 from microseg.privacy.counts import display_size
 from microseg.registry import Registry, get_registry
-from microseg.store import Run, Store, open_store
+from microseg.store import Run, Store, open_store, store_timeouts
 
 if TYPE_CHECKING:   # the pipeline (and what it imports) loads when a run starts, not for `segments`
     from microseg.config import Config
@@ -44,7 +44,8 @@ def run(config: "str | Path | Config", *, db: str | None = None, registry: Regis
         cfg = cfg.model_copy(update={"engine": engine})      # the caller's Config stays as it was
     registry = registry or get_registry()
     validate(cfg, registry)
-    store = open_store(db, cfg.store.url)
+    store = open_store(db, cfg.store.url, store_timeouts(cfg))
+    store.check_writable()                                   # read-only or locked: say so now, not after the run
     if cfg.engine == "dask":
         from microseg.dask_engine import run_config_dask
         result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)

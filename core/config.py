@@ -128,6 +128,8 @@ class ReleaseConfig(_Strict):
 
 class StoreConfig(_Strict):
     url: str | None = None
+    connect_timeout: float | None = Field(None, gt=0)   # seconds; see microseg.store.connect
+    busy_timeout: float | None = Field(None, gt=0)
 
 
 class Config(_Strict):

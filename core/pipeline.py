@@ -18,6 +18,7 @@ from microseg.compose import SegmentSpec, method_segments, microsegments
 from microseg.config import Config
 from microseg.engine import Engine
 from microseg.errors import ConfigError
+from microseg.killpoints import checkpoint
 from microseg.loading import fingerprint_inputs, load_data
 from microseg.method import Assignment, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
@@ -69,10 +70,12 @@ class _Timer:
     def step(self, name: str) -> Iterator[None]:
         if self.progress:
             self.progress(name)
+        checkpoint(f"step:{name}")
         t0 = time.perf_counter()
         with progress_task(name):
             yield
         self.timings[name] = round(time.perf_counter() - t0, 3)
+        checkpoint(f"done:{name}")
 
 
 def instantiate_methods(cfg: Config, registry: Registry) -> dict[str, SegmentationMethod]:

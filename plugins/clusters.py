@@ -247,10 +247,12 @@ class Clusters(microseg.SegmentationMethod):
         return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
-        x = self._matrix(customers)
-        labels = self.model_.predict(x)
-        out = pd.DataFrame({"cluster": [self.rank_[int(c)] for c in labels]}, index=customers.index)
+        """Distance to the customer's cluster centre (how typical they are of it). The cluster
+        itself is the label: a number for it would be banded as if it measured something."""
+        out = pd.DataFrame(index=customers.index)
         if hasattr(self.model_, "cluster_centers_"):
+            x = self._matrix(customers)
+            labels = self.model_.predict(x)
             out["distance"] = np.linalg.norm(x - self.model_.cluster_centers_[labels], axis=1)
         return out
 

@@ -22,6 +22,8 @@ import pandas as pd
 from microseg.compose import KEY_SEP, UNASSIGNED
 
 WITHHELD = "*"
+#: the released value of a customer the method gave no score
+NO_SCORE = "no score"
 #: the microsegment column: not a column of the gate, derived from its dimensions
 MICRO = "micro"
 #: text of a family value for a customer the method gave no label
@@ -142,7 +144,7 @@ def score_column(name: str, values: pd.Series, bands: int) -> Column:
     numeric = pd.to_numeric(values, errors="coerce") if values.dtype == object else values
     if not (pd.api.types.is_numeric_dtype(numeric) and not pd.api.types.is_bool_dtype(numeric)) or (
             values.notna() & pd.isna(numeric)).any():
-        texts = values.astype("string").fillna("no score").to_numpy(dtype=object)
+        texts = values.astype("string").fillna(NO_SCORE).to_numpy(dtype=object)
         return _two_level(name, "score", texts, holdable=False, tier=2)
     x = numeric.to_numpy(dtype=float, na_value=np.nan)
     edges = band_edges(x, bands)
@@ -164,7 +166,7 @@ def score_column(name: str, values: pd.Series, bands: int) -> Column:
         paths[depth] = offset + np.searchsorted(groups, group_of[fine])
         if missing.any():
             paths[depth, missing] = len(values_out)
-            values_out.append("no score")
+            values_out.append(NO_SCORE)
     return Column(name=name, kind="score", values=values_out, paths=paths, tier=2)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.errors import ConfigError
-from microseg.privacy.columns import (MICRO, WITHHELD, Column, attribute_column, family_column, micro_keys,
+from microseg.privacy.columns import (MICRO, NO_SCORE, WITHHELD, Column, attribute_column, family_column, micro_keys,
                                       score_column)
 from microseg.privacy.decisions import candidate_rows
 from microseg.privacy.counts import display_size
@@ -159,7 +159,7 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
                 keys = [f"{col.name}:{label}" for label in (col.parts or [])[c]]
             else:                          # withheld, no label, a score band, an attribute value
                 keys = [f"{col.name}:{text}"]
-                extra_rows.append(_value_row(col, text, len(chunk)))
+                extra_rows.append(value_row(col, text, len(chunk)))
             for key in keys:
                 members.setdefault(key, []).append(positions[chunk])
     if spec.micro_dims:
@@ -171,7 +171,7 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
             key = keys_of[codes[chunk[0]]]
             members.setdefault(key, []).append(positions[chunk])
             if key.endswith(f":{WITHHELD}"):
-                extra_rows.append(_value_row(Column(MICRO, "family", [WITHHELD], np.zeros((1, 0), np.int32)),
+                extra_rows.append(value_row(Column(MICRO, "family", [WITHHELD], np.zeros((1, 0), np.int32)),
                                              WITHHELD, len(chunk)))
     merged = {k: np.sort(np.concatenate(v)) for k, v in members.items()}
     return merged, extra_rows
@@ -181,18 +181,32 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
 VALUE_ROW_METHODS = frozenset({"withheld", "no label", "score band", "attribute"})
 
 
-def _value_row(col: Column, text: str, size: int) -> dict[str, Any]:
+def value_row(col: Column, text: str, size: int) -> dict[str, Any]:
+    """The stored row of one released value of a column (a band, an attribute value, "*")."""
     if text == WITHHELD:
         method, desc = "withheld", f"{col.name} not released for these customers (coarsened to keep every cell ≥ k)"
     elif col.kind == "family":
         method, desc = "no label", f"customers {col.name} gave no label"
     elif col.kind == "score":
-        method, desc = "score band", f"{col.name} in {text}"
+        method, desc = "score band", _band_words(col.name, text)
     else:
         method, desc = "attribute", f"{col.name} = {text}"
     return {"key": f"{col.name}:{text}", "family": col.name, "method": method, "label": text, "description": desc,
             "parent_key": None, "size": size, "status": "released", "released_as": None, "reason": "",
             "released_size": size}
+
+
+def _band_words(name: str, band: str) -> str:
+    """A score band in words: ``< 0.3`` → "decline_probability below 0.3"."""
+    score = name.split(".", 1)[-1].replace("_", " ")
+    if band == NO_SCORE:
+        return f"no {score} (the method gave none)"
+    if band.startswith("< "):
+        return f"{score} below {band[2:]}"
+    if band.startswith("≥ "):
+        return f"{score} of {band[2:]} or more"
+    low, _, high = band.partition("–")
+    return f"{score} from {low} to below {high}" if high else f"{score} {band}"
 
 
 def release_spec(cfg: Any, scores: pd.DataFrame | None, attributes: pd.DataFrame | None,

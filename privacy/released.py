@@ -76,5 +76,5 @@ def record_export(store: Store, run_id: int, out: Path, frame: pd.DataFrame, fmt
             h.update(block)
     payload: dict[str, Any] = {"rows": len(frame), "columns": [str(c) for c in frame.columns], "format": fmt,
                                "sha256": h.hexdigest()}
-    with store.engine.begin() as conn:
+    with store.writing() as conn:                    # the store's write lock: audit appends in order
         append_events(conn, [("export", run_id, payload)], secret)

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -99,21 +100,22 @@ def _artefacts(folder: Path, cfg: Path, engine: str) -> str:
     out = [_cli("run", str(cfg), "--db", str(db), "--engine", engine),
            _cli("run", str(cfg), "--db", str(db), "--engine", engine, "--json")]
     assert '"segments"' in out[1], out[1][-2000:]
-    for args in (["segments", "--db", str(db), "--all"], ["segments", "--db", str(db), "--all", "--json"],
-                 ["audit", "2", "--db", str(db)], ["audit", "2", "--db", str(db), "--json", "--verify"],
-                 ["plugins"], ["plugins", "--json"],
-                 ["export", "2", "--out", str(folder / f"{engine}.csv"), "--db", str(db)],
-                 ["export", "2", "--out", str(folder / f"{engine}.parquet"), "--db", str(db)],
-                 ["report", "2", "--db", str(db), "--out", str(folder / f"{engine}-report.html")],
-                 ["report", "2", "--db", str(db), "--format", "markdown", "--out", str(folder / f"{engine}-report.md")],
-                 ["report", "2", "--db", str(db), "--format", "json", "--out", str(folder / f"{engine}-report.json")],
-                 ["compare", "1", "2", "--db", str(db), "--json"], ["show", "response:Unresponsive", "--db", str(db)]):
-        out.append(_cli(*args))
+    reads = [["segments", "--db", str(db), "--all"], ["segments", "--db", str(db), "--all", "--json"],
+             ["audit", "2", "--db", str(db)], ["audit", "2", "--db", str(db), "--json", "--verify"],
+             ["plugins"], ["plugins", "--json"],
+             ["export", "2", "--out", str(folder / f"{engine}.csv"), "--db", str(db)],
+             ["export", "2", "--out", str(folder / f"{engine}.parquet"), "--db", str(db)],
+             ["report", "2", "--db", str(db), "--out", str(folder / f"{engine}-report.html")],
+             ["report", "2", "--db", str(db), "--format", "markdown", "--out", str(folder / f"{engine}-report.md")],
+             ["report", "2", "--db", str(db), "--format", "json", "--out", str(folder / f"{engine}-report.json")],
+             ["compare", "1", "2", "--db", str(db), "--json"], ["show", "response:Unresponsive", "--db", str(db)]]
+    reads += [["scan", str(folder / name), "--json"]
+              for name in ("customers.csv", "transactions.csv.gz", "campaign_contacts.csv.gz")]
+    with ThreadPoolExecutor(max_workers=3) as pool:        # commands on the stored runs, three processes at a time
+        out += list(pool.map(lambda args: _cli(*args), reads))
     for path in folder.rglob("*"):                     # every report file written (also by run itself)
         if path.is_file() and path.suffix in (".html", ".md", ".json", ".svg", ".txt"):
             out.append(path.read_text(encoding="utf-8", errors="replace"))
-    for name in ("customers.csv", "transactions.csv.gz", "campaign_contacts.csv.gz"):
-        out.append(_cli("scan", str(folder / name), "--json"))
     exported = [pd.read_csv(folder / f"{engine}.csv"), pd.read_parquet(folder / f"{engine}.parquet")]
     for frame in exported:
         assert len(frame) > 100

@@ -272,7 +272,7 @@ def test_microseg_demo_export_holds_no_small_cell(tmp_path):
     db = out / "microseg.db"
     _cli("export", "1", "--out", str(tmp_path / "e.csv"), "--db", str(db), "--config", str(out / "microseg.toml"))
     export = pd.read_csv(tmp_path / "e.csv", dtype=str, keep_default_na=False)
-    assert {"rfm", "region", "response", "lifestage", "decline", "micro"} <= set(export.columns)
+    assert {"decline", "response", "rfm", "uplift", "behaviour", "micro"} <= set(export.columns)
     oracle_one_run(export, 50)
     audit = json.loads(_cli("audit", "--db", str(db), "--json", "--verify", "--config",
                             str(out / "microseg.toml")).output)

@@ -390,3 +390,22 @@ def test_show_reads_stored_reports_with_missing_pieces(two_runs):
     assert definition({"family": "g", "key": "g:X", "label": "X"}, {"definitions": {"X": "age > 3"}}, {}) == "age > 3"
     assert drivers("C1", {"profiles": {"C1": {"deviations": {"f": 0.5, "g": -0.3, "h": 0.01}}}}) == [
         "f higher than average (+0.50)", "g lower than average (-0.30)"]
+
+
+def test_score_bands_read_low_to_high_in_words():
+    """A released score's bands are listed by their edges (not by size), coarsened and missing
+    values last, and described in words."""
+    from microseg.privacy.columns import Column
+    from microseg.privacy.release import value_row
+    from microseg.report.html import render_html
+    bands = [("≥ 0.61", 160), ("< 0.3", 65), ("*", 806), ("0.3–0.47", 64), ("no score", 2466), ("0.47–0.61", 90)]
+    col = Column(name="decline.decline_probability", kind="score", values=[], paths=np.zeros((1, 0), dtype=np.int32))
+    rows = [value_row(col, text, size) for text, size in bands]
+    doc = _document()
+    doc["report"]["segments"] = rows
+    doc["methods"] = {"decline.decline_probability": "score band"}
+    page = render_html(doc)
+    order = [page.index(f">{label}<") for label in ("&lt; 0.3", "0.3–0.47", "0.47–0.61", "≥ 0.61", "no score")]
+    assert order == sorted(order)
+    assert "decline probability below 0.3" in page and "decline probability of 0.61 or more" in page
+    assert "decline probability from 0.3 to below 0.47" in page and " in ≥" not in page

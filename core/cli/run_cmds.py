@@ -136,8 +136,8 @@ def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db
     """
     from microseg.api import export_run
     secret, cfg = load_secret(config, "export (it signs the audit trail)")
-    from microseg.store import open_store
-    store = open_store(db, cfg.store.url if cfg else None)
+    from microseg.store import open_store, store_timeouts
+    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg))
     run_row = store.run(run_id)
     with working(f"exporting run {run_row.id} to {out}", as_json):
         done = export_run(store, run_row.id, Path(out), secret=secret, include_scores=scores, fmt=fmt,

@@ -89,7 +89,8 @@ def check_workers(client: Any) -> None:
 
 def _check_reachable(scheduler: str, timeout: float = 5) -> None:
     """Fail fast when nothing listens at a TCP / TLS scheduler address (Dask's client would
-    retry until its timeout)."""
+    retry until its timeout), or when a TCP listener does not greet within ``timeout`` (a Dask
+    server writes its handshake first; Dask's client would wait for it without a bound)."""
     import socket
     from urllib.parse import urlsplit
     address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
@@ -102,30 +103,45 @@ def _check_reachable(scheduler: str, timeout: float = 5) -> None:
         raise ConfigError(f"{scheduler!r} is not a scheduler address such as tcp://host:8786", key="scheduler") \
             from None
     try:
-        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout).close()
+        sock = socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout)
     except OSError:
         raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}", key="scheduler") from None
+    with sock:
+        try:
+            greeted = parts.scheme != "tcp" or bool(sock.recv(1))
+        except OSError:                                        # socket.timeout included
+            greeted = False
+    if not greeted:
+        raise ConfigError(f"the Dask scheduler at {scheduler} did not answer within {timeout:g} s: check that it "
+                          "runs, or raise $MICROSEG_CONNECT_TIMEOUT", key="scheduler")
 
 
 @contextmanager
 def dask_client(scheduler: str | None = None, *, n_workers: int = 2, memory_limit: str | int | None = None,
-                timeout: float = 30) -> Iterator[Any]:
-    """A client of the scheduler at ``scheduler``, or of a new local cluster; closed on exit."""
+                timeout: float | None = None) -> Iterator[Any]:
+    """A client of the scheduler at ``scheduler``, or of a new local cluster; closed on exit.
+    ``timeout``: seconds a scheduler may take to answer (default: the connect timeout,
+    :func:`microseg.store.connect.timeouts`)."""
     require_dask()
     from distributed import Client
+
+    from microseg.store.connect import timeouts
+    timeout = timeout or timeouts().connect
     cluster = None
     try:
         if scheduler:
-            _check_reachable(scheduler)
+            _check_reachable(scheduler, timeout)
             try:
                 client = Client(scheduler, timeout=timeout)
             except (OSError, TimeoutError):
-                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}", key="scheduler") from None
+                raise ConfigError(f"the Dask scheduler at {scheduler} did not answer within {timeout:g} s: check "
+                                  "that it runs, or raise $MICROSEG_CONNECT_TIMEOUT", key="scheduler") from None
             try:
                 client.wait_for_workers(1, timeout=timeout)
             except TimeoutError:
                 client.close()
-                raise ConfigError(f"the Dask scheduler at {scheduler} has no worker", key="scheduler") from None
+                raise ConfigError(f"the Dask scheduler at {scheduler} has no worker (waited {timeout:g} s)",
+                                  key="scheduler") from None
             check_workers(client)
         else:
             cluster = local_cluster(n_workers, memory_limit)
@@ -147,6 +163,7 @@ def run_config_dask(cfg: Config, store: Any, registry: Any, *, scheduler: str | 
     this machine's memory). Only loading differs from the pandas engine."""
     from microseg.dask_engine.loader import load_data_dask
     from microseg.pipeline import run_config
-    with dask_client(scheduler, n_workers=n_workers, memory_limit=memory_limit) as client:
+    with dask_client(scheduler, n_workers=n_workers, memory_limit=memory_limit,
+                     timeout=getattr(getattr(store, "bounds", None), "connect", None)) as client:
         return run_config(cfg, store, registry, progress=progress,
                           load=partial(load_data_dask, client=client, registry=registry))

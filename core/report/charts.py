@@ -90,9 +90,11 @@ def _axes(fig: Figure, **kwargs: Any) -> Any:
 
 @styled
 def bars(labels: Sequence[str], values: Sequence[float], *, title: str = "", hue: str = ACCENT,
-         unit: str = "customers", tips: Sequence[str] | None = None, width: float = 6.4) -> str:
-    """Horizontal bars, largest first, each with its value written at its end."""
-    order = sorted(range(len(values)), key=lambda i: -values[i])
+         unit: str = "customers", tips: Sequence[str] | None = None, width: float = 6.4,
+         in_order: bool = False) -> str:
+    """Horizontal bars, largest first (``in_order``: as given, top to bottom), each with its value
+    written at its end."""
+    order = list(range(len(values))) if in_order else sorted(range(len(values)), key=lambda i: -values[i])
     fig = _figure(width, 0.5 + 0.3 * len(order) + (0.3 if title else 0))
     ax = _axes(fig)
     y = np.arange(len(order))[::-1]

@@ -135,18 +135,21 @@ class _Page:
     def segments_by_method(self) -> str:
         parts = []
         for i, family in enumerate(f for f in self.families if f != "micro"):
-            segs = [s for s in self.released if s["family"] == family]
-            drawn = [s for s in segs if is_count(s.get("size"))]
             method = (self.doc.get("methods") or {}).get(family, "")
+            segs = [s for s in self.released if s["family"] == family]
+            if method == "score band":                    # bands read low to high, not by size
+                segs.sort(key=lambda s: _band_order(s["label"]))
+            drawn = [s for s in segs if is_count(s.get("size"))]
             rep = _dict(self.method_reports.get(family))
             definitions = _dict(rep.get("definitions"))
             chart = charts.bars([_shown(s["label"]) for s in drawn], [float(s["size"]) for s in drawn], hue=charts.color(i),
                                 tips=[f"{_shown(s['label'])}: {count(s['size'])} customers — {s.get('description', '')}"
-                                      for s in drawn]) if drawn else '<p class="muted">No segment of this method was released.</p>'
+                                      for s in drawn], in_order=method == "score band") if drawn else '<p class="muted">No segment of this method was released.</p>'
             rows = [[esc(_shown(s["label"])), esc(count(s.get("size"))),
                      esc(s.get("description") or "") + (f'<br><code>{esc(definitions[s["label"]])}</code>'
                                                         if s["label"] in definitions else "")]
-                    for s in sorted(segs, key=lambda s: -(s["size"] if is_count(s.get("size")) else 0))]
+                    for s in (segs if method == "score band" else
+                              sorted(segs, key=lambda s: -(s["size"] if is_count(s.get("size")) else 0)))]
             multi = ' <span class="pill">customers can be in several of these</span>' if rep.get("mode") == "multi" else ""
             plot_tag = f' data-plot="sizes-{esc(family)}"' if drawn else ""      # a drawn chart only
             held = [s["label"] for s in self.withheld if s["family"] == family]
@@ -498,3 +501,19 @@ def _shown(label: str) -> str:
     return "(not released)" if label == "*" else label
 
 
+def _band_order(label: str) -> tuple[float, float, str]:
+    """Sort key of a released score band: by its lower then upper edge; text values, "no score"
+    and the coarsened "*" after the bands."""
+    import math
+    text = str(label)
+    try:
+        if text.startswith("< "):
+            return (-math.inf, float(text[2:]), "")
+        if text.startswith("≥ "):
+            return (float(text[2:]), math.inf, "")
+        low, sep, high = text.partition("–")
+        if sep:
+            return (float(low), float(high), "")
+        return (math.inf, math.inf, text if text not in ("no score", "*") else "\uffff" + text)
+    except ValueError:
+        return (math.inf, math.inf, text)

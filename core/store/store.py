@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from itertools import islice, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from microseg import progress
+from microseg import killpoints, progress
 from microseg.errors import InputError
+from microseg.store.connect import (BUSY, WRITE, StoreError, Timeouts, check_sqlite_path, display_url, explain,
+                                    make_engine, sqlite_path, timeouts)
 from microseg.store.int_lists import group_int_lists, parse_int_lists
 from microseg.store.models import AuditHead, ReleaseCells, Run, RunCustomer, Segment
 
@@ -23,9 +27,17 @@ DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
 
 
-def open_store(db: str | None = None, config_url: str | None = None) -> "Store":
-    """The store named by ``--db``, ``$MICROSEG_DATABASE_URL``, the config's ``[store] url`` or the default."""
-    return Store(resolve_url(db, config_url))
+def open_store(db: str | None = None, config_url: str | None = None, bounds: Timeouts | None = None) -> "Store":
+    """The store named by ``--db``, ``$MICROSEG_DATABASE_URL``, the config's ``[store] url`` or the
+    default; ``bounds``: the config's timeouts (:func:`store_timeouts`; default: environment, defaults)."""
+    return Store(resolve_url(db, config_url), bounds)
+
+
+def store_timeouts(config: Any) -> Timeouts:
+    """The timeouts of a config's ``[store]`` (``config``: a :class:`~microseg.config.Config`, or
+    None), under ``$MICROSEG_CONNECT_TIMEOUT`` / ``$MICROSEG_BUSY_TIMEOUT``."""
+    section = getattr(config, "store", None)
+    return timeouts(getattr(section, "connect_timeout", None), getattr(section, "busy_timeout", None))
 
 
 def resolve_url(db: str | None, config_url: str | None = None) -> str:
@@ -41,55 +53,73 @@ def resolve_url(db: str | None, config_url: str | None = None) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA temp_store=MEMORY")
-    cur.execute("PRAGMA cache_size=-200000")
-    cur.close()
-
-
 class Store:
-    """The run store. All writes of a run happen in one transaction."""
+    """The run store. All writes of a run happen in one transaction, one run's write at a time."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, bounds: Timeouts | None = None) -> None:
         self.url = url
         try:
             parsed = make_url(url)
         except Exception:  # noqa: BLE001
             raise InputError("--db: not a database URL or SQLite path") from None
+        self._parsed, self.bounds = parsed, bounds or timeouts()
         self.dialect = parsed.get_backend_name()
-        self.engine: Engine = create_engine(url)
-        if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
+        path = sqlite_path(parsed) if self.dialect == "sqlite" else None
+        if path is not None:
+            check_sqlite_path(path)
+        self.engine: Engine = make_engine(parsed, self.bounds)
+        self._writer = self.engine.execution_options(**WRITE)
+        self._seen: dict[str, int] = {}          # namespace -> newest run id the gate read (see write_run)
+        with self._errors("open"):
             inspector = inspect(self.engine)
             tables = set(inspector.get_table_names())
             columns = ({c["name"] for c in inspector.get_columns(RunCustomer.__tablename__)}
                        if RunCustomer.__tablename__ in tables else {"segment_ids"})
             head_columns = ({c["name"] for c in inspector.get_columns(AuditHead.__tablename__)}
                             if AuditHead.__tablename__ in tables else {"mac"})
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
-                             f"{type(exc).__name__}") from None
         if "segment_ids" not in columns:
-            raise InputError(f"the store {parsed.render_as_string(hide_password=True)} was written by an older "
+            raise InputError(f"the store {self.display_url} was written by an older "
                              "microseg (one row per membership); write to a new store (--db)")
         if "mac" not in head_columns or "scores" in columns:
-            raise InputError(f"the store {parsed.render_as_string(hide_password=True)} was written by a microseg "
+            raise InputError(f"the store {self.display_url} was written by a microseg "
                              "from before the release invariant (its runs were not checked cell by cell, its "
                              "audit trail is not signed); write to a new store (--db) and re-run")
+        if not set(SQLModel.metadata.tables) <= tables:
+            with self.writing("open") as conn:           # one process creates the tables, the others wait
+                SQLModel.metadata.create_all(conn)
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Database errors raised inside the block, as a :class:`StoreError` in words."""
         try:
-            SQLModel.metadata.create_all(self.engine)
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"cannot open the store {parsed.render_as_string(hide_password=True)}: "
-                             f"{type(exc).__name__}") from None
+            yield
+        except DBAPIError as exc:
+            raise explain(exc, self._parsed, self.bounds, doing) from None
+
+    @contextmanager
+    def writing(self, doing: str = "write to") -> Iterator[Connection]:
+        """A write transaction holding the store's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+        transaction-scoped advisory lock per schema), waiting at most the busy timeout for it."""
+        with self._errors(doing), self._writer.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self.bounds.busy * 1000)}")
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('microseg.store:' || current_schema()))")
+            yield conn
+
+    def check_writable(self) -> None:
+        """Fail now, in words, rather than after a long run, when the store cannot be written
+        (read-only, or another run's write outlasting the busy timeout); changes nothing."""
+        with self.writing("write to") as conn:                # a write, rolled back
+            if self.dialect == "sqlite":
+                version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+                conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+            elif self.dialect == "postgresql":               # needs the right to write the table
+                conn.exec_driver_sql(f"LOCK TABLE {Run.__tablename__} IN ROW EXCLUSIVE MODE")
+            conn.rollback()
 
     @property
     def display_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+        return display_url(self._parsed)
 
     # ------------------------------------------------------------------ writing
     def write_run(self, run: dict[str, Any], segments: list[dict[str, Any]],
@@ -106,8 +136,11 @@ class Store:
         """
         from microseg.privacy.audit import append_events
         from microseg.privacy.release_record import build_record
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
+            killpoints.checkpoint("store.begin")
+            self._check_history_unchanged(conn, run.get("namespace"))
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
+            killpoints.checkpoint("store.run")
             seg_rows = [{**s, "run_id": run_id} for s in segments]
             ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
                                seg_rows).all() if seg_rows else []      # every model withheld: no segment
@@ -124,13 +157,27 @@ class Store:
                            zip(repeat(run_id), positions.tolist(), key_col, lists), total=len(positions))
             if cells is not None:
                 conn.execute(insert(ReleaseCells).values(run_id=run_id, **cells))
+            killpoints.checkpoint("store.cells")
             stored_run = dict(conn.execute(select(Run).where(Run.id == run_id)).mappings().one())
             stored_segs = [dict(r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
                                                          .order_by(Segment.id)).mappings()]
             record = build_record(secret, stored_run, stored_segs, members, positions, key_col, lists, cells)
             append_events(conn, [*((kind, run_id, payload) for kind, payload in audit),
                                  ("run.release", run_id, record)], secret)
+            killpoints.checkpoint("store.audit")
+            killpoints.checkpoint("store.commit")
         return run_id
+
+    def _check_history_unchanged(self, conn: Connection, namespace: str | None) -> None:
+        """Refuse the write when a run joined ``namespace`` after this run's gate read its history
+        (two runs at once): this run's release was not checked against that run's."""
+        if namespace is None or namespace not in self._seen:
+            return
+        newest = conn.execute(select(func.max(ReleaseCells.run_id)).where(ReleaseCells.namespace == namespace)
+                              ).scalar_one_or_none() or 0
+        if newest > self._seen[namespace]:
+            raise StoreError(f"{BUSY} (run {newest} was stored while this run was working; this run's release "
+                             "must be checked against it, so nothing was stored)")
 
     def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple],
               total: int | None = None) -> None:
@@ -143,6 +190,8 @@ class Store:
                     cp.write_row(row)
                     if i % CHUNK == 0:
                         written.advance(CHUNK)
+                        killpoints.checkpoint("store.rows")
+                killpoints.checkpoint("store.rows")                  # the last rows, still inside COPY
             return
         # Core executemany of plain tuples in chunks (one transaction: the caller's)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -153,6 +202,7 @@ class Store:
             while chunk := list(islice(rows, CHUNK)):
                 conn.exec_driver_sql(sql, chunk)
                 written.advance(len(chunk))
+                killpoints.checkpoint("store.rows")
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> list[Run]:
@@ -210,9 +260,11 @@ class Store:
     def runs_in_namespace(self, namespace: str) -> list[tuple[int, str]]:
         """``(run id, created_at)`` of the runs whose release cells are under ``namespace``."""
         with self.engine.connect() as conn:
-            return [(int(r), str(ts)) for r, ts in conn.execute(
+            rows = [(int(r), str(ts)) for r, ts in conn.execute(
                 select(Run.id, Run.created_at).join(ReleaseCells, ReleaseCells.run_id == Run.id)
                 .where(ReleaseCells.namespace == namespace))]
+        self._seen[namespace] = max((r for r, _ in rows), default=0)
+        return rows
 
     def count(self, model: type) -> int:
         with self.engine.connect() as conn:
@@ -226,7 +278,7 @@ class Store:
         from microseg.privacy.audit import append_events
         from microseg.privacy.history import key_hashes
         from microseg.privacy.release_record import record_from_store
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             hits = conn.execute(select(RunCustomer.run_id, RunCustomer.customer_no, RunCustomer.segment_ids)
                                 .where(RunCustomer.customer_key.in_(keys))).all()
             runs = sorted({r for r, _, _ in hits})
