@@ -141,6 +141,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     engines, and none of them knows which engine it is.
     """
     from microseg.preflight import require_method_columns
+    from microseg.privacy.declared import level_tests
     from microseg.privacy.protect import protect_run
 
     timer = _Timer(progress)
@@ -157,7 +158,9 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         data, load_stats = load(cfg)
         require_history(data)
     with timer.step("protect"):
-        protected, erasure_record = protect_run(data, cfg, store, registry, keyring)
+        tests = {instance_id: level_tests(m) for instance_id, m in methods.items()}
+        protected, erasure_record = protect_run(data, cfg, store, registry, keyring,
+                                                tuple(t for ts in tests.values() for t in ts))
         data, findings, actions = protected.data, protected.findings, protected.actions
     with timer.step("consent"):
         data, masks = apply_consent(data, policy)
@@ -168,7 +171,8 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     assignments: dict[str, Assignment] = {}
     for i, (instance_id, method) in enumerate(methods.items()):
         with timer.step(f"method:{instance_id}"):
-            assignments[instance_id] = run_method(method, frame, data, key=f"methods[{i}]",
+            assignments[instance_id] = run_method(method, protected.declared.view(frame, tests[instance_id]), data,
+                                                  key=f"methods[{i}]",
                                                   who=registry.describe_instance(instance_id, method.name))
     with timer.step("quality"):
         quality = assess_methods(methods, cfg.quality)

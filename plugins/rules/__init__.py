@@ -16,6 +16,7 @@ import pandas as pd
 import microseg
 from microseg.errors import ConfigError
 from microseg.plugins.rules.evaluate import evaluate
+from microseg.plugins.rules.levels import tests_of
 from microseg.plugins.rules.parser import caret, columns, parse
 from microseg.suggest import did_you_mean
 
@@ -97,6 +98,22 @@ class Rules(microseg.SegmentationMethod):
             return self._parsed(available)[1]
         except ConfigError as exc:
             return [str(exc)]
+
+    def level_tests(self) -> list[Any]:
+        """The text levels the rules name (``Country in ('Iceland', 'Malta')``): the run evaluates
+        them on those levels as written, even where rare levels are folded into "other"
+        (:mod:`microseg.privacy.declared`). Rules that do not parse name nothing (fit says why)."""
+        try:
+            specs = self._specs()
+        except ConfigError:
+            return []
+        out = []
+        for seg in specs:
+            try:
+                out += list(tests_of(parse(seg["when"], seg["name"])))
+            except ConfigError:
+                continue
+        return out
 
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "Rules":
         parsed, problems = self._parsed(customers.columns)
