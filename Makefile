@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77"
 	$(BIN)/python -m pip install --quiet -e ".[test,postgres,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[fuzz]" || echo "atheris does not install here: the atheris fuzz session will skip (hypothesis fuzzing still runs)"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -11,9 +11,18 @@ Faker locales, and each table mixes
 * business columns built to fool pattern recognizers — SKUs, order numbers (bare 9- and
   10-digit numbers too), prices as text, EAN-13 barcodes, ISBNs, ISO dates and timestamps of
   orders and events, version strings, campaign and coupon codes, tracking numbers, UUIDs,
-  hashes, company names (full of surnames), colours, product words, durations, percentages.
+  hashes, company names (full of surnames), colours, product words, durations, percentages,
+  and decoys for the person-name evidence: **brand names** (a closed set per table: invented
+  words, surnames, compounds, acronyms), **stores named after cities** (a chain's closed set of
+  cities, bare or with a place word) and **catalogue product names** (every row a new product:
+  a word of the locale, a product noun, often a size).
 
-``TUNING`` is the set the scan's thresholds were chosen on; ``HELD_OUT`` are only ever reported.
+``TUNING`` and ``DEVELOPMENT`` are the sets the scan's thresholds were chosen on; ``HELD_OUT``
+sets are reported. Held-out C was reported first and its misses (given names of Central and
+Eastern European and Cyrillic locales) led to the names evidence of ``privacy/names.py``, so it
+was looked at; D and E were added after that change. E's two misses (Devanagari and Thai vowel
+signs cut names into pieces) led to marks being kept with their letters, so E was looked at; F
+was added after that and never tuned on.
 Ground truth: a column is personal (kind ≠ none) or not.
 """
 from __future__ import annotations
@@ -25,9 +34,17 @@ from typing import Callable
 import pandas as pd
 
 TUNING = ("tuning", 101, ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL"))
+DEVELOPMENT = ("development", 707, ("bg_BG", "ka_GE", "hy_AM", "fa_IR", "bn_BD", "zh_TW", "lt_LT", "hr_HR", "az_AZ"))
 HELD_OUT = (("held-out A", 202, ("en_GB", "pt_BR", "pl_PL", "sv_SE", "da_DK", "es_MX")),
             ("held-out B", 303, ("en_IE", "fr_CA", "de_AT", "cs_CZ", "fi_FI", "no_NO", "pt_PT")),
-            ("held-out C", 404, ("ru_RU", "tr_TR", "fi_FI", "pl_PL", "cs_CZ", "hu_HU")))
+            ("held-out C", 404, ("ru_RU", "tr_TR", "fi_FI", "pl_PL", "cs_CZ", "hu_HU")),
+            ("held-out D", 505, ("ja_JP", "zh_CN", "ko_KR", "el_GR", "uk_UA", "ar_AA")),
+            ("held-out E", 606, ("hi_IN", "id_ID", "vi_VN", "th_TH", "he_IL")),
+            ("held-out F", 808, ("ta_IN", "ne_NP", "ar_PS", "ro_RO", "sk_SK", "uz_UZ")))
+#: every set in the order reported, with its role
+SETS = ((*TUNING, "tuned on"), (*DEVELOPMENT, "tuned on"), (*HELD_OUT[0], "held out, looked at"), (*HELD_OUT[1], "held out"),
+        (*HELD_OUT[2], "held out, looked at"), (*HELD_OUT[3], "held out, new"), (*HELD_OUT[4], "held out, looked at"),
+        (*HELD_OUT[5], "held out, new"))
 
 
 @dataclass
@@ -43,6 +60,7 @@ class Gen:
     def __init__(self, seed: int, locales: tuple[str, ...]) -> None:
         from faker import Faker
         self.rng = random.Random(seed)
+        self.pools: dict[str, list[str]] = {}
         self.fakers = []
         for i, loc in enumerate(locales):
             f = Faker(loc)
@@ -58,6 +76,45 @@ class Gen:
 
     def letters(self, n: int) -> str:
         return "".join(self.rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(n))
+
+    def pool(self, name: str, make: Callable[["Gen"], str], size: int) -> str:
+        """A value of a closed set of ``size`` values made once per table (``new_table``)."""
+        if name not in self.pools:
+            self.pools[name] = [make(self) for _ in range(size)]
+        return self.rng.choice(self.pools[name])
+
+    def new_table(self) -> None:
+        self.pools: dict[str, list[str]] = {}
+
+
+def _brand(g: Gen) -> str:
+    """A brand name: an invented word, a surname, a compound, an acronym, or a word with a suffix."""
+    word = g.f.word().capitalize()
+    r = g.rng.random()
+    if r < 0.25:
+        return g.f.last_name()
+    if r < 0.45:
+        return f"{word}{g.f.word().capitalize()}"
+    if r < 0.6:
+        return g.letters(g.rng.choice([2, 3, 4]))
+    if r < 0.8:
+        return f"{word} {g.rng.choice(['Pro', 'Lab', 'Go', 'One', 'Max', 'Home', 'Sport'])}"
+    return word
+
+
+def _store(g: Gen) -> str:
+    city = g.f.city()
+    return city if g.rng.random() < 0.5 else f"{city} {g.rng.choice(['Central', 'Mall', 'Outlet', 'Station', 'Park'])}"
+
+
+PRODUCT_NOUNS = ("Lamp", "Chair", "Kettle", "Jacket", "Backpack", "Sofa", "Blender", "Mug", "Sneakers", "Desk",
+                 "Headphones", "Scarf", "Vase", "Rug", "Cushion", "Toaster")
+
+
+def _product_name(g: Gen) -> str:
+    size = g.rng.choice(["", "", f" {g.rng.randint(20, 200)} cm", f" {g.rng.choice(['S', 'M', 'L', 'XL'])}",
+                         f" {g.rng.choice([250, 500, 750, 1000])} ml"])
+    return f"{g.f.word().capitalize()} {g.rng.choice(PRODUCT_NOUNS)}{size}"
 
 
 def _note(g: Gen) -> str:
@@ -124,6 +181,9 @@ BUSINESS = [
     Column(("discount", "margin"), False, lambda g: f"{g.rng.randint(0, 60)}.{g.rng.randint(0, 9)}%"),
     Column(("store", "warehouse"), False, lambda g: f"ST-{g.rng.randint(1, 400):04d}"),
     Column(("file", "attachment"), False, lambda g: f"report_{g.rng.randint(2019, 2025)}_{g.rng.randint(1, 12):02d}.pdf"),
+    Column(("brand", "label", "maker"), False, lambda g: g.pool("brand", _brand, 40)),
+    Column(("store_name", "branch", "outlet"), False, lambda g: g.pool("store", _store, 25)),
+    Column(("product_name", "title", "listing"), False, _product_name),
     Column(("quantity",), False, lambda g: g.rng.randint(1, 20)),
     Column(("amount",), False, lambda g: round(g.rng.lognormvariate(3, 1), 2)),
 ]
@@ -135,6 +195,7 @@ def make_tables(seed: int, locales: tuple[str, ...], n_tables: int = 3,
     g = Gen(seed, locales)
     out = []
     for t in range(n_tables):
+        g.new_table()
         cols, truth = {}, {}
         for spec in PERSONAL + BUSINESS:
             header = g.rng.choice(spec.headers)

@@ -45,12 +45,16 @@ def run(config: "str | Path | Config", *, db: str | None = None, registry: Regis
     registry = registry or get_registry()
     validate(cfg, registry)
     store = open_store(db, cfg.store.url, store_timeouts(cfg))
-    store.check_writable()                                   # read-only or locked: say so now, not after the run
-    if cfg.engine == "dask":
-        from microseg.dask_engine import run_config_dask
-        result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)
-    else:
-        result = run_config(cfg, store, registry, progress=progress)
+    try:
+        store.check_writable()                               # read-only or locked: say so now, not after the run
+        if cfg.engine == "dask":
+            from microseg.dask_engine import run_config_dask
+            result = run_config_dask(cfg, store, registry, scheduler=scheduler, progress=progress)
+        else:
+            result = run_config(cfg, store, registry, progress=progress)
+    except BaseException:
+        store.discard_if_unused()                            # a failed first run leaves no empty store behind
+        raise
     if report is not False:
         from microseg.errors import MicrosegError
         try:

@@ -5,7 +5,10 @@ Validated with pydantic; every error names the key (``methods[1].params.threshol
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
+import types
+import typing
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from microseg.errors import ConfigError
 from microseg.privacy.policy import PrivacyPolicy
 from microseg.quality import QualityPolicy
+from microseg.suggest import did_you_mean
 
 
 class _Strict(BaseModel):
@@ -157,7 +161,8 @@ class Config(_Strict):
             seen.add(m.instance_id)
         for d in self.microsegments.dimensions:
             if d not in seen:
-                raise ValueError(f"microsegments.dimensions: {d!r} is not the id of a method in [[methods]]")
+                raise ValueError(f"microsegments.dimensions: {d!r} is not the id of a method in [[methods]]"
+                                 + did_you_mean(d, seen))
         return self
 
     def resolve(self, path: str) -> Path:
@@ -189,12 +194,83 @@ def parse_config(text: str, *, base_dir: Path = Path("."), source: str = "micros
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(msg, key=_key_of(err["loc"]) or None, source=source) from None
+        key, message = explain(exc.errors()[0])
+        raise ConfigError(message, key=key, source=source) from None
     cfg.base_dir = base_dir
     cfg.source_text = text
     return cfg
+
+
+def explain(err: Any, model: type[BaseModel] | None = None) -> tuple[str | None, str]:
+    """One pydantic error as (the key at fault, what is wrong and what to do), in the config's words:
+    an unknown key gets the closest known one, a missing key is named, a choice gets the closest."""
+    loc = _config_loc(model or Config, tuple(err["loc"]))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        *parent, name = loc
+        known = _fields_at(model or Config, tuple(parent))
+        return None, (f"unknown key {str(name)!r} in {_section(tuple(parent))}" + did_you_mean(str(name), known)
+                      + (f" (its keys: {', '.join(known)})" if known else ""))
+    if kind == "missing":
+        *parent, name = loc
+        return None, f"missing key {str(name)!r} in {_section(tuple(parent))}: it is required"
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind.startswith(("date", "datetime")):
+        msg += " (write a date as YYYY-MM-DD, or a date and time as YYYY-MM-DDTHH:MM:SS)"
+    if kind in ("literal_error", "enum"):
+        choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        msg += did_you_mean(str(err.get("input")), choices)
+    return _key_of(loc) or None, msg
+
+
+def _config_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without pydantic's own parts (the member of a union it tried: ``as_of.date``)."""
+    out: list[Any] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            out.append(part)
+            field = current.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:                      # an unknown key: the rest is its own
+                return (*out, *loc[len(out):])
+            current = _model_in(field.annotation)
+        elif typing.get_origin(current) in (list, dict) and typing.get_args(current):
+            out.append(part)
+            current = _model_in(typing.get_args(current)[-1])
+        else:                                      # a scalar: what follows names a union member
+            break
+    return tuple(out)
+
+
+def _section(loc: tuple[Any, ...]) -> str:
+    """How a user finds a table: ``[privacy]``, ``[sources.customers]``, ``methods[0]``, the top level."""
+    key = _key_of(loc)
+    if not key:
+        return "the top level of the config"
+    return key if "[" in key else f"[{key}]"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts (empty when it cannot be told)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            current = next((a for a in typing.get_args(current) if a is not type(None)), None)
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return []
+        current = _model_in(current.model_fields[part].annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [n for n, f in current.model_fields.items() if not f.exclude]
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The model (or ``list[model]``) inside an optional annotation."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return inner[0] if len(inner) == 1 else annotation
+    return annotation
 
 
 def load_config(path: str | Path) -> Config:

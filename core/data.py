@@ -172,7 +172,9 @@ class CustomerData:
         return [n for n in ("customers", "transactions", "events") if getattr(self, n) is not None]
 
     def _table(self, name: str) -> pd.DataFrame:
-        return self.customers.reset_index() if name == "customers" else getattr(self, name)
+        if name == "customers":     # copy: one block per dtype, however many columns were set one by one
+            return self.customers.copy().reset_index()
+        return getattr(self, name)
 
     def scan_table(self, name: str, registry: Any) -> list[Any]:
         """The PII scan of table ``name`` (customer ids as the column ``customer_id``)."""

@@ -18,7 +18,7 @@ class InputError(MicrosegError):
 
     def __init__(self, message: str, *, source: str | None = None, column: str | None = None,
                  row: int | None = None) -> None:
-        self.source, self.column, self.row = source, column, row
+        self.source, self.column, self.row, self.detail = source, column, row, message
         where = []
         if source:
             where.append(str(source))

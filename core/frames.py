@@ -35,7 +35,7 @@ def customer_data(customers: Any = None, transactions: Any = None, events: Any =
     """
     from pydantic import ValidationError
 
-    from microseg.config import Config
+    from microseg.config import Config, explain
     from microseg.loading import load_data
     given = {"customers": customers, "transactions": transactions, "events": events}
     sources: dict[str, dict[str, Any]] = {}
@@ -60,9 +60,8 @@ def customer_data(customers: Any = None, transactions: Any = None, events: Any =
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
-        raise ConfigError(err["msg"].removeprefix("Value error, "), key=where or None) from None
+        key, message = explain(exc.errors()[0])
+        raise ConfigError(message, key=key) from None
     cfg.base_dir = Path.cwd()
     data, _ = load_data(cfg, frames)
     return data

@@ -5,6 +5,11 @@ is personal data and must not appear in messages or logs.
 """
 from __future__ import annotations
 
+import gzip
+import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
@@ -14,6 +19,7 @@ import pandas as pd
 from microseg.config import Config, CustomersSource, EventsSource, SourceConfig, TransactionsSource
 from microseg.data import CustomerData
 from microseg.errors import InputError
+from microseg.suggest import did_you_mean
 
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "f"}
@@ -52,19 +58,52 @@ def read_table(cfg: Config, src: SourceConfig, columns: Iterable[str] | None = N
             source = path if len(files) == 1 or path.is_dir() else [str(f) for f in files]
             df = pd.read_parquet(source, columns=list(wanted) if wanted else None)
         else:
-            sep = src.sep or ","
-            spaced = sep.endswith(" ") and sep.strip() != ""
-            parts = [pd.read_csv(
-                f, sep=sep.strip() if spaced else sep, skipinitialspace=spaced,
-                header=0 if src.header else None, names=src.names, encoding=src.encoding,
-                na_values=src.na_values or None,
-                usecols=(lambda c: c in wanted) if wanted else None, low_memory=False, nrows=nrows,
-            ) for f in (files if nrows is None else files[:1])]
+            parts = [_read_csv(f, src, wanted, nrows) for f in (files if nrows is None else files[:1])]
             df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read {fmt.upper()} file: {type(exc).__name__}: {error_text(exc)}",
-                         source=str(path)) from None
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, LookupError, zlib.error, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {fmt.upper()} file: {read_error(exc)}", source=str(path)) from None
     return _check_nonempty(df, str(path))
+
+
+def _read_csv(path: Path, src: SourceConfig, wanted: set[str] | None, nrows: int | None) -> pd.DataFrame:
+    """One CSV file with the source's options; a header naming a column twice is refused (pandas
+    would silently rename the second ``age`` to ``age.1``)."""
+    sep = src.sep or ","
+    spaced = sep.endswith(" ") and sep.strip() != ""
+    options: dict = dict(sep=sep.strip() if spaced else sep, skipinitialspace=spaced, encoding=src.encoding)
+    try:
+        if src.header and not src.names:
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **options)
+            names = [str(n) for n in header.iloc[0]] if len(header) else []
+            twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+            if twice is not None:
+                where = [i + 1 for i, n in enumerate(names) if n == twice]
+                raise InputError(f"the header names this column twice (columns {where[0]} and {where[1]}): "
+                                 "rename one of them", source=str(path), column=twice)
+        return pd.read_csv(path, header=0 if src.header else None, names=src.names, na_values=src.na_values or None,
+                           usecols=(lambda c: c in wanted) if wanted else None, low_memory=False, nrows=nrows,
+                           **options)
+    except (ValueError, OSError, EOFError, LookupError, zlib.error, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read CSV file: {read_error(exc)}", source=str(path)) from None
+
+
+def read_error(exc: BaseException) -> str:
+    """A reader's exception in words, with what to do (never a value from the file)."""
+    if isinstance(exc, EOFError):
+        return "the compressed file is truncated (it ends before its data does): copy or export it again"
+    if isinstance(exc, gzip.BadGzipFile) and "not a gzipped file" in str(exc).lower():
+        return "not gzip data although its name ends in .gz: rename it without .gz, or compress it with gzip"
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return f"the compressed data is corrupt (gzip: {error_text(exc)}): copy or export it again"
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "the file is empty: no header and no rows"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not {exc.encoding} text: set encoding in the config (e.g. encoding = \"cp1252\")"
+    if isinstance(exc, LookupError):
+        return f"{error_text(exc)}: give a known encoding (utf-8, cp1252, latin-1, utf-16)"
+    return f"{type(exc).__name__}: {error_text(exc)}"
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
@@ -86,9 +125,11 @@ def data_files(path: Path) -> list[Path]:
         files = sorted(f for f in path.rglob("*") if f.is_file()
                        and not any(part.startswith(("_", ".")) for part in f.relative_to(path).parts))
         if not files:
-            raise InputError("the folder holds no data file", source=str(path))
+            raise InputError("the folder holds no data file (names starting with _ or . are skipped): check the "
+                             "path in the config", source=str(path))
         return files
-    raise InputError("file not found", source=str(path))
+    raise InputError("file not found: check the path in the config (a relative path is read from the config's "
+                     "folder)", source=str(path))
 
 
 def _parquet_head(files: list[Path], columns: list[str] | None, nrows: int) -> pd.DataFrame:
@@ -137,10 +178,12 @@ def _check_nonempty(df: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def require_columns(df: pd.DataFrame, names: Iterable[str | None], label: str) -> None:
+    """Every mapped column is in the table, or an error naming it, the closest column and every column."""
+    have = [str(c) for c in df.columns]
     for name in names:
         if name and name not in df.columns:
-            avail = ", ".join(map(str, list(df.columns)[:30]))
-            raise InputError(f"missing column {name!r}; the file has: {avail}", source=label, column=name)
+            raise InputError(f"missing column {name!r}{did_you_mean(name, have)} (the file has: {', '.join(have)}); "
+                             "fix the column mapping", source=label, column=name)
 
 
 def normalise_ids(values: pd.Series, label: str, column: str) -> pd.Series:
@@ -167,20 +210,41 @@ def parse_dates(values: pd.Series, src: SourceConfig, label: str, column: str) -
     bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"unparsable date ({int(bad.sum())} such rows); set date_format in the config",
+        raise InputError(f"unparsable date ({int(bad.sum())} such rows): write the column's dates in one format and "
+                         "set date_format in the config (e.g. date_format = \"%d/%m/%Y\")",
                          source=label, column=column, row=row + 1)
     return parsed
 
 
 def parse_numbers(values: pd.Series, label: str, column: str) -> np.ndarray:
+    """Finite numbers; an error names the first bad row and, where it can tell, what to change."""
     if pd.api.types.is_numeric_dtype(values):
-        return values.to_numpy(dtype="float64")
-    parsed = pd.to_numeric(values, errors="coerce")
-    bad = parsed.isna() & values.notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("not a number", source=label, column=column, row=row + 1)
-    return parsed.to_numpy(dtype="float64")
+        out = values.to_numpy(dtype="float64")
+    else:
+        parsed = pd.to_numeric(values, errors="coerce")
+        bad = parsed.isna() & values.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError("not a number" + _number_hint(str(values.iloc[row])), source=label, column=column,
+                             row=row + 1)
+        out = parsed.to_numpy(dtype="float64")
+    infinite = np.isinf(out)
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise InputError(f"not finite (infinity, or too large for a number; {int(infinite.sum())} such rows): fix or "
+                         "remove these rows", source=label, column=column, row=row + 1)
+    return out
+
+
+def _number_hint(text: str) -> str:
+    """What to change in a value that is not a number (the value itself is never shown)."""
+    if re.search(r"[$€£¥₹₽]|\b[A-Z]{3}\b", text):
+        return ": remove the currency symbol or code (write 12.50, not €12.50)"
+    if re.fullmatch(r"\s*-?\d{1,3}([,.' ]\d{3})+([.,]\d+)?\s*", text):
+        return ": remove the thousands separator (write 1234.50, not 1,234.50)"
+    if re.fullmatch(r"\s*-?\d+,\d+\s*", text):
+        return ": use a point as the decimal separator (write 12.50, not 12,50)"
+    return ": fix the value or remove the row"
 
 
 def parse_bool(values: pd.Series, label: str, column: str, true_value: str | None = None) -> np.ndarray:
@@ -222,7 +286,19 @@ def load_customers(cfg: Config, src: CustomersSource, df: pd.DataFrame | None = 
     for col in [src.signup_date, *src.dates]:
         if col:
             df[col] = parse_dates(df[col], src, label, col)
+    require_finite(df, label)
     return df
+
+
+def require_finite(df: pd.DataFrame, label: str) -> None:
+    """No infinite number in a numeric column (no customer attribute is infinite; a method would fail on it)."""
+    for col in df.columns:
+        if pd.api.types.is_float_dtype(df[col]):
+            infinite = np.isinf(df[col].to_numpy(dtype="float64", na_value=np.nan))
+            if infinite.any():
+                raise InputError(f"not finite (infinity, or too large for a number; {int(infinite.sum())} such rows): "
+                                 "fix or remove these rows", source=label, column=str(col),
+                                 row=int(np.flatnonzero(infinite)[0]) + 1)
 
 
 def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str) -> pd.DataFrame:
@@ -237,7 +313,8 @@ def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str
     nan_amount = np.isnan(out["amount"].to_numpy())
     if nan_amount.any():
         row = int(np.flatnonzero(nan_amount)[0])
-        raise InputError("missing amount", source=label, column=src.amount or src.quantity, row=row + 1)
+        raise InputError(f"missing amount ({int(nan_amount.sum())} such rows): fill it in or remove the row",
+                         source=label, column=src.amount or src.quantity, row=row + 1)
     for role in ("invoice", "channel", "category"):
         col = getattr(src, role)
         if col:
@@ -261,7 +338,8 @@ def load_transactions(cfg: Config, src: TransactionsSource,
         raise InputError("no rows with a customer id", source=label, column=src.customer_id)
     if not has_id.all():
         df = df.loc[has_id]
-    out = normalise_transactions(df, src, label)
+    with file_rows(has_id):
+        out = normalise_transactions(df, src, label)
     attrs = None
     if src.attributes:
         latest = df[list(src.attributes)].copy()
@@ -280,7 +358,21 @@ def load_events(cfg: Config, src: EventsSource, df: pd.DataFrame | None = None) 
     cols = [src.customer_id, src.timestamp, src.channel, src.responded, src.campaign, src.treatment]
     df = read_table(cfg, src, columns=[c for c in cols if c]) if df is None else _check_nonempty(df, label)
     require_columns(df, cols, label)
-    return normalise_events(df.loc[df[src.customer_id].notna().to_numpy()], src, label)
+    has_id = df[src.customer_id].notna().to_numpy()
+    with file_rows(has_id):
+        return normalise_events(df.loc[has_id], src, label)
+
+
+@contextmanager
+def file_rows(kept: np.ndarray) -> Iterator[None]:
+    """Errors raised on the rows ``kept`` (a mask over the file's rows) name the file's row number."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.row is None or kept.all():
+            raise
+        row = int(np.flatnonzero(kept)[exc.row - 1]) + 1
+        raise InputError(exc.detail, source=exc.source, column=exc.column, row=row) from None
 
 
 def normalise_events(df: pd.DataFrame, src: EventsSource, label: str) -> pd.DataFrame:

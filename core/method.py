@@ -36,7 +36,6 @@ then passes the run's :class:`microseg.engine.Engine`.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import inspect
 import json
@@ -48,6 +47,8 @@ import numpy as np
 import pandas as pd
 
 from microseg.errors import ConfigError, MicrosegError
+from microseg.params import annotations_of, check_value
+from microseg.suggest import did_you_mean
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -173,21 +174,28 @@ def clone(method: SegmentationMethod) -> SegmentationMethod:
     return type(method)(**copy.deepcopy(method.get_params()))
 
 
-def closest(name: str, choices: list[str]) -> str | None:
-    """The choice most like ``name`` (for 'did you mean'), or None."""
-    found = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return found[0] if found else None
+class ParamError(ConfigError):
+    """A method parameter is unknown or of the wrong type; ``param`` names it (None: unknown name)."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        self.param = param
+        super().__init__(message)
 
 
 def check_params(cls: type[SegmentationMethod], params: dict[str, Any]) -> None:
-    """Reject a parameter ``cls`` does not declare, naming the method and the closest valid name."""
+    """Reject a parameter ``cls`` does not declare (naming the closest valid name) or whose value
+    does not fit its annotation — before any data is read."""
     valid = cls.param_names()
     for key in params:
         if key not in valid:
-            hint = closest(str(key), valid)
             known = ", ".join(valid) or "none"
-            raise ConfigError(f"method {cls.name!r} has no parameter {key!r}"
-                              + (f"; did you mean {hint!r}?" if hint else "") + f" (its parameters: {known})")
+            raise ParamError(f"method {cls.name!r} has no parameter {key!r}" + did_you_mean(str(key), valid)
+                             + f" (its parameters: {known})")
+    hints = annotations_of(cls)
+    for key, value in params.items():
+        problem = check_value(value, hints[key]) if key in hints else None
+        if problem:
+            raise ParamError(f"{problem} (parameter {key!r} of method {cls.name!r})", param=key)
 
 
 def new_method(cls: type[SegmentationMethod], params: dict[str, Any]) -> SegmentationMethod:

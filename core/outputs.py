@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from microseg.errors import InputError
+from microseg.suggest import did_you_mean
 
 #: a report document: the run's gate-checked report and what the store adds to it (see docs/plugins.md)
 ReportDocument = dict[str, Any]
@@ -57,7 +58,8 @@ def pick_export_format(formats: dict[str, ExportFormat], out: Path, name: str | 
     """The format named ``name``, else the one claiming ``out``'s suffix (CSV for a name without one)."""
     if name is not None:
         if name not in formats:
-            raise InputError(f"--format: unknown export format {name!r}; known: {', '.join(sorted(formats))}")
+            raise InputError(f"--format: unknown export format {name!r}{did_you_mean(name, formats)} (known: "
+                             f"{', '.join(sorted(formats))})")
         return formats[name]
     suffix = out.suffix.lower()
     for fmt in formats.values():
@@ -75,7 +77,8 @@ def pick_report_renderer(renderers: dict[str, ReportRenderer], out: Path | None 
     """The renderer named ``name``, else the one whose suffix ``out`` has (HTML when none does)."""
     if name is not None:
         if name not in renderers:
-            raise InputError(f"--format: unknown report format {name!r}; known: {', '.join(sorted(renderers))}")
+            raise InputError(f"--format: unknown report format {name!r}{did_you_mean(name, renderers)} (known: "
+                             f"{', '.join(sorted(renderers))})")
         return renderers[name]
     if out is not None:
         for r in renderers.values():

@@ -17,10 +17,10 @@ import pandas as pd
 from microseg.compose import SegmentSpec, method_segments, microsegments
 from microseg.config import Config
 from microseg.engine import Engine
-from microseg.errors import ConfigError
+from microseg.errors import ConfigError, MicrosegError
 from microseg.killpoints import checkpoint
-from microseg.loading import fingerprint_inputs, load_data
-from microseg.method import Assignment, SegmentationMethod, new_method, run_method
+from microseg.loading import error_text, fingerprint_inputs, load_data
+from microseg.method import Assignment, ParamError, SegmentationMethod, new_method, run_method
 from microseg.privacy.consent import consent_masks
 from microseg.privacy.history import release_namespace
 from microseg.privacy.keyring import load_keyring
@@ -33,6 +33,7 @@ from microseg.progress import task as progress_task
 from microseg.quality import assess_methods, withhold
 from microseg.registry import Registry
 from microseg.store import Store
+from microseg.suggest import did_you_mean
 
 Progress = Callable[[str], None]
 
@@ -87,16 +88,30 @@ def instantiate_method(i: int, m: Any, registry: Registry) -> SegmentationMethod
     """The method instance of ``methods[i]``; a :class:`ConfigError` naming the key when it cannot be built."""
     try:
         cls = registry.method(m.method)
-    except Exception as exc:  # noqa: BLE001
-        raise ConfigError(str(exc), key=f"methods[{i}].method") from None
+    except MicrosegError as exc:
+        hint = did_you_mean(m.method, registry.methods) if m.method not in registry.methods else ""
+        raise ConfigError(f"{exc}{hint}", key=f"methods[{i}].method") from None
     try:
         return new_method(cls, m.params)
-    except ConfigError as exc:
+    except ParamError as exc:
+        key = f"methods[{i}].params" + (f".{exc.param}" if exc.param else "")
+        raise ConfigError(str(exc), key=key) from None
+    except MicrosegError as exc:
         raise ConfigError(str(exc), key=f"methods[{i}].params") from None
-    except TypeError as exc:
-        raise ConfigError(f"bad parameters for method {m.method!r}: {exc}", key=f"methods[{i}].params") from None
-    except ValueError as exc:
-        raise ConfigError(str(exc), key=f"methods[{i}].params") from None
+    except Exception as exc:  # noqa: BLE001 - a plugin's __init__ failing is named, not a traceback
+        raise ConfigError(f"method {m.method!r} could not be created from these parameters "
+                          f"({type(exc).__name__}: {error_text(exc)})", key=f"methods[{i}].params") from None
+
+
+def require_history(data: Engine) -> None:
+    """A ConfigError naming ``as_of`` when no transaction comes before it (nothing to segment on)."""
+    if not data.has_transactions:
+        return
+    first, _ = data.tx_date_range()
+    if pd.notna(first) and data.as_of <= first:
+        raise ConfigError(f"{data.as_of.date()} is on or before the first transaction ({pd.Timestamp(first).date()}): "
+                          "no purchase history comes before it; set as_of after that date, or remove the line "
+                          "(default: the day after the last transaction)", key="as_of")
 
 
 def apply_consent(data: Any, policy: Any) -> tuple[Any, Any]:
@@ -126,6 +141,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     engines, and none of them knows which engine it is.
     """
     from microseg.preflight import require_method_columns
+    from microseg.privacy.declared import level_tests
     from microseg.privacy.protect import protect_run
 
     timer = _Timer(progress)
@@ -140,8 +156,11 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     key = keyring.current
     with timer.step("load"):
         data, load_stats = load(cfg)
+        require_history(data)
     with timer.step("protect"):
-        protected, erasure_record = protect_run(data, cfg, store, registry, keyring)
+        tests = {instance_id: level_tests(m) for instance_id, m in methods.items()}
+        protected, erasure_record = protect_run(data, cfg, store, registry, keyring,
+                                                tuple(t for ts in tests.values() for t in ts))
         data, findings, actions = protected.data, protected.findings, protected.actions
     with timer.step("consent"):
         data, masks = apply_consent(data, policy)
@@ -152,7 +171,8 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
     assignments: dict[str, Assignment] = {}
     for i, (instance_id, method) in enumerate(methods.items()):
         with timer.step(f"method:{instance_id}"):
-            assignments[instance_id] = run_method(method, frame, data, key=f"methods[{i}]",
+            assignments[instance_id] = run_method(method, protected.declared.view(frame, tests[instance_id]), data,
+                                                  key=f"methods[{i}]",
                                                   who=registry.describe_instance(instance_id, method.name))
     with timer.step("quality"):
         quality = assess_methods(methods, cfg.quality)

@@ -28,6 +28,7 @@ from typing import Any
 from microseg.errors import InputError, MicrosegError
 from microseg.progress import task
 from microseg.source_sample import SourceReport, open_prefixes, read_samples
+from microseg.suggest import did_you_mean
 
 #: rows read per source by ``microseg check`` (estimates) and at the start of ``microseg run``
 CHECK_SAMPLE_ROWS = 1_000_000
@@ -93,6 +94,7 @@ class PreflightError(InputError):
     """The preflight found problems (exit code 2); the message lists each on its own line."""
 
     def __init__(self, problems: list[Problem]) -> None:
+        problems = list({str(p): p for p in problems}.values())     # one line per distinct problem
         self.problems = problems
         if len(problems) == 1:
             super().__init__(str(problems[0]))
@@ -171,10 +173,10 @@ def _check_data(cfg: Any, registry: Any, methods: dict[str, tuple[int, Any]], ke
         _check_columns(methods, ColumnNames((), accept_all=True), {}, report)   # parameter problems only
         return
     with task("features" + (" and PII scan" if scan else "") + " of the sample"):
-        prepared = _method_frame(cfg, data, registry, key, scan, report)
+        prepared = _method_frame(cfg, data, registry, key, scan, report, methods)
     if prepared is None:
         return
-    frame, masks, actions = prepared
+    frame, masks, actions, declared = prepared
     columns = ColumnNames(list(frame.columns), open_prefixes(cfg, report.sources))
     _check_columns(methods, columns, actions, report)
     _check_release_columns(cfg, data, report)
@@ -184,7 +186,7 @@ def _check_data(cfg: Any, registry: Any, methods: dict[str, tuple[int, Any]], ke
     if report.problems:
         return
     with task("previewable methods on the sample"):
-        _preview(cfg, methods, frame, data, masks, report, estimate)
+        _preview(cfg, methods, frame, data, masks, report, estimate, declared)
     partial = [s for s in report.sources if s.role != "customers" and s.rows_total and s.rows_total > s.rows_read]
     if estimate and partial and report.estimates:
         report.warnings.append(Problem(f"sources.{partial[0].role}", (
@@ -267,15 +269,20 @@ def _sample_data(cfg: Any, frames: dict[str, Any], report: Preflight) -> Any:
 
 
 # ---------------------------------------------------------------------------- the methods' frame
-def _method_frame(cfg: Any, data: Any, registry: Any, key: bytes, scan: bool, report: Preflight) -> Any:
-    """The frame methods would see (consent applied; masked as the scan would mask it)."""
+def _method_frame(cfg: Any, data: Any, registry: Any, key: bytes, scan: bool, report: Preflight,
+                  methods: dict[str, tuple[int, Any]]) -> Any:
+    """The frame methods would see (consent applied; masked as the scan would mask it), and the
+    levels the methods' own conditions name (``microseg.privacy.declared``)."""
     from microseg.pipeline import apply_consent
+    from microseg.privacy.declared import Declared, level_tests
     from microseg.privacy.masking import column_actions, frame_for_methods
+    declared = Declared()
     try:
         if scan:                                 # the run's own privacy step (every table)
             from microseg.privacy.protect import protect
-            protected = protect(data, cfg.privacy, key, registry)
-            data, actions = protected.data, protected.actions
+            tests = tuple(t for _, m in methods.values() for t in level_tests(m))
+            protected = protect(data, cfg.privacy, key, registry, tests=tests)
+            data, actions, declared = protected.data, protected.actions, protected.declared
         else:
             actions = column_actions([], cfg.privacy)
         data, masks = apply_consent(data, cfg.privacy)
@@ -283,7 +290,7 @@ def _method_frame(cfg: Any, data: Any, registry: Any, key: bytes, scan: bool, re
     except MicrosegError as exc:
         report.problems.append(Problem("", str(exc)))
         return None
-    return frame, masks, actions
+    return frame, masks, actions, declared
 
 
 def _check_columns(methods: dict[str, tuple[int, Any]], columns: ColumnNames, actions: dict[str, str],
@@ -294,6 +301,9 @@ def _check_columns(methods: dict[str, tuple[int, Any]], columns: ColumnNames, ac
             found = list(method.check_columns(columns))
         except (MicrosegError, ValueError, TypeError) as exc:
             found = [str(exc)]
+        except Exception as exc:  # noqa: BLE001 - a plugin's failure is named, not a traceback
+            found = [f"{type(method).__name__}.check_columns failed with {type(exc).__name__}: fix or remove the "
+                     "plugin"]
         for message in found:
             hints = [f"column {c!r} holds personal data and is removed before methods see it (action {a}; "
                      f"privacy.columns can set another)" for c, a in removed.items() if repr(c) in message]
@@ -304,7 +314,8 @@ def _check_release_columns(cfg: Any, data: Any, report: Preflight) -> None:
     known = set(data.customers.columns) if data.customers is not None else set()
     for col in cfg.release.attributes:
         if col not in known:
-            report.problems.append(Problem("release.attributes", f"{col!r} is not a customer attribute"))
+            report.problems.append(Problem("release.attributes", f"{col!r} is not a customer attribute"
+                                           + did_you_mean(col, sorted(known))))
     for col in list(cfg.privacy.columns):
         if col not in known:
             report.warnings.append(Problem("privacy", f"{col!r} is not a column of the customers table"))
@@ -312,16 +323,17 @@ def _check_release_columns(cfg: Any, data: Any, report: Preflight) -> None:
 
 # ---------------------------------------------------------------------------- previews and estimates
 def _preview(cfg: Any, methods: dict[str, tuple[int, Any]], frame: Any, data: Any, masks: Any,
-             report: Preflight, estimate: bool) -> None:
+             report: Preflight, estimate: bool, declared: Any) -> None:
     """Run previewable methods on the sample; with ``estimate``, their sizes through the gate."""
     from microseg.compose import method_segments, microsegments
     from microseg.method import run_method
+    from microseg.privacy.declared import level_tests
     assignments = {}
     for instance_id, (i, method) in methods.items():
         if not getattr(method, "previewable", False):
             continue
         try:
-            assignments[instance_id] = run_method(method, frame, data)
+            assignments[instance_id] = run_method(method, declared.view(frame, level_tests(method)), data)
         except (MicrosegError, ValueError, TypeError) as exc:
             report.problems.append(Problem(f"methods[{i}] ({instance_id})", str(exc)))
     dims = cfg.microsegments.dimensions

@@ -6,7 +6,6 @@ and the store's segment rows (method, parent, gate reason); no membership is rea
 """
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from microseg.compose import KEY_SEP
@@ -14,6 +13,7 @@ from microseg.errors import InputError
 from microseg.report.document import build_document
 from microseg.report.words import label_of, reason
 from microseg.store import Store
+from microseg.suggest import close_matches
 
 
 def find_segment(segments: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def find_segment(segments: list[dict[str, Any]], key: str) -> dict[str, Any]:
     if named:
         raise InputError(f"KEY: {len(named)} segments are labelled {key!r}; give one of their keys: "
                          + ", ".join(repr(s["key"]) for s in named))
-    close = difflib.get_close_matches(key, list(by_key) + [s["label"] for s in segments], n=3, cutoff=0.6)
+    close = close_matches(key, list(by_key) + [s["label"] for s in segments], n=3)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else \
         "; `microseg segments --all` lists the keys"
     raise InputError(f"KEY: no segment {key!r} in this run{hint}")

@@ -9,7 +9,9 @@ table and the file, never a value.
 """
 from __future__ import annotations
 
+import codecs
 import gzip
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,7 @@ def read_samples(cfg: Any, sample_rows: int, count: bool = True) -> Samples:
     """The first ``sample_rows`` rows of every source, what was found about each, and the problems
     (``frames`` is None when a source could not be read). ``count``: count (or estimate) every
     file's rows, and a transactions-only population's distinct customers."""
-    from microseg.loading import read_table, source_label
+    from microseg.loading import read_error, read_table, source_label
     report = Samples(frames={})
     frames = report.frames
     failed = False
@@ -82,12 +84,21 @@ def read_samples(cfg: Any, sample_rows: int, count: bool = True) -> Samples:
             report.problems.append((where, str(exc)))
             failed = True
             continue
+        except (OSError, EOFError, zlib.error) as exc:          # the head of a damaged compressed file
+            report.problems.append((where, f"{files[0]}: {read_error(exc)}"))
+            failed = True
+            continue
         info.columns = [str(c) for c in df.columns]
         info.rows_read = len(df)
         if len(df) < sample_rows:
             info.rows_total, info.rows_total_exact = len(df), True
         elif count and files:
-            info.rows_total, info.rows_total_exact = _count_rows(files, info, src.header)
+            try:
+                info.rows_total, info.rows_total_exact = _count_rows(files, info, src.header)
+            except (OSError, EOFError, zlib.error) as exc:
+                report.problems.append((where, f"{files[0]}: {read_error(exc)}"))
+                failed = True
+                continue
             if role == "transactions" and cfg.sources.customers is None and info.rows_total_exact:
                 info.customers_total = _distinct_ids(cfg, src)
         frames[role] = df
@@ -112,26 +123,48 @@ def _head_bytes(path: Path, size: int = ENCODING_PROBE) -> bytes:
         return fh.read(size)
 
 
-def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: Samples) -> bool:
-    """Encoding and separator of a CSV source; False (with a problem) when the config's do not fit."""
-    from microseg.privacy.scan import sniff_separator
-    encoding = src.encoding or "utf-8"
-    info.encoding = encoding
-    head = _head_bytes(path)
+def text_problem(path: Path, encoding: str | None, where: str | None = None) -> str | None:
+    """Why the CSV file at ``path`` cannot be read as ``encoding`` text (default utf-8), with what to
+    do — binary data, UTF-16, another encoding, an unknown encoding name — or None when it reads.
+    ``where`` is the config table to name in the hint (``sources.customers``). Used by ``check``,
+    ``run`` (through the preflight) and ``scan``."""
+    from microseg.loading import read_error
+    encoding = encoding or "utf-8"
+    try:
+        head = _head_bytes(path)
+    except (OSError, EOFError, zlib.error) as exc:          # a damaged compressed file
+        return f"{path.name}: {read_error(exc)}"
     cut = head.rfind(b"\n") if len(head) == ENCODING_PROBE else len(head)
+    if not head:
+        return f"{path.name}: the file is empty (no header, no rows)"
+    kind = _binary_kind(head, encoding)
+    if kind:
+        return f"{path.name}: {kind}"
     try:
         head[: cut if cut > 0 else len(head)].decode(encoding)
     except UnicodeDecodeError as exc:
         line = head[: exc.start].count(b"\n") + 1
         fits = next((e for e in ("utf-8", "cp1252", "latin-1") if e != encoding and _decodes(head[:cut], e)), None)
-        hint = f"; add encoding = \"{fits}\" to [{where}]" if fits else ""
-        report.problems.append((where, f"{path.name}: not {encoding} text (line {line}){hint}"))
-        return False
+        hint = (f"; add encoding = \"{fits}\"" + (f" to [{where}]" if where else "")) if fits else ""
+        return f"{path.name}: not {encoding} text (line {line}){hint}"
     except LookupError:
-        report.problems.append((where, f"unknown encoding {encoding!r}"))
+        return f"unknown encoding {encoding!r}: give a known one (utf-8, cp1252, latin-1, utf-16)"
+    return None
+
+
+def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: Samples) -> bool:
+    """Encoding and separator of a CSV source; False (with a problem) when the config's do not fit."""
+    from microseg.privacy.scan import sniff_separator
+    encoding = src.encoding or "utf-8"
+    info.encoding = encoding
+    problem = text_problem(path, encoding, where)
+    if problem:
+        report.problems.append((where, problem))
         return False
     if not src.header:
         return True
+    head = _head_bytes(path)
+    cut = head.rfind(b"\n") if len(head) == ENCODING_PROBE else len(head)
     sniffed = sniff_separator(path)
     configured = src.sep or ","
     info.separator, info.sniffed_separator = configured, sniffed
@@ -143,6 +176,18 @@ def _csv_dialect(src: Any, path: Path, info: SourceReport, where: str, report: S
                                               f"to [{where}]"))
         return False
     return True
+
+
+def _binary_kind(head: bytes, encoding: str) -> str | None:
+    """Why ``head`` is not text in ``encoding`` when it is plainly something else: UTF-16 (a byte-order
+    mark) or binary data (NUL bytes); None otherwise."""
+    utf16 = encoding.lower().replace("_", "-").startswith(("utf-16", "utf16"))
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(codecs.BOM_UTF32_LE):
+        return None if utf16 else 'UTF-16 text (it starts with a UTF-16 byte-order mark): add encoding = "utf-16"'
+    if b"\x00" in head and not utf16 and not encoding.lower().startswith("utf-32"):
+        return ("a binary file, not CSV text: give a CSV (or CSV.gz) or Parquet file, or set format = \"parquet\" "
+                "for Parquet data")
+    return None
 
 
 def _decodes(data: bytes, encoding: str) -> bool:

@@ -17,7 +17,7 @@ from presidio_analyzer.nlp_engine import SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from spacy.language import Language
 
-from microseg.privacy.recognizers import built, installed_model
+OFFICIAL_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm")
 
 
 @Language.component("microseg_lower_lemma")
@@ -25,6 +25,14 @@ def _lower_lemma(doc):  # noqa: ANN001, ANN202 - spaCy component signature
     for token in doc:
         token.lemma_ = token.lower_
     return doc
+
+
+def installed_model() -> str | None:
+    """The first official spaCy English model that is installed, if any."""
+    for name in OFFICIAL_MODELS:
+        if spacy.util.is_package(name):
+            return name
+    return None
 
 
 class OfflineSpacyNlpEngine(SpacyNlpEngine):
@@ -61,8 +69,16 @@ def build_analyzer(recognizers: Iterable[object]) -> AnalyzerEngine:
     """An AnalyzerEngine over the given presidio recognizers, offline."""
     engine = OfflineSpacyNlpEngine()
     engine.load()
-    registry = RecognizerRegistry(recognizers=built(list(recognizers)), supported_languages=["en"])
+    registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=["en"])
     if engine.model_name:
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
         registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]))
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+
+
+def model_recognizers() -> list[object]:
+    """NER recognizers for PERSON / LOCATION when an official spaCy model is installed."""
+    if installed_model() is None:
+        return []
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+    return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"])]

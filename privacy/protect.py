@@ -11,7 +11,10 @@
    here, before any feature or method;
 4. **fold** — every text level that is not held by at least k customers or fails the value scan
    becomes ``"other"`` (:mod:`microseg.privacy.vocabulary`), so no rare or personal value can
-   name a feature, label, score, report or audit entry.
+   name a feature, label, score, report or audit entry;
+5. **declared levels** — the levels of customers columns that the methods' own level tests name
+   (a rule ``Country in ('Iceland', 'Malta')``) are kept aside, per customer, for those methods
+   alone (:mod:`microseg.privacy.declared`).
 
 An engine provides four operations on its data (``CustomerData`` for pandas, the Dask engine's
 on its workers): ``table_names()``, ``scan_table(name, registry)``, ``summarise(name, fn)``
@@ -27,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from microseg.privacy.declared import Declared, LevelTest, by_column, declared_values
 from microseg.privacy.kinds import MASKING_ACTIONS
 from microseg.privacy.masking import column_actions, mask_table
 from microseg.privacy.policy import PrivacyPolicy
@@ -43,6 +47,7 @@ class Protected:
     actions: dict[str, str]                      # "col" (customers) / "table.col" → action
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     erased: int = 0                              # customers removed by the erasure list
+    declared: Declared = field(default_factory=Declared)   # folded levels the methods' tests name
 
     @property
     def applied(self) -> dict[str, str]:
@@ -69,8 +74,9 @@ class ProtectionPlan:
 
 
 def protect(data: Any, policy: PrivacyPolicy, key: bytes, registry: Any, *,
-            erased: pd.Index | None = None) -> Protected:
-    """Erase, scan, mask and fold every table of ``data`` (see the module docstring)."""
+            erased: pd.Index | None = None, tests: tuple[LevelTest, ...] = ()) -> Protected:
+    """Erase, scan, mask and fold every table of ``data``; keep aside the folded levels of the
+    customers table that ``tests`` name (see the module docstring)."""
     findings: list[ColumnFinding] = []
     for table in data.table_names():
         for f in data.scan_table(table, registry):
@@ -84,19 +90,34 @@ def protect(data: Any, policy: PrivacyPolicy, key: bytes, registry: Any, *,
         table, _, col = name.rpartition(".")
         per_table.setdefault(table or "customers", {}).setdefault(col, action)
     vocabulary = _vocabulary(data, per_table, policy, registry, erased)
+    declared = _declared(data, per_table.get("customers", {}), vocabulary, tests, erased)
     plan = ProtectionPlan(actions=per_table, vocabulary=vocabulary, key=key)
     out = data.transformed(plan, erased if erased is not None and len(erased) else None)
     return Protected(data=out, findings=findings, actions=actions, vocabulary=vocabulary,
-                     erased=int(len(erased)) if erased is not None else 0)
+                     erased=int(len(erased)) if erased is not None else 0, declared=declared)
 
 
-def protect_run(data: Any, cfg: Any, store: Any, registry: Any, keyring: Any) -> tuple[Protected, dict[str, Any]]:
+def protect_run(data: Any, cfg: Any, store: Any, registry: Any, keyring: Any,
+                tests: tuple[LevelTest, ...] = ()) -> tuple[Protected, dict[str, Any]]:
     """:func:`protect` for a governed run: the store's erasure list applied under ``keyring``;
     returns the protected data and the run's erasure record (key id, entries applied)."""
     from microseg.privacy.erasure import erased_ids, erasure_list, run_record
     entries = erasure_list(store)
     erased = erased_ids(data.ids, entries, keyring)
-    return protect(data, cfg.privacy, keyring.current, registry, erased=erased), run_record(entries, keyring)
+    return (protect(data, cfg.privacy, keyring.current, registry, erased=erased, tests=tests),
+            run_record(entries, keyring))
+
+
+def _declared(data: Any, actions: dict[str, str], vocabulary: Vocabulary, tests: tuple[LevelTest, ...],
+              erased: pd.Index | None) -> Declared:
+    """The raw levels of the customers table that ``tests`` name and folding removes (columns
+    whose values are masked are left as masked: a test on them sees what every method sees)."""
+    kept = vocabulary.kept.get("customers", {})
+    wanted = {c: ts for c, ts in by_column(tests).items() if c in kept and actions.get(c) not in MASKING_ACTIONS}
+    if not wanted or "customers" not in data.table_names():
+        return Declared()
+    parts = data.summarise("customers", partial(declared_values, tests=wanted, kept=kept, erased=erased))
+    return Declared.combine(parts)
 
 
 def _vocabulary(data: Any, actions: dict[str, dict[str, str]], policy: PrivacyPolicy, registry: Any,

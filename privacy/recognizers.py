@@ -15,13 +15,14 @@ A third-party plugin adds its own::
     def register_recognizers(register):
         register(ColumnNameRecognizer("loyalty tier", "LOYALTY_TIER", "quasi", [r"tier|loyalty_tier"]))
 
-This module imports no presidio code: the built-in value recognizers are built when a scan first
-analyses a value (keeps ``microseg --help`` and scans of tables without such values fast).
+This module imports no presidio code: the value recognizers are registered as
+:class:`PresidioRecognizer` descriptions (class, entities) and built when a scan runs, so
+``microseg plugins`` lists them without importing presidio or spaCy.
 """
 from __future__ import annotations
 
 import importlib
-import importlib.util
+import importlib.metadata
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -203,73 +204,80 @@ COLUMN_RECOGNIZERS: list[ColumnNameRecognizer] = [
 del R
 
 
-OFFICIAL_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm")
+@dataclass(frozen=True)
+class PresidioRecognizer:
+    """A presidio value recognizer described by its class: registered (and listed by ``microseg
+    plugins``) without importing presidio, built when a scan runs (:meth:`build`, once per process).
 
-
-def installed_model() -> str | None:
-    """The first official spaCy English model that is installed, if any (found without importing spaCy)."""
-    return next((name for name in OFFICIAL_MODELS if importlib.util.find_spec(name) is not None), None)
-
-
-@dataclass(eq=False)
-class DeferredRecognizer:
-    """A presidio recognizer known by its name and entities, built on first use (:meth:`build`).
-
-    Importing presidio and spaCy takes over a second and ~110 MB; a scan needs the recognizers
-    themselves only when a sampled value may hold an entity (many tables have none)."""
+    :param name: the class name (also the built recognizer's ``name``).
+    :param module: the module the class is imported from.
+    :param supported_entities: the entities it finds (as the built recognizer says).
+    :param kwargs: constructor keyword arguments, as ``(name, value)`` pairs (tuples become lists).
+    """
 
     name: str
-    supported_entities: list[str]
-    factory: str                                    # "module:Class"
+    module: str
+    supported_entities: tuple[str, ...]
     kwargs: tuple[tuple[str, object], ...] = ()
-    supported_language: str = "en"
 
     def build(self) -> object:
-        """The presidio recognizer (one per process for each deferred recognizer)."""
-        return _built(self.factory, self.kwargs)
+        """The presidio recognizer (built once per process for equal descriptions)."""
+        return _built(self)
 
 
 @lru_cache(maxsize=None)
-def _built(factory: str, kwargs: tuple[tuple[str, object], ...]) -> object:
-    module, _, cls = factory.partition(":")
-    made = getattr(importlib.import_module(module), cls)(**{k: list(v) if isinstance(v, tuple) else v
-                                                             for k, v in kwargs})
-    return made
+def _built(desc: PresidioRecognizer) -> object:
+    cls = getattr(importlib.import_module(desc.module), desc.name)
+    return cls(**{k: list(v) if isinstance(v, tuple) else v for k, v in desc.kwargs})
+
+
+def built(rec: object) -> object:
+    """``rec`` ready to analyse values: a :class:`PresidioRecognizer` built, anything else as it is."""
+    return rec.build() if isinstance(rec, PresidioRecognizer) else rec
 
 
 _PRESIDIO = "presidio_analyzer.predefined_recognizers"
+#: the offline value recognizers: e-mail (tldextract's bundled suffix list), phone (libphonenumber,
+#: presidio's default regions), credit card (Luhn), IBAN (checksum), IP, MAC, URL, crypto wallet
+#: (checksum), US SSN, UK NHS number (mod-11 checksum), UK NINO
+VALUE_RECOGNIZERS: tuple[PresidioRecognizer, ...] = tuple(
+    PresidioRecognizer(cls, module, (entity,)) for cls, module, entity in (
+        ("OfflineEmailRecognizer", "microseg.privacy.nlp_offline", "EMAIL_ADDRESS"),
+        ("PhoneRecognizer", _PRESIDIO, "PHONE_NUMBER"), ("CreditCardRecognizer", _PRESIDIO, "CREDIT_CARD"),
+        ("IbanRecognizer", _PRESIDIO, "IBAN_CODE"), ("IpRecognizer", _PRESIDIO, "IP_ADDRESS"),
+        ("MacAddressRecognizer", _PRESIDIO, "MAC_ADDRESS"), ("UrlRecognizer", _PRESIDIO, "URL"),
+        ("CryptoRecognizer", _PRESIDIO, "CRYPTO"), ("UsSsnRecognizer", _PRESIDIO, "US_SSN"),
+        ("NhsRecognizer", _PRESIDIO, "UK_NHS"), ("UkNinoRecognizer", _PRESIDIO, "UK_NINO")))
+#: PERSON / LOCATION by named-entity recognition, only when an official spaCy English model is installed
+SPACY_RECOGNIZER = PresidioRecognizer("SpacyRecognizer", _PRESIDIO, ("PERSON", "LOCATION"),
+                                      (("supported_entities", ("PERSON", "LOCATION")),))
+SPACY_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm")
 
 
-@lru_cache(maxsize=1)
-def value_recognizers() -> tuple[DeferredRecognizer, ...]:
-    """presidio recognizers that work offline and look at values (built when first used).
-
-    E-mail (tldextract's bundled suffix list), phone (libphonenumber, presidio's default regions),
-    credit card (Luhn), IBAN (checksum), IP, MAC, URL, crypto wallet (checksum), US SSN,
-    UK NHS number (mod-11 checksum), UK NINO; PERSON/LOCATION only when an official spaCy English
-    model is installed.
-    """
-    found = [DeferredRecognizer("OfflineEmailRecognizer", ["EMAIL_ADDRESS"],
-                                "microseg.privacy.nlp_offline:OfflineEmailRecognizer")]
-    found += [DeferredRecognizer(cls, [entity], f"{_PRESIDIO}:{cls}") for cls, entity in (
-        ("PhoneRecognizer", "PHONE_NUMBER"), ("CreditCardRecognizer", "CREDIT_CARD"), ("IbanRecognizer", "IBAN_CODE"),
-        ("IpRecognizer", "IP_ADDRESS"), ("MacAddressRecognizer", "MAC_ADDRESS"), ("UrlRecognizer", "URL"),
-        ("CryptoRecognizer", "CRYPTO"), ("UsSsnRecognizer", "US_SSN"), ("NhsRecognizer", "UK_NHS"),
-        ("UkNinoRecognizer", "UK_NINO"))]
-    if installed_model() is not None:
-        found.append(DeferredRecognizer("SpacyRecognizer", ["PERSON", "LOCATION"], f"{_PRESIDIO}:SpacyRecognizer",
-                                        (("supported_entities", ("PERSON", "LOCATION")),)))
-    return tuple(found)
+def spacy_model_installed() -> bool:
+    """Whether an official spaCy English model is installed (package metadata only: no spaCy import)."""
+    for name in SPACY_MODELS:
+        try:
+            importlib.metadata.distribution(name)
+            return True
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return False
 
 
-def built(recognizers: Sequence[object]) -> list[object]:
-    """The recognizers with every deferred one built."""
-    return [r.build() if isinstance(r, DeferredRecognizer) else r for r in recognizers]
+def value_recognizer_specs() -> tuple[PresidioRecognizer, ...]:
+    """The built-in value recognizers, described (nothing imported)."""
+    return VALUE_RECOGNIZERS + ((SPACY_RECOGNIZER,) if spacy_model_installed() else ())
+
+
+def value_recognizers() -> tuple[object, ...]:
+    """The built-in presidio value recognizers, built (imports presidio)."""
+    return tuple(d.build() for d in value_recognizer_specs())
 
 
 @microseg.hookimpl
 def register_recognizers(register: Callable[[object], None]) -> None:
     for rec in COLUMN_RECOGNIZERS:
         register(rec)
-    for rec in value_recognizers():
+    for rec in value_recognizer_specs():
         register(rec)

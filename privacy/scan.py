@@ -23,7 +23,7 @@ import pandas as pd
 
 from microseg.errors import InputError, PluginError
 from microseg.privacy.kinds import proposed_action
-from microseg.privacy.names import name_share
+from microseg.privacy.names import name_evidence
 from microseg.privacy.recognizers import ColumnNameRecognizer, built, normalise_name
 
 MAY_HOLD_ENTITY = re.compile(r"@|(?:\D*\d){6}")     # every value entity has an @ or >= 6 digits
@@ -62,9 +62,22 @@ def _recognizers(registry: Any) -> tuple[list[ColumnNameRecognizer], list[object
         registry = get_registry()
     names, values = [], []
     for plugin, rec in registry.recognizers:
+        if isinstance(rec, ColumnNameRecognizer):
+            names.append(rec)
+        else:
+            values.append(rec)        # a described presidio recognizer is built when a value is first analysed
         _attribute(rec, str(plugin))
-        (names if isinstance(rec, ColumnNameRecognizer) else values).append(rec)
     return names, values
+
+
+def _built(rec: object, plugin: str) -> object:
+    """A registered value recognizer ready to analyse (a described presidio one is built here);
+    a failure to build names the plugin and the recognizer."""
+    try:
+        return built(rec)
+    except Exception as exc:  # noqa: BLE001 - a third-party description
+        _attribute(rec, plugin)
+        raise recognizer_failed(rec, exc) from None
 
 
 #: id of a registered recognizer → its plugin's name (to name the plugin when it fails)
@@ -101,14 +114,19 @@ def _analyze(analyzer: Any, text: str, entities: list[str], context: list[str] |
 @lru_cache(maxsize=4)
 def _analyzer(recognizers: tuple) -> Any:
     from microseg.privacy.nlp_offline import build_analyzer
-    for rec, made in zip(recognizers, built(recognizers)):     # a built recognizer's failure names its plugin
-        _PLUGIN_OF.setdefault(id(made), _PLUGIN_OF.get(id(rec), "?"))
-    return build_analyzer(recognizers)
+    ready = []
+    for rec in recognizers:
+        plugin = _PLUGIN_OF.get(id(rec), "?")
+        made = _built(rec, plugin)
+        _attribute(made, plugin)
+        ready.append(made)
+    return build_analyzer(tuple(ready))
 
 
 class _AnalyzerOnUse:
     """The analyzer over ``recognizers``, built when a value is first analysed: a table none of
-    whose sampled values may hold an entity (:data:`MAY_HOLD_ENTITY`) never loads presidio."""
+    whose sampled values may hold an entity (:data:`MAY_HOLD_ENTITY`) never loads presidio/spaCy
+    (over a second and ~110 MB)."""
 
     def __init__(self, recognizers: tuple) -> None:
         self._recognizers = recognizers
@@ -142,10 +160,19 @@ def _sample_distinct(series: pd.Series, size: int) -> list[str]:
 
 
 TEXT_THRESHOLD = 0.4   # presidio's phone pattern scores 0.4 without context words
-#: a column is person names by its values when this share of its sampled distinct values is
-#: shaped like names (NAME_SHAPE) and this share starts with a known given name (NAME_HITS);
-#: chosen on bench/scan_eval.py's tuning set only
+#: a column is person names by its values (privacy/names.py) when at least NAME_MIN_DISTINCT
+#: distinct values are sampled and
+#: * NAME_SHAPE of them are shaped like names and NAME_HITS start with a known given name; or
+#: * its vocabulary is open — at least OPEN_RATIO distinct values per non-missing value, or
+#:   OPEN_DISTINCT distinct values (stores, brands, colours and product lines repeat; the given
+#:   names of a customer base do not stop) — and either NAME_SHAPE are shaped like names and
+#:   OPEN_HITS start with a known given name, or OPEN_SHAPE are shaped like names and
+#:   OPEN_EVIDENCE are known names or written in a script the lexicon cannot read (at least
+#:   OPEN_UNREADABLE of them)
+#: chosen on bench/scan_eval.py's tuning, development and C sets (see its docstring)
 NAME_SHAPE, NAME_HITS, NAME_MIN_DISTINCT = 0.8, 0.3, 20
+OPEN_RATIO, OPEN_DISTINCT, OPEN_HITS = 0.5, 1000, 0.1
+OPEN_SHAPE, OPEN_EVIDENCE, OPEN_UNREADABLE = 0.75, 0.3, 0.1
 ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -196,6 +223,19 @@ def _best_name_match(series: pd.Series, column: str, name_recs: list[ColumnNameR
     return max(candidates, key=lambda c: c[:3])[3] if candidates else None
 
 
+def _person_names(series: pd.Series, values: list[str]) -> bool:
+    """Whether the sampled distinct ``values`` of ``series`` are person names (see NAME_SHAPE)."""
+    e = name_evidence(values)
+    if e.shaped >= NAME_SHAPE and e.hits >= NAME_HITS:
+        return True
+    known = e.shaped >= NAME_SHAPE and e.hits >= OPEN_HITS
+    unread = e.shaped >= OPEN_SHAPE and e.unreadable >= OPEN_UNREADABLE and e.hits + e.unreadable >= OPEN_EVIDENCE
+    if not (known or unread):
+        return False
+    n_distinct = int(series.nunique(dropna=True))
+    return n_distinct >= OPEN_DISTINCT or n_distinct >= OPEN_RATIO * int(series.notna().sum())
+
+
 def classify_column(series: pd.Series, column: str, name_recs: list[ColumnNameRecognizer], analyzer: Any,
                     entities: list[str], sample_size: int, min_share: float, score_threshold: float,
                     text_share: float) -> ColumnFinding:
@@ -221,11 +261,10 @@ def classify_column(series: pd.Series, column: str, name_recs: list[ColumnNameRe
     if by_name is not None:
         return ColumnFinding(column, by_name.kind, by_name.entity, round(share, 4), by_name.score,
                              proposed_action(by_name.kind, by_name.entity, by_name.action), "name")
-    if len(values) >= NAME_MIN_DISTINCT:
-        shaped, hits = name_share(values)
-        if shaped >= NAME_SHAPE and hits >= NAME_HITS:
-            return ColumnFinding(column, "direct", "PERSON", round(hits, 4), round(min(1.0, 0.5 + hits / 2), 4),
-                                 proposed_action("direct", "PERSON"), "values")
+    if len(values) >= NAME_MIN_DISTINCT and _person_names(series, values):
+        hits = name_evidence(values).hits
+        return ColumnFinding(column, "direct", "PERSON", round(hits, 4), round(min(1.0, 0.5 + hits / 2), 4),
+                             proposed_action("direct", "PERSON"), "values")
     # free text: several words of letters per value (not timestamps, codes or ISBNs)
     is_text = bool(values) and np.mean([len(ALPHA_WORD.findall(v)) for v in values]) >= 2.5
     if is_text and inside and len(inside) / n >= text_share:

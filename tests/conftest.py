@@ -7,6 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from hypothesis import HealthCheck, settings
+
+# CI runs property tests derandomised (the examples follow from each test's code, so a red CI is a
+# real defect, reproducible by anyone with MICROSEG_CI=1), without a stored example database (a fresh
+# clone has none), and prints the blob that replays a failure (@reproduce_failure).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("MICROSEG_CI") == "1":
+    settings.load_profile("ci")
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 PG_BASE = os.environ.get("MICROSEG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

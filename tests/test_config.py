@@ -28,7 +28,7 @@ def test_starter_config_is_valid():
 @pytest.mark.parametrize("extra, key", [
     ("[privacy]\nmin_segment_size = 1\n", "privacy.min_segment_size"),
     ("[privacy]\nsmall_segments = 'drop'\n", "privacy.small_segments"),
-    ("[[methods]]\nmethod = 'rfm'\nparamz = {}\n", "methods[0].paramz"),
+    ("[[methods]]\nmethod = 'rfm'\nparamz = {}\n", "unknown key 'paramz' in methods[0]; did you mean 'params'?"),
     ("[microsegments]\ndimensions = ['nope']\n", "microsegments.dimensions"),
     ("[release]\ncustomer_ids = 'raw'\n", "release.customer_ids"),
     ("as_of = 'yesterday'\n", "as_of"),

@@ -153,3 +153,75 @@ def test_the_oracle_sees_a_planted_value(tmp_path):
     cfg.write_text(text.replace("min_segment_size = 20", "min_segment_size = 10"))
     out = _cli("run", str(cfg), "--db", str(tmp_path / "o.db"), "--json")
     assert _leaks(out, customers) == ["customers.tier (1 customer)"]
+
+
+# ---------------------------------------------------------------- declared vocabulary (rules)
+#: rare levels of a harmless-looking column (k = 20): two a rule names together (16 + 14 customers),
+#: one a rule names alone (5), one no rule names (7)
+RARE = {"Lumenvale": 16, "Quorrin": 14, "Zephyrine": 5, "Vantorrel": 7}
+RULES = '''
+[[methods]]
+id = "geo"
+method = "rules"
+[methods.params]
+default = "Rest"
+segments = [
+  {{ name = "Pair", when = "region in ('Lumenvale', 'Quorrin')" }},
+  {{ name = "Tiny", when = "region == 'Zephyrine'" }},
+  {{ name = "North", when = "region == 'north'" }},
+]
+'''
+
+
+def _declared_shop(folder: Path) -> tuple[Path, pd.DataFrame]:
+    from helpers import write_shop_config
+    cfg = write_shop_config(folder, k=20, n=400)
+    cust = pd.read_csv(folder / "customers.csv")
+    region = np.where(np.arange(len(cust)) % 2 == 0, "north", "south").astype(object)
+    start = 0
+    for level, n in RARE.items():
+        region[start:start + n] = level
+        start += n
+    cust["region"] = np.random.default_rng(3).permutation(region)
+    cust["consent_marketing"] = True
+    cust.to_csv(folder / "customers.csv", index=False)
+    text = cfg.read_text().replace("[microsegments]", RULES.format() + "[microsegments]")
+    cfg.write_text(text.replace("[release]\n", '[release]\ncustomer_ids = "original"\nfamilies = ["geo"]\n'))
+    return cfg, cust
+
+
+@pytest.mark.parametrize("engine", ["pandas", pytest.param("dask", marks=pytest.mark.dask)])
+def test_a_rule_matches_the_rare_levels_it_names_and_no_other_rare_level_comes_out(tmp_path, engine):
+    """Folding does not hide from a rule the levels it names: the segment holds exactly the
+    customers with those levels (oracle: the input CSV), it is released iff >= k, and a rare level
+    no rule names appears in no artefact."""
+    if engine == "dask":
+        pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'microseg[dask]')")
+    import json
+
+    from click.testing import CliRunner
+
+    from microseg.cli import cli
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(cli, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cfg, cust = _declared_shop(tmp_path)
+    db = tmp_path / "d.db"
+    out = invoke("run", str(cfg), "--db", str(db), "--engine", engine, "--json")
+    report = json.loads(out)
+    sizes = {s["label"]: (s.get("size"), s["status"]) for s in report["segments"] if s["family"] == "geo"}
+    assert sizes["Pair"] == (30, "released")
+    assert sizes["Tiny"][1] != "released"
+    assert sizes["North"] == ((cust["region"] == "north").sum(), "released")
+    out += invoke("export", "1", "--out", str(tmp_path / "e.csv"), "--db", str(db))
+    exported = pd.read_csv(tmp_path / "e.csv", dtype=str)
+    id_col = next(c for c in exported.columns if "customer" in c)
+    pair = set(exported.loc[exported["geo"] == "Pair", id_col])
+    assert pair == set(cust.loc[cust["region"].isin(["Lumenvale", "Quorrin"]), "customer_id"])
+    out += invoke("segments", "--db", str(db), "--all", "--json") + invoke("audit", "1", "--db", str(db), "--json")
+    text = out + exported.to_csv() + _store_text(db)
+    assert "Traceback" not in text
+    assert "vantorrel" not in text.lower()

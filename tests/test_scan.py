@@ -267,3 +267,89 @@ def test_folding_keeps_only_safe_levels_and_categories():
     out = fold_values(cat, frozenset({"web"}))
     assert list(out.cat.categories) == [OTHER, "web"] and out.astype(object).tolist()[:2] == ["web", OTHER]
     assert pd.isna(out.iloc[2])
+
+
+# --------------------------------------------------------------------------- lazy value recognizers
+def test_listing_recognizers_imports_no_presidio():
+    """``microseg plugins`` lists the value recognizers from their descriptions: no presidio or spaCy."""
+    import subprocess
+    import sys
+    code = ("import sys; from microseg.registry import Registry; infos = Registry(entry_points=False).plugins(); "
+            "assert not {'presidio_analyzer', 'spacy'} & set(sys.modules), sorted(sys.modules); "
+            "print(sum(len(p.recognizers) for p in infos))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) >= 30
+
+
+def test_described_recognizers_build_what_they_describe():
+    from microseg.privacy.recognizers import value_recognizer_specs
+    for spec in value_recognizer_specs():
+        rec = spec.build()
+        assert rec is spec.build()                                   # built once per process
+        assert rec.name == spec.name and tuple(rec.supported_entities) == spec.supported_entities
+
+
+# --------------------------------------------------------------------------- names in every script
+def test_given_names_in_other_scripts_are_found(reg):
+    """Cyrillic and Greek names are read through romanisation (known names: many for Russian, fewer
+    for Greek, which then needs an open vocabulary); names in scripts the lexicon cannot read
+    (Hangul, Han, Arabic, Devanagari and Thai with their vowel signs) by their shape and an open
+    vocabulary."""
+    rng = np.random.default_rng(5)
+    cyrillic = ["Мария", "Иван", "Анна", "Дмитрий", "Елена", "Ольга", "Сергей", "Наталья", "Андрей", "Татьяна",
+                "Павел", "Ирина", "Алексей", "Светлана", "Виктор", "Юлия", "Николай", "Олена", "Богдан", "Оксана",
+                "Тарас", "Марина", "Георги", "Петя", "Стефан"]
+    greek = ["Μαρία", "Άννα", "Σοφία", "Ελένη", "Γιώργος", "Νίκος", "Κώστας", "Δημήτρης", "Ιωάννα", "Χριστίνα",
+             "Αλέξανδρος", "Θεόδωρος", "Κατερίνα", "Παναγιώτης", "Βασιλική", "Ευαγγελία", "Μιχάλης", "Στέλιος",
+             "Ειρήνη", "Αθηνά", "Πέτρος", "Λίνα", "Ζωή", "Άγγελος", "Φώτης"]
+    hangul = [s + a + b for s in "김이박최정강조윤" for a in "민서준지현우영수은하" for b in "호진아연희원석빈"]
+    han = [s + a + b for s in "王李张刘陈杨" for a in "秀建明丽志晓" for b in "英华军敏芳杰"]
+    arabic = [a + " " + b for a in ["محمد", "أحمد", "علي", "فاطمة", "مريم", "يوسف", "خالد", "سارة", "ليلى", "عمر"]
+              for b in ["حسن", "سعيد", "كريم", "نور", "سالم", "رشيد", "جمال", "هادي"]]
+    df = pd.DataFrame({"ref_a": rng.choice(cyrillic, 300), "buddy": greek + greek[:15] + [None] * 260,
+                       "greeting": rng.choice(hangul, 300, replace=False), "party": rng.choice(han, 200, replace=False)
+                       .tolist() + [None] * 100, "who": rng.choice(arabic, 80, replace=False).tolist() + [None] * 220})
+    devanagari = [a + b for a in ["रा", "सु", "वि", "अ", "प्र", "श्या", "मी", "कृ", "दी", "ने"]
+                  for b in ["हुल", "नीता", "जय", "मित", "काश", "मला", "रा", "ष्णा", "पक", "हा"]]
+    thai = [a + b for a in ["สม", "ปิย", "วร", "ธน", "กิต", "ศรี", "อร", "สุ"] for b in ["ชาย", "นุช", "พล", "ดา", "ติ", "วรรณ"]]
+    df["handler"] = rng.choice(devanagari, 90, replace=False).tolist() + [None] * 210
+    df["col7"] = rng.choice(thai, 40, replace=False).tolist() + [None] * 260
+    got = kinds(scan_frame(df, registry=reg))
+    assert got == {c: ("direct", "PERSON") for c in df.columns}, got
+
+
+def test_products_colours_companies_brands_and_stores_are_not_names(reg):
+    """Shaped like names, but a closed vocabulary with few known names, compounds, company marks or
+    product words. (A closed vocabulary of mostly given names — brands named Luna, Aria, Vera — is
+    taken for names: values alone cannot tell them apart.)"""
+    rng = np.random.default_rng(6)
+    brands = ["Ferrari", "Dior", "Armani", "Lumora", "Vexa", "Kelvin", "Zentro", "Nordik", "Bosch", "Miele", "Gucci",
+              "Prada", "Nova", "Orion", "Astra", "Sola", "Marlow", "Hayes", "Quinn", "Bennett", "Zyro", "Tekla", "Brio",
+              "Velo", "Kumo"]
+    stores = ["Leeds", "Paris Nord", "Charlotte", "Florence", "Madison Park", "Victoria Station", "Manchester", "Bristol",
+              "Lyon Central", "Glasgow", "Hamburg", "Jackson Mall", "Munich", "Rotterdam", "Utrecht", "Lille Outlet",
+              "Porto", "Seville", "Bologna", "Krakow", "Gdansk", "Aarhus", "Bergen", "Tampere", "Galway"]
+    df = pd.DataFrame({
+        "product": [f"{rng.choice(['Aurora', 'Nordic', 'Cosy', 'Urban', 'Classic'])} "
+                    f"{rng.choice(['Lamp', 'Chair', 'Mug', 'Desk'])}{rng.choice(['', ' 40 cm', ' XL', ' 500 ml'])}"
+                    for _ in range(300)],
+        "colour": rng.choice(["RoyalBlue", "SeaShell", "DarkOrchid", "LightCyan", "Olive", "Snow", "Coral", "Rose",
+                              "Ivory", "Navy", "Plum", "Amber", "Violet", "Ruby", "Jade", "Hazel", "Lavender", "Salmon",
+                              "Tan", "Teal", "MintCream", "Crimson"], 300),
+        "supplier": [f"{rng.choice(['Martin', 'Rossi', 'Weber', 'Jansen', 'Nowak', 'Dubois'])} "
+                     f"{rng.choice(['GmbH', 'S.p.A.', 'and Sons', 'SARL', 'BV', 'Ltd', 'Group'])}" for _ in range(150)]
+                    + [f"{rng.choice(['佐藤', '鈴木', '高橋', '田中'])}{rng.choice(['株式会社', '有限会社'])}" for _ in range(75)]
+                    + [f"{rng.choice(['北京', '上海', '深圳'])}{rng.choice(['科技', '传媒', '信息'])}有限公司" for _ in range(75)],
+        "maker": rng.choice(brands, 300), "branch": rng.choice(stores, 300)})
+    got = kinds(scan_frame(df, registry=reg))
+    assert got == {c: ("none", None) for c in df.columns}, got
+
+
+def test_name_evidence_reads_scripts_and_shapes():
+    from microseg.privacy.names import name_evidence, name_words, spellings
+    assert "maria" in spellings("Мария") and "natalia" in spellings("Наталья") and "sofia" in spellings("Σοφία")
+    assert name_words("RoyalBlue") is None and name_words("McKenzie") == ["McKenzie"]
+    assert name_words("佐藤 明美") == ["佐藤", "明美"] and name_words("阿部保険株式会社") is None
+    e = name_evidence(["Мария", "김민준", "Aurora Lamp 40 cm"])
+    assert (e.shaped, e.hits, e.unreadable) == (2 / 3, 1 / 3, 1 / 3)

@@ -1,6 +1,7 @@
 """The ``microseg`` command line: a thin click layer over the Python API.
 
-Exit codes: 0 ok, 1 a compliance violation (audit), 2 bad input or usage.
+Exit codes: 0 ok, 1 a compliance violation (audit), 2 bad input or usage, 3 an internal error
+(a bug: named by its type only, the traceback with ``--debug``). See docs/reliability.md.
 """
 from __future__ import annotations
 
@@ -12,18 +13,53 @@ import click
 
 from microseg.errors import MicrosegError
 
+INTERNAL_ERROR = 3
+
 
 class MicrosegGroup(click.Group):
-    """Turns microseg errors into a one-line message and their exit code (tracebacks with --debug)."""
+    """Turns every failure into one line on standard error and an exit code (tracebacks only with
+    --debug or $MICROSEG_DEBUG): microseg errors keep their message and code; an operating-system
+    error (a file that cannot be written, a full disk) names the file, exit 2; anything else is a
+    bug, named by its type only (its message may quote data), exit 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except MicrosegError as exc:
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place an error becomes a message
             if (ctx.obj or {}).get("debug") or os.environ.get("MICROSEG_DEBUG"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            message, code = describe_failure(exc)
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(code)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """An unknown command gets the closest one."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            name = args[0] if args else ""
+            if name and self.get_command(ctx, name) is None and "did you mean" not in exc.message.lower():
+                from microseg.suggest import did_you_mean
+                hint = did_you_mean(name, self.list_commands(ctx))
+                if hint:
+                    raise click.UsageError(exc.message.rstrip(".") + hint, ctx) from None
+            raise
+
+
+def describe_failure(exc: Exception) -> tuple[str, int]:
+    """The message and exit code for a failure that reached the command line."""
+    if isinstance(exc, MicrosegError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, MemoryError):
+        return ("out of memory: run on a machine with more memory, or with the Dask engine (engine = \"dask\", "
+                "docs/scaling.md)"), 2
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}", 2
+    return (f"microseg failed with {type(exc).__name__} (an internal error: its message is not shown, as it may "
+            "quote your data). Run again with --debug for the traceback, and report it"), INTERNAL_ERROR
 
 
 @click.group(cls=MicrosegGroup)

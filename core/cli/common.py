@@ -23,6 +23,18 @@ config_key_option = click.option("--config", "config", type=click.Path(dir_okay=
                                  help="Config whose [privacy] key to use (default: $MICROSEG_KEY).")
 
 
+class Choice(click.Choice):
+    """``click.Choice`` whose error names the closest choice."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            from microseg.suggest import did_you_mean
+            exc.message = exc.message.rstrip(".") + did_you_mean(str(value), [str(c) for c in self.choices])
+            raise
+
+
 def load_secret(config: str | None, why: str) -> tuple[bytes, Any]:
     """The pseudonymisation key (``--config``'s key file, else ``$MICROSEG_KEY``) and the config.
     ``why`` completes "… needs the pseudonymisation key" in the error."""

@@ -27,7 +27,7 @@ def audit(run_id: int | None, db: str | None, as_json: bool, verify: bool, confi
     keyring, cfg = load_keys(config, "audit --verify") if verify else (None, None)
     with working("auditing" + (" and verifying the audit trail" if verify else ""), as_json):
         from microseg.store import open_store, store_timeouts
-        doc = audit_run(open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg)), run_id, verify=verify,
+        doc = audit_run(open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg), create=False), run_id, verify=verify,
                         secret=keyring.current if keyring else None, retired=keyring.retired if keyring else ())
     if as_json:
         echo_json(doc)
@@ -86,7 +86,7 @@ def forget(customer_id: str, db: str | None, config: str | None, as_json: bool) 
     from microseg.privacy.erasure import unreachable_runs
     keyring, cfg = load_keys(config, "forget")
     from microseg.store import open_store, store_timeouts
-    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg))
+    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg), create=False)
     runs = do_forget(store, customer_id, keyring)
     unreachable = [r for r in unreachable_runs(store, keyring) if r not in runs]
     if as_json:

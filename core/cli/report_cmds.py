@@ -27,10 +27,15 @@ def report(ctx: click.Context, run_id: int | None, out: str | None, fmt: str | N
       microseg report 3 --out june.html
       microseg report --format markdown --out run.md
     """
+    from pathlib import Path
+
     from microseg.api import write_report
+    from microseg.outputs import pick_report_renderer
     from microseg.store import open_store
-    store = open_store(db)
-    path = write_report(store, run_id, out=out, fmt=fmt, registry=registry_from(ctx))
+    registry = registry_from(ctx)
+    pick_report_renderer(registry.report_renderers, Path(out) if out else None, fmt)   # a bad --format: first
+    store = open_store(db, create=False)
+    path = write_report(store, run_id, out=out, fmt=fmt, registry=registry)
     if as_json:
         echo_json({"run_id": store.run(run_id).id, "path": str(path), "bytes": path.stat().st_size})
         return
@@ -54,7 +59,7 @@ def compare(run_a: int | None, run_b: int | None, db: str | None, as_json: bool)
     """
     from microseg.api import compare as api_compare
     from microseg.store import open_store
-    doc = api_compare(open_store(db), run_a, run_b)
+    doc = api_compare(open_store(db, create=False), run_a, run_b)
     if as_json:
         echo_json(doc)
         return
@@ -78,7 +83,7 @@ def show(key: str, run_id: int | None, db: str | None, as_json: bool) -> None:
     """
     from microseg.api import show as api_show
     from microseg.store import open_store
-    doc = api_show(open_store(db), key, run_id)
+    doc = api_show(open_store(db, create=False), key, run_id)
     if as_json:
         echo_json(doc)
         return

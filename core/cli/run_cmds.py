@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from microseg.cli.common import (config_key_option, db_option, echo_json, json_option, library_output_to_stderr,
-                                 load_secret, registry_from)
+from microseg.cli.common import (Choice, config_key_option, db_option, echo_json, json_option,
+                                 library_output_to_stderr, load_secret, registry_from)
 from microseg.cli.progress_display import progress_display, working
 from microseg.cli.report_cmds import echo_report_outcome, no_report_option, report_option, report_request
 
@@ -15,7 +15,7 @@ from microseg.cli.report_cmds import echo_report_outcome, no_report_option, repo
 @click.argument("config", default="microseg.toml", type=click.Path(dir_okay=False))
 @db_option
 @json_option
-@click.option("--engine", type=click.Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
+@click.option("--engine", type=Choice(["pandas", "dask"]), default=None, help="Override the config's engine.")
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address (engine dask).")
 @report_option
 @no_report_option
@@ -98,7 +98,7 @@ def segments(run_id: int | None, db: str | None, as_json: bool, show_all: bool) 
     """
     from microseg.api import segments_view
     from microseg.store import open_store
-    store = open_store(db)
+    store = open_store(db, create=False)
     run_row, rows = segments_view(store, run_id, include_unreleased=show_all)
     if as_json:
         echo_json({"run_id": run_row.id, "k": run_row.k, "status": run_row.status, "segments": rows})
@@ -137,7 +137,7 @@ def export(ctx: click.Context, run_id: int | None, out: str, fmt: str | None, db
     from microseg.api import export_run
     secret, cfg = load_secret(config, "export (it signs the audit trail)")
     from microseg.store import open_store, store_timeouts
-    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg))
+    store = open_store(db, cfg.store.url if cfg else None, store_timeouts(cfg), create=False)
     run_row = store.run(run_id)
     with working(f"exporting run {run_row.id} to {out}", as_json):
         done = export_run(store, run_row.id, Path(out), secret=secret, include_scores=scores, fmt=fmt,

@@ -25,11 +25,25 @@ def scan(ctx: click.Context, file: str, as_json: bool, sep: str | None, no_heade
       microseg scan data/customers.csv
       microseg scan contacts.csv.gz --sep ";" --json
     """
+    import zlib
+    from pathlib import Path
+
+    from microseg.errors import InputError
+    from microseg.loading import read_error
+    from microseg.source_sample import text_problem
     from microseg.privacy.scan import scan_file
     col_names = [n.strip() for n in names.split(",")] if names else None
+    path = Path(file)
+    if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+        problem = text_problem(path, None)            # the run's own check: binary, UTF-16, encoding, empty
+        if problem:
+            raise InputError(problem)
     with working(f"scanning {file}", as_json):
-        findings = scan_file(file, sep=sep, header=not no_header, names=col_names, registry=registry_from(ctx),
-                             sample_size=sample_size)
+        try:
+            findings = scan_file(file, sep=sep, header=not no_header, names=col_names, registry=registry_from(ctx),
+                                 sample_size=sample_size)
+        except (EOFError, zlib.error) as exc:                # a damaged compressed file
+            raise InputError(read_error(exc), source=file) from None
     if as_json:
         echo_json([f.as_dict() for f in findings])
         return

@@ -27,10 +27,24 @@ DEFAULT_DB = "microseg.db"
 CHUNK = 100_000
 
 
-def open_store(db: str | None = None, config_url: str | None = None, bounds: Timeouts | None = None) -> "Store":
+def open_store(db: str | None = None, config_url: str | None = None, bounds: Timeouts | None = None, *,
+               create: bool = True) -> "Store":
     """The store named by ``--db``, ``$MICROSEG_DATABASE_URL``, the config's ``[store] url`` or the
-    default; ``bounds``: the config's timeouts (:func:`store_timeouts`; default: environment, defaults)."""
-    return Store(resolve_url(db, config_url), bounds)
+    default; ``bounds``: the config's timeouts (:func:`store_timeouts`; default: environment, defaults).
+    ``create=False`` (commands that only read): a missing SQLite file is an error, not a new store."""
+    return Store(resolve_url(db, config_url), bounds, create=create)
+
+
+def _create_exclusively(path: Path) -> Path | None:
+    """Create ``path`` (an empty file is an empty SQLite database) if no one has: the path when this
+    process created it, else None."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        return None
+    except OSError:
+        return None                  # a folder that does not exist or cannot be written: said when opened
+    return path
 
 
 def store_timeouts(config: Any) -> Timeouts:
@@ -56,7 +70,7 @@ def resolve_url(db: str | None, config_url: str | None = None) -> str:
 class Store:
     """The run store. All writes of a run happen in one transaction, one run's write at a time."""
 
-    def __init__(self, url: str, bounds: Timeouts | None = None) -> None:
+    def __init__(self, url: str, bounds: Timeouts | None = None, *, create: bool = True) -> None:
         self.url = url
         try:
             parsed = make_url(url)
@@ -67,6 +81,12 @@ class Store:
         path = sqlite_path(parsed) if self.dialect == "sqlite" else None
         if path is not None:
             check_sqlite_path(path)
+            if not create and not path.exists():
+                raise StoreError(f"there is no store at {path}: run `microseg run` first, or name the store "
+                                 "with --db")
+        #: the SQLite file this object created (removed again by :meth:`discard_if_unused`)
+        self.new_file = _create_exclusively(path) if path is not None else None
+        self._path = path
         self.engine: Engine = make_engine(parsed, self.bounds)
         self._writer = self.engine.execution_options(**WRITE)
         self._seen: dict[str, int] = {}          # namespace -> newest run id the gate read (see write_run)
@@ -84,6 +104,7 @@ class Store:
             raise InputError(f"the store {self.display_url} was written by a microseg "
                              "from before the release invariant (its runs were not checked cell by cell, its "
                              "audit trail is not signed); write to a new store (--db) and re-run")
+        self._inode = path.stat().st_ino if path is not None and path.exists() else None
         if not set(SQLModel.metadata.tables) <= tables:
             with self.writing("open") as conn:           # one process creates the tables, the others wait
                 SQLModel.metadata.create_all(conn)
@@ -100,6 +121,7 @@ class Store:
     def writing(self, doing: str = "write to") -> Iterator[Connection]:
         """A write transaction holding the store's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
         transaction-scoped advisory lock per schema), waiting at most the busy timeout for it."""
+        self._check_same_file(doing)
         with self._errors(doing), self._writer.begin() as conn:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self.bounds.busy * 1000)}")
@@ -116,6 +138,35 @@ class Store:
             elif self.dialect == "postgresql":               # needs the right to write the table
                 conn.exec_driver_sql(f"LOCK TABLE {Run.__tablename__} IN ROW EXCLUSIVE MODE")
             conn.rollback()
+
+    def _check_same_file(self, doing: str) -> None:
+        """An SQLite file removed or replaced since it was opened is refused: a write would go to a
+        file no one can read any more."""
+        if self._inode is None or self._path is None:
+            return
+        try:
+            same = self._path.stat().st_ino == self._inode
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise StoreError(f"cannot {doing} the store {self._path}: the file was removed or replaced while this "
+                             "command worked; nothing was written — retry")
+
+    def discard_if_unused(self) -> None:
+        """After a failed first run: remove the SQLite file this object created if it holds no run,
+        so a failed command leaves no empty store behind."""
+        path, self.new_file = self.new_file, None
+        if path is None:
+            return
+        try:
+            with self.engine.connect() as conn:
+                if conn.execute(select(func.count()).select_from(Run)).scalar_one():
+                    return
+        except DBAPIError:
+            pass
+        self.engine.dispose()
+        for leftover in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
 
     @property
     def display_url(self) -> str:

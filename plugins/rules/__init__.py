@@ -16,7 +16,11 @@ import pandas as pd
 import microseg
 from microseg.errors import ConfigError
 from microseg.plugins.rules.evaluate import evaluate
+from microseg.plugins.rules.levels import tests_of
 from microseg.plugins.rules.parser import caret, columns, parse
+from microseg.suggest import did_you_mean
+
+MODES = ("first", "multi")
 
 
 class Rules(microseg.SegmentationMethod):
@@ -75,7 +79,7 @@ class Rules(microseg.SegmentationMethod):
         """The rules parsed, and the problems: syntax errors and columns not in ``available``."""
         parsed: list[tuple[dict[str, Any], Any]] = []
         problems = [] if self.mode in ("first", "multi") else \
-            [f"rules: mode must be 'first' or 'multi', not {self.mode!r}"]
+            [f"rules: mode must be 'first' or 'multi', not {self.mode!r}" + did_you_mean(str(self.mode), MODES)]
         for seg in self._specs():
             try:
                 tree = parse(seg["when"], seg["name"])
@@ -83,7 +87,7 @@ class Rules(microseg.SegmentationMethod):
                 problems.append(str(exc))
                 continue
             problems += [f"rules segment {seg['name']!r}: unknown column {col.name!r} at position "
-                         f"{col.pos + 1}{caret(seg['when'], col.pos)}"
+                         f"{col.pos + 1}{did_you_mean(col.name, available)}{caret(seg['when'], col.pos)}"
                          for col in columns(tree) if col.name not in available]
             parsed.append((seg, tree))
         return parsed, problems
@@ -94,6 +98,22 @@ class Rules(microseg.SegmentationMethod):
             return self._parsed(available)[1]
         except ConfigError as exc:
             return [str(exc)]
+
+    def level_tests(self) -> list[Any]:
+        """The text levels the rules name (``Country in ('Iceland', 'Malta')``): the run evaluates
+        them on those levels as written, even where rare levels are folded into "other"
+        (:mod:`microseg.privacy.declared`). Rules that do not parse name nothing (fit says why)."""
+        try:
+            specs = self._specs()
+        except ConfigError:
+            return []
+        out = []
+        for seg in specs:
+            try:
+                out += list(tests_of(parse(seg["when"], seg["name"])))
+            except ConfigError:
+                continue
+        return out
 
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "Rules":
         parsed, problems = self._parsed(customers.columns)

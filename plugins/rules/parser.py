@@ -136,6 +136,10 @@ class _ToAst(Transformer):
         return Node("not", (part,))
 
 
+#: where the expression language is explained, appended to every syntax error
+HELP = " (the expression language: docs/methods-rules.md)"
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(GRAMMAR, parser="lalr", maybe_placeholders=False, propagate_positions=False)
@@ -153,13 +157,14 @@ def parse(expr: str, segment: str = "") -> Node | Col:
     except VisitError as exc:
         orig = exc.orig_exc
         pos = orig.args[1] if isinstance(orig, ValueError) and len(orig.args) > 1 else 0
-        raise RuleSyntaxError(f"{where}{orig.args[0]} at position {pos + 1}{caret(expr, pos)}") from None
+        raise RuleSyntaxError(f"{where}{orig.args[0]} at position {pos + 1}{HELP}{caret(expr, pos)}") from None
     except UnexpectedEOF:
         pos = len(expr)
-        raise RuleSyntaxError(f"{where}the expression ends too early at position {pos + 1}{caret(expr, pos)}") from None
+        raise RuleSyntaxError(f"{where}the expression ends too early at position {pos + 1}{HELP}"
+                              f"{caret(expr, pos)}") from None
     except UnexpectedCharacters as exc:
         pos = exc.pos_in_stream or 0
-        raise RuleSyntaxError(f"{where}unexpected character at position {pos + 1}{caret(expr, pos)}") from None
+        raise RuleSyntaxError(f"{where}unexpected character at position {pos + 1}{HELP}{caret(expr, pos)}") from None
     except UnexpectedInput as exc:
         pos = getattr(exc, "pos_in_stream", None)
         tok = getattr(exc, "token", None)
@@ -169,7 +174,7 @@ def parse(expr: str, segment: str = "") -> Node | Col:
             pos = len(expr)
         pos = pos if pos is not None and pos >= 0 else len(expr)
         what = "the expression ends too early" if tok is not None and tok.type == "$END" else "unexpected input"
-        raise RuleSyntaxError(f"{where}{what} at position {pos + 1}{caret(expr, min(pos, len(expr)))}") from None
+        raise RuleSyntaxError(f"{where}{what} at position {pos + 1}{HELP}{caret(expr, min(pos, len(expr)))}") from None
     except LarkError as exc:  # pragma: no cover - any other parser failure
         raise RuleSyntaxError(f"{where}cannot parse the expression ({type(exc).__name__})") from None
 
