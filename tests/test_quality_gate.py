@@ -130,7 +130,7 @@ def test_quality_config_is_validated():
     assert parse_config(base).quality == QualityPolicy()
     with pytest.raises(ConfigError, match="quality.confidence"):
         parse_config(base + "[quality]\nconfidence = 1.5\n")
-    with pytest.raises(ConfigError, match="quality.resample"):
+    with pytest.raises(ConfigError, match=r"unknown key 'resample' in \[quality\]; did you mean 'resamples'"):
         parse_config(base + "[quality]\nresample = 10\n")
 
 
