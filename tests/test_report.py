@@ -409,3 +409,15 @@ def test_score_bands_read_low_to_high_in_words():
     assert order == sorted(order)
     assert "decline probability below 0.3" in page and "decline probability of 0.61 or more" in page
     assert "decline probability from 0.3 to below 0.47" in page and " in ≥" not in page
+
+
+def test_a_method_left_out_of_the_export_says_so():
+    """A family the config does not release is explained as such, not as held back by the gate."""
+    from microseg.report.html import render_html
+    doc = _document()
+    doc["report"]["segments"] = [
+        {"key": "geo:North", "family": "geo", "label": "North", "description": "n", "status": "not-released",
+         "reason": "its family is not in release.families"}]
+    doc["methods"] = {"geo": "rules"}
+    page = render_html(doc)
+    assert "Not in this run’s export" in page and "Held back by the gate: North" not in page

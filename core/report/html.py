@@ -152,9 +152,14 @@ class _Page:
                               sorted(segs, key=lambda s: -(s["size"] if is_count(s.get("size")) else 0)))]
             multi = ' <span class="pill">customers can be in several of these</span>' if rep.get("mode") == "multi" else ""
             plot_tag = f' data-plot="sizes-{esc(family)}"' if drawn else ""      # a drawn chart only
-            held = [s["label"] for s in self.withheld if s["family"] == family]
-            note = (f'<p class="muted">Held back by the gate: {esc(", ".join(held))} '
-                    f'(see <a href="#privacy">Privacy</a>).</p>') if held else ""
+            held_rows = [s for s in self.withheld if s["family"] == family]
+            held = [s["label"] for s in held_rows]
+            if held and not segs and all(s.get("status") == "not-released" for s in held_rows):
+                note = ('<p class="muted">Not in this run’s export: the config’s <code>[release] families</code> '
+                        'leaves this method out (each released column costs detail in the others).</p>')
+            else:
+                note = (f'<p class="muted">Held back by the gate: {esc(", ".join(held))} '
+                        f'(see <a href="#privacy">Privacy</a>).</p>') if held else ""
             parts.append(f'<article class="family"><h3>{esc(family)} <span class="muted">· {esc(method)}</span>{multi}</h3>'
                          f'<div class="split"><div class="plot"{plot_tag}>{chart}</div>'
                          f'<div>{_table(["segment", "customers", "description"], rows, numeric=(1,))}{note}</div></div></article>')
