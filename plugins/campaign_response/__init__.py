@@ -144,7 +144,11 @@ class CampaignResponse(microseg.SegmentationMethod):
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "CampaignResponse":
         self._segmented = None
         with limited_threads(self.n_jobs, *SKLEARN):      # scikit-learn / BLAS threads as LightGBM's
-            return self._fit(customers, data)
+            self._fit(customers, data)
+            # the fitted customers' labels and scores, computed once here: assign and scores reuse
+            # them for this very frame (they change no state, as the method contract requires)
+            self._segmented = (weakref.ref(customers), customers.index, self._segment_anew(customers))
+        return self
 
     def _fit(self, customers: pd.DataFrame, data: Any) -> "CampaignResponse":
         t = treatment(customers, self.treatment_column, self.treatment_value, self.control_value)
@@ -179,14 +183,12 @@ class CampaignResponse(microseg.SegmentationMethod):
 
     def _segment(self, customers: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
         """Labels and scores of the fitted strategy, plus the customer attributes shown as scores
-        (computed once for the customers :meth:`assign` and then :meth:`scores` are given)."""
+        (for the frame ``fit`` was given: computed there once)."""
         cached = getattr(self, "_segmented", None)
         if cached is not None and cached[0]() is customers and cached[1] is customers.index:
             return cached[2]
         with limited_threads(self.n_jobs, *SKLEARN):
-            out = self._segment_anew(customers)
-        self._segmented = (weakref.ref(customers), customers.index, out)
-        return out
+            return self._segment_anew(customers)
 
     def _segment_anew(self, customers: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
         if self.mode_ == "channel":
