@@ -89,17 +89,34 @@ def family_column(name: str, rows: np.ndarray, labels: np.ndarray, n: int, tier:
             sets[rows] = label_codes
             set_parts = [(str(x),) for x in label_names]
         else:
-            group = np.cumsum(first) - 1
-            as_text = pd.Series(label_codes.astype(str)).groupby(group, sort=True).agg(",".join).to_numpy()
-            combo, uniq = pd.factorize(as_text)
+            combo, members = _label_sets(rows, label_codes, first, len(label_names))
             sets[rows[first]] = combo
-            set_parts = [tuple(str(label_names[int(c)]) for c in u.split(",")) for u in uniq]
+            set_parts = [tuple(str(label_names[c]) for c in m) for m in members]
     codes, used = pd.factorize(sets, sort=True)
     parts = [()] + [set_parts[u] if u >= 0 else () for u in used.tolist()]
     values = [WITHHELD] + [SET_SEP.join(p) if p else NO_LABEL for p in parts[1:]]
     paths = np.zeros((2, n), dtype=np.int32)
     paths[1] = codes + 1
     return Column(name=name, kind="family", values=values, paths=paths, holdable=True, parts=parts, tier=tier)
+
+
+def _label_sets(rows: np.ndarray, codes: np.ndarray, first: np.ndarray,
+                n_labels: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """Per customer (``rows`` sorted, then ``codes``; ``first`` marks each customer's first entry):
+    a code of their set of label codes, in order of first appearance, and each set's label codes in
+    ascending order. Sets are bit masks when there are at most 63 labels (vectorised), else text."""
+    if n_labels <= 63:
+        keep = np.r_[True, (rows[1:] != rows[:-1]) | (codes[1:] != codes[:-1])]     # a label once
+        bits = np.left_shift(np.uint64(1), codes[keep].astype(np.uint64))
+        starts = np.flatnonzero(first[keep])
+        masks = np.add.reduceat(bits, starts)                                         # distinct bits: OR
+        combo, uniq = pd.factorize(masks)
+        members = [tuple(c for c in range(n_labels) if int(u) >> c & 1) for u in uniq]
+        return combo, members
+    group = np.cumsum(first) - 1
+    as_text = pd.Series(codes.astype(str)).groupby(group, sort=True).agg(",".join).to_numpy()
+    combo, uniq = pd.factorize(as_text)
+    return combo, [tuple(int(c) for c in u.split(",")) for u in uniq]
 
 
 def _round_sig(x: np.ndarray, digits: int = 2) -> np.ndarray:
