@@ -263,22 +263,22 @@ def plant_name(shop: Shop) -> None:
     shop.customers.loc[4, "city"] = "Tromsø"
 
 
-def set_tx(column: str, row: int, value: Any) -> Callable[[Shop], None]:
+def set_cell(table: str, column: str, row: int, value: Any) -> Callable[[Shop], None]:
+    """Set one cell of ``table`` ("transactions" or "customers") and rewrite its file."""
     def mutate(shop: Shop) -> None:
-        tx = shop.transactions.astype({column: object})
-        tx.loc[row, column] = value
-        shop.transactions = tx
-        tx_csv(shop, tx)
+        frame = getattr(shop, table).astype({column: object})
+        frame.loc[row, column] = value
+        setattr(shop, table, frame)
+        shop.files[f"{table}.csv"] = shop.csv(frame)
     return mutate
+
+
+def set_tx(column: str, row: int, value: Any) -> Callable[[Shop], None]:
+    return set_cell("transactions", column, row, value)
 
 
 def set_cust(column: str, row: int, value: Any) -> Callable[[Shop], None]:
-    def mutate(shop: Shop) -> None:
-        c = shop.customers.astype({column: object})
-        c.loc[row, column] = value
-        shop.customers = c
-        cust_csv(shop, c)
-    return mutate
+    return set_cell("customers", column, row, value)
 
 
 def cfg(path: str, value: Any) -> Callable[[Shop], None]:

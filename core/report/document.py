@@ -77,7 +77,7 @@ def _methods_of(segments: Any) -> dict[str, str]:
     banded value carry no method of their own)."""
     from microseg.privacy.release import VALUE_ROW_METHODS
     out: dict[str, str] = {}
-    for s in sorted(segments, key=lambda s: s.method in VALUE_ROW_METHODS):
-        if s.method not in VALUE_ROW_METHODS or s.method != "withheld":
+    for s in sorted(segments, key=lambda s: s.method in VALUE_ROW_METHODS):    # a method's own rows first
+        if s.method != "withheld":                          # "*" rows name no method; bands name theirs
             out.setdefault(s.family, s.method)
     return out
