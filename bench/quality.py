@@ -2,6 +2,11 @@
 """Quality of the built-in methods on real data, run through the product (config + Python API).
 
     .venv/bin/python bench/quality.py            # prints the table and updates docs/benchmarks.md
+    .venv/bin/python bench/quality.py --only retail bank   # some data sets; prints only
+
+Data sets: retail (Online Retail decline), womens / mens (Hillstrom uplift), bank (Bank Marketing
+response). Each model's validation figure (training/validation data only: what settings may be
+chosen on) is printed beside its test figures.
 
 Each data set is a governed run of a config in bench/configs/ (`microseg.api.run`, the same
 code path as `microseg run`); the figures are those the run reports (out-of-time / held-out
@@ -9,6 +14,7 @@ evaluation inside each method). Needs ../shared/data.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -60,14 +66,11 @@ def model_rows(data: str, prefix: str, q: dict, evaluation: dict) -> list[tuple]
     return rows
 
 
-def main() -> None:
-    warnings.filterwarnings("ignore")
-    os.environ.setdefault("MICROSEG_BENCH_KEY", "quality-bench-key-0123456789")
-    rows: list[tuple] = []
+def retail_rows() -> list[tuple]:
     report, secs = governed_run("online_retail.toml")
     m = report["methods"]
     ev = m["decline"]["evaluation"]
-    rows += [("Online Retail", "decline eligible customers", ev["eligible"]),
+    return [("Online Retail", "decline eligible customers", ev["eligible"]),
              ("Online Retail", "decline positive rate", ev["positive_rate"]),
              *model_rows("Online Retail", "decline", report["quality"]["decline"], ev),
              ("Online Retail", "decline Brier score", ev["brier"]),
@@ -76,21 +79,45 @@ def main() -> None:
              ("Online Retail", "clusters k / silhouette / stability ARI",
               f"{m['clusters']['k']} / {m['clusters']['silhouette']} / {m['clusters']['stability_ari']}"),
              ("Online Retail", "geography rule sizes", ", ".join(f"{k} {v}" for k, v in m["geo"]["segment_sizes"].items())),
+             ("Online Retail", "decline validation (training data only)", str(ev.get("validation", ""))),
              ("Online Retail", "governed run seconds", round(secs, 1))]
-    for name, cfg in (("Womens", "hillstrom_womens.toml"), ("Mens", "hillstrom_mens.toml")):
-        report, secs = governed_run(cfg)
-        ev = report["methods"]["uplift"]["evaluation"]["uplift"]
-        label = f"Hillstrom {name} vs none"
-        rows += [*model_rows(label, "uplift", report["quality"]["uplift"], ev),
-                 (label, "learner (chosen by CV on the 70%)", ev["learner"]), (label, "governed run seconds", round(secs, 1))]
+
+
+def hillstrom_rows(name: str) -> list[tuple]:
+    report, secs = governed_run(f"hillstrom_{name.lower()}.toml")
+    ev = report["methods"]["uplift"]["evaluation"]["uplift"]
+    label = f"Hillstrom {name} vs none"
+    return [*model_rows(label, "uplift", report["quality"]["uplift"], ev),
+            (label, "learner (chosen by CV on the 70%)", ev["learner"]),
+            (label, "learner selection (training data only)", str(ev.get("cv_qini_train", ""))),
+            (label, "governed run seconds", round(secs, 1))]
+
+
+def bank_rows() -> list[tuple]:
     report, secs = governed_run("bank_marketing.toml")
     ev = report["methods"]["response"]["evaluation"]["propensity"]
-    rows += [*model_rows("Bank Marketing", "response", report["quality"]["response"], ev),
+    return [*model_rows("Bank Marketing", "response", report["quality"]["response"], ev),
              ("Bank Marketing", "model (chosen on the latest 20% of training rows)", ev["model"]),
              ("Bank Marketing", "test positive rate", ev["positive_rate"]),
              ("Bank Marketing", "demographic rule sizes",
               ", ".join(f"{k} {v}" for k, v in report["methods"]["demographics"]["segment_sizes"].items())),
+             ("Bank Marketing", "model selection (training data only)", str(ev.get("validation_auc", ""))),
              ("Bank Marketing", "governed run seconds", round(secs, 1))]
+
+
+DATA_SETS = {"retail": retail_rows, "womens": lambda: hillstrom_rows("Womens"),
+             "mens": lambda: hillstrom_rows("Mens"), "bank": bank_rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="+", choices=sorted(DATA_SETS), help="run these data sets and print only")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("MICROSEG_BENCH_KEY", "quality-bench-key-0123456789")
+    rows: list[tuple] = []
+    for name in args.only or DATA_SETS:
+        rows += DATA_SETS[name]()
     from microseg.quality import QualityPolicy
     policy = QualityPolicy()
     lines = ["Command: `.venv/bin/python bench/quality.py` (configs in `bench/configs/`; 2 cores, LightGBM n_jobs=1; "
@@ -106,6 +133,8 @@ def main() -> None:
                      f"{ref} | {met} |")
     table = "\n".join(lines)
     print(table)
+    if args.only:
+        return
     from bench_docs import replace_section
     replace_section("## Quality (bench/quality.py)", table)
 
