@@ -28,7 +28,7 @@ class ResponsePropensity:
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, fit_gbm: Callable[..., Any] | None = None) -> "ResponsePropensity":
         from microseg.plugins._metrics import classification_report   # scikit-learn on use, not at plugin
-        from microseg.plugins._uplift import Propensity, choose_propensity   # registration (fast CLI)
+        from microseg.plugins._propensity import Propensity, choose_propensity   # registration (fast CLI)
         from microseg.plugins.curves import classifier_curves
         tr, te = self.split(len(y), y)
         kind, val = choose_propensity(x.iloc[tr], y[tr], self.lgbm_params, self.split.kind == "ordered",
