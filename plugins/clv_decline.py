@@ -56,7 +56,7 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
-                     btyd: bool = True, seed: int | None = 0) -> pd.DataFrame:
+                     btyd: bool = True, seed: int | None = 0, gaps: bool = True) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
@@ -79,6 +79,13 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
         f["last60_share_of_window"] = np.where(cur > 0, f["spend_last_60d"] / cur, np.nan)
         if "tenure_days" in base:
             f["spend_per_tenure_day"] = base["monetary"] / base["tenure_days"].clip(lower=1)
+        if gaps and {"recency_days", "interpurchase_days"} <= set(base.columns):
+            # days since the last purchase in units of the customer's own typical gap
+            f["recency_vs_gap"] = base["recency_days"] / base["interpurchase_days"].clip(lower=1)
+            f["window_vs_gap"] = horizon / base["interpurchase_days"].clip(lower=1)
+        if gaps and "frequency" in base:
+            for col in [c for c in base.columns if c.startswith("purchases_") and c.endswith("d")]:
+                f[f"{col}_share"] = np.where(base["frequency"] > 0, base[col] / base["frequency"].clip(lower=1), np.nan)
         if btyd and {"frequency", "recency_days"} <= set(base.columns):
             b = btyd_features(base, horizon, seed)
             f["p_alive"] = b["p_alive"]
@@ -98,13 +105,24 @@ def _compact(x: pd.DataFrame) -> pd.DataFrame:
                      or pd.api.types.is_integer_dtype(x[c])})
 
 
+def _capped(x: pd.DataFrame, y: np.ndarray, cap: int | None, seed: int | None, i: int
+            ) -> tuple[pd.DataFrame, np.ndarray]:
+    """At most ``cap`` of one cutoff's rows: a seeded random subset (kept in order)."""
+    if cap is None or len(y) <= cap:
+        return x, y
+    keep = np.sort(np.random.default_rng([0 if seed is None else seed, i]).choice(len(y), cap, replace=False))
+    return x.iloc[keep], np.asarray(y)[keep]
+
+
 class _RowTable:
     """Eligible customers' features and decline labels at several cutoffs, stacked once and
     prepared for LightGBM (categories from the features, no label), with each cutoff's rows."""
 
     def __init__(self, method: "ClvDecline", data: Any, ids: pd.Index, static: pd.DataFrame | None,
                  cutoffs: list[pd.Timestamp]) -> None:
-        parts = [(_compact(x), y) for x, y in (method._labelled(data, ids, t, static) for t in cutoffs)]
+        cap = -(-method.max_training_rows // max(1, method.n_origins)) if method.max_training_rows else None
+        parts = [_capped(_compact(x), y, cap, method.random_state, i)
+                 for i, (x, y) in enumerate(method._labelled(data, ids, t, static) for t in cutoffs)]
         sizes = [len(y) for _, y in parts]
         x = pd.concat([x for x, _ in parts])
         self.y = np.concatenate([y for _, y in parts]) if parts else np.array([], dtype=int)
@@ -150,6 +168,8 @@ class ClvDecline(microseg.SegmentationMethod):
                  learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
                  min_child_samples: int = 50, max_bin: int = 63, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
+                 gap_features: bool = True,
+                 max_training_rows: int | None = None,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio
@@ -168,6 +188,8 @@ class ClvDecline(microseg.SegmentationMethod):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.gap_features = gap_features
+        self.max_training_rows = max_training_rows
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -186,7 +208,7 @@ class ClvDecline(microseg.SegmentationMethod):
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state).loc[eligible]
+                             self.random_state, self.gap_features).loc[eligible]
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return x, y
 
@@ -240,8 +262,9 @@ class ClvDecline(microseg.SegmentationMethod):
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
         return model
 
-    def _final_model(self, data: Any, table: _RowTable, rows: np.ndarray, n_trees: int) -> Any:
-        """The scoring model on ``rows``, trained on the run's engine."""
+    def _final_model(self, data: Any, table: _RowTable, cutoffs: list[pd.Timestamp], n_trees: int) -> Any:
+        """The scoring model on the rows of ``cutoffs``, trained on the run's engine."""
+        rows = table.of(cutoffs)
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
             return data.fit_classifier(self._params() | {"max_bin": self.max_bin}, table.x.iloc[rows],
@@ -294,7 +317,7 @@ class ClvDecline(microseg.SegmentationMethod):
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.of([latest])], table.y[table.of([latest])]
             p_ev = model.predict_proba(x_ev)[:, 1]
-        self.model_ = self._final_model(data, table, table.of(cutoffs), n_trees)
+        self.model_ = self._final_model(data, table, cutoffs, n_trees)
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
@@ -342,7 +365,7 @@ class ClvDecline(microseg.SegmentationMethod):
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
         past = spends[f"spend_last_{self.horizon_days}d"]
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
-                             self.btyd, self.random_state)
+                             self.btyd, self.random_state, self.gap_features)
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
         eligible = past > 0
