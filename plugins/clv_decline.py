@@ -105,34 +105,47 @@ def _compact(x: pd.DataFrame) -> pd.DataFrame:
                      or pd.api.types.is_integer_dtype(x[c])})
 
 
-def _capped(x: pd.DataFrame, y: np.ndarray, cap: int | None, seed: int | None, i: int
-            ) -> tuple[pd.DataFrame, np.ndarray]:
-    """At most ``cap`` of one cutoff's rows: a seeded random subset (kept in order)."""
-    if cap is None or len(y) <= cap:
-        return x, y
-    keep = np.sort(np.random.default_rng([0 if seed is None else seed, i]).choice(len(y), cap, replace=False))
-    return x.iloc[keep], np.asarray(y)[keep]
+def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
+    """Positions of at most ``cap`` of a cutoff's ``n`` rows: a random subset (in order) seeded
+    by ``seed`` and the cutoff's day, so a cutoff keeps its rows whichever others are stacked."""
+    if cap is None or n <= cap:
+        return np.arange(n)
+    rng = np.random.default_rng([0 if seed is None else seed, cutoff.value // (86_400 * 10**9)])
+    return np.sort(rng.choice(n, cap, replace=False))
 
 
 class _RowTable:
     """Eligible customers' features and decline labels at several cutoffs, stacked once and
-    prepared for LightGBM (categories from the features, no label), with each cutoff's rows."""
+    prepared for LightGBM (categories from the features, no label), with each cutoff's rows.
+
+    With ``max_training_rows``, each cutoff keeps a seeded sample of at most that ÷ ``n_origins``
+    rows (so one fit trains on at most about ``max_training_rows``); the ``evaluated`` cutoff
+    keeps all its rows for evaluation (:meth:`all_of`) and trains on the sample only."""
 
     def __init__(self, method: "ClvDecline", data: Any, ids: pd.Index, static: pd.DataFrame | None,
-                 cutoffs: list[pd.Timestamp]) -> None:
+                 cutoffs: list[pd.Timestamp], evaluated: pd.Timestamp | None = None) -> None:
         cap = -(-method.max_training_rows // max(1, method.n_origins)) if method.max_training_rows else None
-        parts = [_capped(_compact(x), y, cap, method.random_state, i)
-                 for i, (x, y) in enumerate(method._labelled(data, ids, t, static) for t in cutoffs)]
-        sizes = [len(y) for _, y in parts]
+        parts, self._at, self._all, end = [], {}, {}, 0
+        for t in cutoffs:
+            x, y = method._labelled(data, ids, t, static)
+            sample = _capped(len(y), cap, method.random_state, t)
+            keep = np.arange(len(y)) if t == evaluated else sample
+            parts.append((_compact(x.iloc[keep]), np.asarray(y)[keep]))
+            self._all[t] = np.arange(end, end + len(keep))
+            self._at[t] = end + (np.searchsorted(keep, sample) if t == evaluated else np.arange(len(keep)))
+            end += len(keep)
         x = pd.concat([x for x, _ in parts])
         self.y = np.concatenate([y for _, y in parts]) if parts else np.array([], dtype=int)
         del parts
         self.x, self.categories = prepare(x)
-        ends = np.cumsum(sizes)
-        self._at = {t: np.arange(end - size, end) for t, size, end in zip(cutoffs, sizes, ends)}
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
+        """The training rows of ``cutoffs``."""
         return np.concatenate([self._at[t] for t in cutoffs]) if cutoffs else np.array([], dtype=np.int64)
+
+    def all_of(self, cutoff: pd.Timestamp) -> np.ndarray:
+        """Every row of ``cutoff`` (its training rows and, on the evaluated cutoff, the others)."""
+        return self._all[cutoff]
 
 
 class ClvDecline(microseg.SegmentationMethod):
@@ -143,9 +156,14 @@ class ClvDecline(microseg.SegmentationMethod):
     horizon_days : H
     ratio : r (declining when next-window spend < r × last-window spend)
     n_origins : rolling training cutoffs (T₀, T₀ − step, …)
-    origin_step_days : spacing of the training cutoffs (default H / 3)
+    origin_step_days : spacing of the training cutoffs (default H / 6: seven cutoffs span H)
     max_training_customers : train (and backtest) on a seeded random sample of this many customers
         when there are more; every customer is scored. ``None`` trains on everyone.
+    max_training_rows : at most about this many stacked rows per fit: each cutoff keeps a seeded
+        sample of at most ``max_training_rows / n_origins`` eligible customers (the backtest's
+        evaluation cutoff is scored on all of its rows). ``None``: no cap.
+    gap_features : add recency in units of the customer's own typical gap between purchases,
+        H ÷ that gap, and each purchase window's share of all purchases
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
@@ -161,7 +179,7 @@ class ClvDecline(microseg.SegmentationMethod):
     name = "clv-decline"
     summary = "Decline probability (LightGBM, out of time) and risk x value segments"
 
-    def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 4,
+    def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 7,
                  origin_step_days: int | None = None, max_training_customers: int | None = 50_000,
                  value_quantiles: tuple[float, float] = (0.5, 0.8),
                  risk_thresholds: tuple[float, float] | None = None, n_estimators: int = 300,
@@ -169,7 +187,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  min_child_samples: int = 50, max_bin: int = 63, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  gap_features: bool = True,
-                 max_training_rows: int | None = None,
+                 max_training_rows: int | None = 60_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio
@@ -213,7 +231,7 @@ class ClvDecline(microseg.SegmentationMethod):
         return x, y
 
     def _cutoffs(self, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
-        step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 3))
+        step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 6))
         h = pd.Timedelta(days=self.horizon_days)
         out = []
         for j in range(self.n_origins):
@@ -294,7 +312,8 @@ class ClvDecline(microseg.SegmentationMethod):
         back = self._cutoffs(latest - h, first_tx)
         forward = last_tx >= as_of + h - pd.Timedelta(days=1)
         backtest = not forward and len(back) >= 2
-        table = _RowTable(self, train_data, train_ids, static, sorted(set(cutoffs) | set(back)))
+        table = _RowTable(self, train_data, train_ids, static, sorted(set(cutoffs) | (set() if forward else set(back))),
+                          evaluated=None if forward else latest)
         first_model = back[1:] if backtest else (cutoffs[1:] if len(cutoffs) > 1 else cutoffs)
         self._check_trainable(table.y[table.of(first_model)])
         binned = BinnedRows(table.x, table.y, table.of(first_model), max_bin=self.max_bin, seed=self.random_state)
@@ -315,7 +334,7 @@ class ClvDecline(microseg.SegmentationMethod):
                 trained_on = back
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
         if trained_on:
-            x_ev, y_ev = table.x.iloc[table.of([latest])], table.y[table.of([latest])]
+            x_ev, y_ev = table.x.iloc[table.all_of(latest)], table.y[table.all_of(latest)]
             p_ev = model.predict_proba(x_ev)[:, 1]
         self.model_ = self._final_model(data, table, cutoffs, n_trees)
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
