@@ -130,7 +130,7 @@ class _RowTable:
 
     def __init__(self, method: "ClvDecline", data: Any, ids: pd.Index, static: pd.DataFrame | None,
                  cutoffs: list[pd.Timestamp], evaluated: pd.Timestamp | None = None) -> None:
-        cap = -(-method.max_training_rows // max(1, method.n_origins)) if method.max_training_rows else None
+        cap = method._rows_per_cutoff()
         parts, self._at, self._all, end = [], {}, {}, 0
         for t in cutoffs:
             x, y = method._labelled(data, ids, t, static)
@@ -165,8 +165,9 @@ class ClvDecline(microseg.SegmentationMethod):
     origin_step_days : spacing of the training cutoffs (default H / 6: seven cutoffs span H)
     max_training_customers : train (and backtest) on a seeded random sample of this many customers
         when there are more; every customer is scored. ``None`` trains on everyone.
-    max_training_rows : at most about this many stacked rows per fit: each cutoff keeps a seeded
-        sample of at most ``max_training_rows / n_origins`` eligible customers (the backtest's
+    max_training_rows : at most about this many stacked rows per fit: training uses only as many
+        customers (seeded sample) as give every cutoff ``max_training_rows / n_origins`` eligible
+        ones, and each cutoff keeps a seeded sample of at most that many (the backtest's
         evaluation cutoff is scored on all of its rows). ``None``: no cap.
     gap_features : add recency in units of the customer's own typical gap between purchases,
         H ÷ that gap, and each purchase window's share of all purchases
@@ -194,7 +195,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  gap_features: bool = True,
-                 max_training_rows: int | None = 60_000,
+                 max_training_rows: int | None = 30_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio
@@ -249,14 +250,36 @@ class ClvDecline(microseg.SegmentationMethod):
             out.append(t)
         return out
 
-    def _training_sample(self, data: Any, ids: pd.Index) -> tuple[Any, pd.Index]:
-        """The data restricted to a seeded random sample of customers when there are too many."""
-        cap = self.max_training_customers
-        if cap is None or len(ids) <= cap:
-            return data, ids
-        rng = np.random.default_rng(self.random_state)
-        sample = ids[np.sort(rng.choice(len(ids), cap, replace=False))]
-        return data.restrict(sample), sample
+    def _rows_per_cutoff(self) -> int | None:
+        """The cap on one cutoff's stacked rows (``max_training_rows`` ÷ ``n_origins``)."""
+        return -(-self.max_training_rows // max(1, self.n_origins)) if self.max_training_rows else None
+
+    def _customers_needed(self, data: Any, ids: pd.Index, cutoffs: list[pd.Timestamp]) -> int:
+        """How many customers give every cutoff about its row cap of eligible rows: the cap ÷
+        the lowest share of eligible customers among ``cutoffs`` (+10 %), at most all of them."""
+        cap = self._rows_per_cutoff()
+        if cap is None or not cutoffs:
+            return len(ids)
+        h = pd.Timedelta(days=self.horizon_days)
+        share = float((data.window_spends(ids, [(t - h, t) for t in cutoffs]) > 0).mean(axis=0).min())
+        return len(ids) if share <= 0 else min(len(ids), int(np.ceil(1.1 * cap / share)))
+
+    def _training_sample(self, data: Any, ids: pd.Index, cutoffs: list[pd.Timestamp],
+                         forward: bool) -> tuple[Any, pd.Index, Any, pd.Index]:
+        """The data restricted to a seeded random sample of customers when there are too many
+        (``max_training_customers``), or fewer when that many already fill every cutoff's row
+        cap; and the customers a forward evaluation is scored on (the larger sample)."""
+        n = len(ids) if self.max_training_customers is None else min(len(ids), self.max_training_customers)
+        n_train = min(n, self._customers_needed(data, ids, cutoffs))
+        if n_train >= len(ids):
+            return data, ids, data, ids
+        order = np.random.default_rng(self.random_state).permutation(len(ids))
+        train_ids = ids[np.sort(order[:n_train])]
+        train_data = data.restrict(train_ids)
+        if not forward or n_train >= n:
+            return train_data, train_ids, train_data, train_ids
+        eval_ids = ids[np.sort(order[:n])]
+        return train_data, train_ids, (data if n >= len(ids) else data.restrict(eval_ids)), eval_ids
 
     @staticmethod
     def _static_of(customers: pd.DataFrame, data: Any) -> pd.DataFrame:
@@ -316,12 +339,13 @@ class ClvDecline(microseg.SegmentationMethod):
         cutoffs = self._cutoffs(latest, first_tx)
         if not cutoffs:
             raise ConfigError(f"clv-decline: not enough history before as_of for horizon_days={self.horizon_days}")
-        train_data, train_ids = self._training_sample(data, ids)
         static = self._static_of(customers, data)
         back = self._cutoffs(latest - h, first_tx)
         forward = last_tx >= as_of + h - pd.Timedelta(days=1)
         backtest = not forward and len(back) >= 2
-        table = _RowTable(self, train_data, train_ids, static, sorted(set(cutoffs) | (set() if forward else set(back))),
+        stacked = sorted(set(cutoffs) | (set() if forward else set(back)))
+        train_data, train_ids, eval_data, eval_ids = self._training_sample(data, ids, stacked, forward)
+        table = _RowTable(self, train_data, train_ids, static, stacked,
                           evaluated=None if forward else latest)
         first_model = back[1:] if backtest else (cutoffs[1:] if len(cutoffs) > 1 else cutoffs)
         self._check_trainable(table.y[table.of(first_model)])
@@ -353,7 +377,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.training_customers_ = len(train_ids)
         self.risk_bounds_ = self._risk_bounds(float(np.mean(table.y[table.of(cutoffs)])))
         if forward:
-            x_raw, y_ev = self._labelled(train_data, train_ids, as_of, static)
+            x_raw, y_ev = self._labelled(eval_data, eval_ids, as_of, static)
             x_ev = prepare(x_raw, self.categories_)[0]
             p_ev = self.model_.predict_proba(x_ev)[:, 1]
             trained_on = cutoffs
