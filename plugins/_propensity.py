@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (FunctionTransformer, KBinsDiscretizer, OneHotEncoder, SplineTransformer,
                                    StandardScaler)
 
@@ -78,7 +78,7 @@ def _spline_logistic(x: pd.DataFrame, c: float = 1.0):
         parts.append(("splines", make_pipeline(FunctionTransformer(_signed_log),
                                                SplineTransformer(n_knots=5, knots="quantile",
                                                                  extrapolation="constant")), many))
-    return make_pipeline(ColumnTransformer(parts), _SplineRegression(C=c, max_iter=3000))
+    return Pipeline([("design", ColumnTransformer(parts)), ("logisticregression", _WidthSolver(C=c, max_iter=3000))])
 
 
 #: design widths up to which the spline logistic regression takes exact Newton steps (a few passes
@@ -86,7 +86,7 @@ def _spline_logistic(x: pd.DataFrame, c: float = 1.0):
 NEWTON_MAX_COLUMNS = 256
 
 
-class _SplineRegression(LogisticRegression):
+class _WidthSolver(LogisticRegression):
     """Logistic regression whose solver follows the design's width (:data:`NEWTON_MAX_COLUMNS`)."""
 
     def fit(self, X, y, sample_weight=None):  # noqa: N803 (scikit-learn's names)
@@ -229,11 +229,12 @@ def choose_propensity(x: pd.DataFrame, y: np.ndarray, lgbm_params: dict, ordered
     when rows are in time order, else a random 20 %); returns its settings (keyword arguments of
     :class:`Propensity`) and every candidate's validation AUC.
 
-    The candidates are tried in three steps, each keeping the best of the one before (ties: the
-    first, simplest): (1) on rows in time order, the spline logistic regression (C = 1) with each
-    recency half-life in :data:`HALF_LIVES`, with and without the calendar columns; (2) its C
-    among :data:`OTHER_CS`; (3) LightGBM, and the average of the two, with the same rows, weights
-    and columns. Each candidate is fitted on the other 80 % only.
+    The candidates are tried one setting at a time, each step keeping the best of the one before
+    (ties: the first, simpler): the spline logistic regression (C = 1, equal weights) (1) with and
+    without the calendar columns (:func:`calendar_columns`; rows in time order only), (2) with each
+    recency half-life of :data:`HALF_LIVES` (rows in time order only), (3) with each C of
+    :data:`OTHER_CS`; (4) LightGBM, and the average of the two, with the same columns and weights.
+    Each candidate is fitted on the other 80 % only.
     """
     n = len(y)
     if ordered:
@@ -255,29 +256,37 @@ def choose_propensity(x: pd.DataFrame, y: np.ndarray, lgbm_params: dict, ordered
         key = describe(settings)
         scores[key], preds[key] = float(roc_auc_score(y[va], p)), p
 
-    with progress.task("choosing the propensity model", 3) as step:
-        stage1, designs = [], {}
-        for drop in drops:                  # (1) weights × columns: one design matrix per column set
+    def fit_spline(settings: dict[str, Any]) -> None:
+        """The spline logistic regression on the design of its column set (built once per set)."""
+        z_tr, z_va = designs[settings["drop"]]
+        lr = _regression(settings["c"], z_tr.shape[1]).fit(
+            z_tr, y[tr], sample_weight=recency_weights(len(tr), settings["half_life"]))
+        score(settings, lr.predict_proba(z_va)[:, 1])
+
+    def first_best(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+        """The best by validation AUC; on a tie the first (the simpler)."""
+        return max(candidates, key=lambda s: scores[describe(s)])
+
+    with progress.task("choosing the propensity model", 4) as step:
+        designs = {}
+        for drop in drops:                  # (1) with or without the calendar columns (equal weights)
             xf = _numeric_fill(x.drop(columns=list(drop)))
             design = _spline_logistic(xf.iloc[tr])[:-1].fit(xf.iloc[tr])
-            designs[drop] = z_tr, z_va = design.transform(xf.iloc[tr]), design.transform(xf.iloc[va])
-            for half_life in half_lives:
-                settings = {"kind": "spline", "c": 1.0, "half_life": half_life, "drop": drop}
-                lr = _regression(1.0, z_tr.shape[1]).fit(z_tr, y[tr], sample_weight=recency_weights(len(tr), half_life))
-                score(settings, lr.predict_proba(z_va)[:, 1])
-                stage1.append(settings)
-        best = max(stage1, key=lambda s: scores[describe(s)])
+            designs[drop] = design.transform(xf.iloc[tr]), design.transform(xf.iloc[va])
+            fit_spline({"kind": "spline", "c": 1.0, "half_life": None, "drop": drop})
+        best = first_best([{"kind": "spline", "c": 1.0, "half_life": None, "drop": drop} for drop in drops])
         step.advance()
-        z_tr, z_va = designs[best["drop"]]  # (2) the regularisation, with the best rows and columns
-        for c in OTHER_CS:
-            lr = _regression(c, z_tr.shape[1]).fit(z_tr, y[tr], sample_weight=recency_weights(len(tr), best["half_life"]))
-            score(best | {"c": c}, lr.predict_proba(z_va)[:, 1])
-        best = max((best | {"c": c} for c in (1.0, *OTHER_CS)), key=lambda s: scores[describe(s)])
+        for half_life in half_lives[1:]:    # (2) recency weights, with the better column set
+            fit_spline(best | {"half_life": half_life})
+        best = first_best([best | {"half_life": half_life} for half_life in half_lives])
         step.advance()
-        gbm = best | {"kind": "lgbm", "c": None}   # (3) LightGBM and the average, same rows and columns
+        for c in OTHER_CS:                  # (3) the regularisation
+            fit_spline(best | {"c": c})
+        best = first_best([best | {"c": c} for c in (1.0, *OTHER_CS)])
+        step.advance()
+        gbm = best | {"kind": "lgbm", "c": None}   # (4) LightGBM and the average, same rows and columns
         score(gbm, Propensity(**gbm, lgbm_params=dict(lgbm_params)).fit(x.iloc[tr], y[tr]).predict(x.iloc[va]))
         blend = best | {"kind": "spline-blend"}
         score(blend, (preds[describe(best)] + preds[describe(gbm)]) / 2)
         step.advance()
-    final = max((best, gbm, blend), key=lambda s: scores[describe(s)])
-    return final, scores
+    return first_best([best, gbm, blend]), scores
