@@ -82,7 +82,8 @@ def _spline_logistic(x: pd.DataFrame, c: float = 1.0):
 
 
 #: design widths up to which the spline logistic regression takes exact Newton steps (a few passes
-#: over the rows, ~2× faster than lbfgs here and converged tightly); wider designs use lbfgs
+#: over the rows, converged tightly: 0.5 s against lbfgs's 0.7–1.3 s, not converged as far, on 29k
+#: Bank Marketing rows × 89 columns); wider designs use lbfgs
 NEWTON_MAX_COLUMNS = 256
 
 
@@ -92,11 +93,6 @@ class _WidthSolver(LogisticRegression):
     def fit(self, X, y, sample_weight=None):  # noqa: N803 (scikit-learn's names)
         self.solver = "newton-cholesky" if X.shape[1] <= NEWTON_MAX_COLUMNS else "lbfgs"
         return super().fit(X, y, sample_weight=sample_weight)
-
-
-def _regression(c: float, width: int) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=3000,
-                              solver="newton-cholesky" if width <= NEWTON_MAX_COLUMNS else "lbfgs")
 
 
 def _logistic(x: pd.DataFrame, c: float = 0.5):
@@ -259,7 +255,7 @@ def choose_propensity(x: pd.DataFrame, y: np.ndarray, lgbm_params: dict, ordered
     def fit_spline(settings: dict[str, Any]) -> None:
         """The spline logistic regression on the design of its column set (built once per set)."""
         z_tr, z_va = designs[settings["drop"]]
-        lr = _regression(settings["c"], z_tr.shape[1]).fit(
+        lr = _WidthSolver(C=settings["c"], max_iter=3000).fit(
             z_tr, y[tr], sample_weight=recency_weights(len(tr), settings["half_life"]))
         score(settings, lr.predict_proba(z_va)[:, 1])
 
