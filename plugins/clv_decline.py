@@ -104,13 +104,6 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     return pd.concat(parts, axis=1)
 
 
-def _compact(x: pd.DataFrame) -> pd.DataFrame:
-    """Numeric columns as float32 (what LightGBM is given anyway): half the memory per cutoff."""
-    numeric = {c for c, t in x.dtypes.items() if pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t)}
-    return pd.DataFrame({c: x[c].to_numpy(dtype="float32", na_value=np.nan) if c in numeric else x[c]
-                         for c in x.columns}, index=x.index)
-
-
 def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
     """Positions of at most ``cap`` of a cutoff's ``n`` rows: a random subset (in order) seeded
     by ``seed`` and the cutoff's day, so a cutoff keeps its rows whichever others are stacked."""
@@ -131,18 +124,32 @@ class _RowTable:
     def __init__(self, method: "ClvDecline", data: Any, ids: pd.Index, static: pd.DataFrame | None,
                  cutoffs: list[pd.Timestamp], evaluated: pd.Timestamp | None = None) -> None:
         cap = method._rows_per_cutoff()
-        parts, self._at, self._all, end = [], {}, {}, 0
+        self._at, self._all, end = {}, {}, 0
+        columns: dict[str, list] = {}
+        index, labels, numeric = [], [], {}
         for t in cutoffs:
-            x, y = method._labelled(data, ids, t, static)
+            x, y, eligible = method._labelled(data, ids, t, static, select=False)
+            rows = np.flatnonzero(eligible)
             sample = _capped(len(y), cap, method.random_state, t)
             keep = np.arange(len(y)) if t == evaluated else sample
-            parts.append((_compact(x.iloc[keep]), np.asarray(y)[keep]))
+            rows = rows[keep]
+            # each kept row's columns taken once; numbers as float32 (what LightGBM is given anyway)
+            for c in x.columns:
+                s = x[c]
+                if c not in numeric:
+                    numeric[c] = pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)
+                columns.setdefault(c, []).append(s.to_numpy(dtype="float32", na_value=np.nan)[rows]
+                                                 if numeric[c] else s.iloc[rows])
+            index.append(x.index[rows])
+            labels.append(np.asarray(y)[keep])
             self._all[t] = np.arange(end, end + len(keep))
             self._at[t] = end + (np.searchsorted(keep, sample) if t == evaluated else np.arange(len(keep)))
             end += len(keep)
-        x = pd.concat([x for x, _ in parts])
-        self.y = np.concatenate([y for _, y in parts]) if parts else np.array([], dtype=int)
-        del parts
+        self.y = np.concatenate(labels) if labels else np.array([], dtype=int)
+        idx = index[0].append(index[1:]) if index else pd.Index([])
+        x = pd.DataFrame({c: np.concatenate(v) if numeric[c] else pd.concat(v).set_axis(idx)
+                          for c, v in columns.items()}, index=idx)
+        del columns
         self.x, self.categories = prepare(x)
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
@@ -228,16 +235,17 @@ class ClvDecline(microseg.SegmentationMethod):
                 "random_state": self.random_state}
 
     def _labelled(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp,
-                  static: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-        """Eligible customers' features at ``cutoff`` and their decline labels."""
+                  static: pd.DataFrame | None = None, select: bool = True) -> tuple:
+        """Eligible customers' features at ``cutoff`` and their decline labels (with ``select``
+        False: every customer's features, the eligible ones' labels and the eligibility mask)."""
         spends = window_columns(data, ids, trend_windows(cutoff, self.horizon_days)
                                 | {"future": (cutoff, cutoff + pd.Timedelta(days=self.horizon_days))})
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state, self.gap_features).loc[eligible]
+                             self.random_state, self.gap_features)
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
-        return x, y
+        return (x.loc[eligible], y) if select else (x, y, eligible)
 
     def _cutoffs(self, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
         step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 6))
