@@ -66,8 +66,8 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     ``horizon`` days, and that expected spend as a share of the last window's.
     """
     frame = data.features(cutoff)
-    raw_attributes = data.customers.columns if data.customers is not None else []
-    base = frame.drop(columns=[c for c in raw_attributes if c in frame.columns])
+    raw_attributes = set(data.customers.columns) if data.customers is not None else set()
+    base = frame[[c for c in frame.columns if c not in raw_attributes]]
     if not base.index.equals(ids):
         base = base.reindex(ids)
     windows = trend_windows(cutoff, horizon)
@@ -98,10 +98,14 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
             if "avg_basket" in col:
                 f["expected_spend"] = f["expected_purchases"] * col["avg_basket"]
                 f["expected_vs_window"] = np.where(cur > 0, f["expected_spend"] / cur, np.nan)
-    parts = [base[[c for c in base.columns if c not in f]], pd.DataFrame(f, index=ids)]
+    # one frame from the columns (base's kept as they are, then the new ones, then the attributes)
+    out = {c: base[c].to_numpy() for c in base.columns if c not in f} | f
     if static is not None:
-        parts.append(static[[c for c in static.columns if c not in base.columns and c not in f]].reindex(ids))
-    return pd.concat(parts, axis=1)
+        attributes = static[[c for c in static.columns if c not in base.columns and c not in f]]
+        if not attributes.index.equals(ids):
+            attributes = attributes.reindex(ids)
+        out |= {c: attributes[c].array for c in attributes.columns}
+    return pd.DataFrame(out, index=ids)
 
 
 def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
@@ -127,8 +131,15 @@ class _RowTable:
         self._at, self._all, end = {}, {}, 0
         columns: dict[str, list] = {}
         index, labels, numeric = [], [], {}
+        # every cutoff's spend windows in one pass over the transactions
+        windows = {t: method._label_windows(t) for t in cutoffs}
+        flat = [w for t in cutoffs for w in windows[t].values()]
+        spends = data.window_spends(ids, flat).T if flat else []
+        at = 0
         for t in cutoffs:
-            x, y, eligible = method._labelled(data, ids, t, static, select=False)
+            mine = dict(zip(windows[t], spends[at:at + len(windows[t])]))
+            at += len(windows[t])
+            x, y, eligible = method._labelled(data, ids, t, static, select=False, spends=mine)
             rows = np.flatnonzero(eligible)
             sample = _capped(len(y), cap, method.random_state, t)
             keep = np.arange(len(y)) if t == evaluated else sample
@@ -235,17 +246,23 @@ class ClvDecline(microseg.SegmentationMethod):
                 "random_state": self.random_state}
 
     def _labelled(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp,
-                  static: pd.DataFrame | None = None, select: bool = True) -> tuple:
+                  static: pd.DataFrame | None = None, select: bool = True,
+                  spends: dict[str, np.ndarray] | None = None) -> tuple:
         """Eligible customers' features at ``cutoff`` and their decline labels (with ``select``
-        False: every customer's features, the eligible ones' labels and the eligibility mask)."""
-        spends = window_columns(data, ids, trend_windows(cutoff, self.horizon_days)
-                                | {"future": (cutoff, cutoff + pd.Timedelta(days=self.horizon_days))})
+        False: every customer's features, the eligible ones' labels and the eligibility mask).
+        ``spends`` may hold the :meth:`_label_windows` already computed."""
+        spends = dict(spends) if spends is not None else window_columns(data, ids, self._label_windows(cutoff))
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
                              self.random_state, self.gap_features)
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return (x.loc[eligible], y) if select else (x, y, eligible)
+
+    def _label_windows(self, cutoff: pd.Timestamp) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+        """The trend windows before ``cutoff`` and the label's window after it (``future``)."""
+        return trend_windows(cutoff, self.horizon_days) | {
+            "future": (cutoff, cutoff + pd.Timedelta(days=self.horizon_days))}
 
     def _cutoffs(self, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
         step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 6))
