@@ -120,3 +120,23 @@ def test_backtest_scores_every_row_of_its_evaluation_cutoff():
     assert capped.training_rows_ <= 100 < free.training_rows_
     # the evaluation cutoff's rows: every eligible customer of the training sample
     assert capped.report()["evaluation"]["eligible"] > 50
+
+
+def test_row_table_holds_each_cutoffs_labelled_rows_as_float32():
+    """The stacked table (all cutoffs' spend windows in one pass, columns taken once) holds
+    exactly what each cutoff's own labelled rows give, numbers as float32."""
+    from microseg.plugins._lgbm import prepare
+    from microseg.plugins.clv_decline import _capped, _RowTable
+    data = CustomerData(transactions=_shop(seed=2, future=0), as_of=AS_OF)
+    f = data.features()
+    m = ClvDecline(n_estimators=40, n_origins=3, max_training_rows=150)
+    cutoffs = m._cutoffs(pd.Timestamp(AS_OF) - pd.Timedelta(days=90), data.tx_date_range()[0])
+    table = _RowTable(m, data, f.index, None, cutoffs, evaluated=cutoffs[-1])
+    for t in cutoffs:
+        x, y = m._labelled(data, f.index, t)
+        keep = np.arange(len(y)) if t == cutoffs[-1] else _capped(len(y), m._rows_per_cutoff(), m.random_state, t)
+        rows = table.all_of(t)
+        expected = prepare(x.iloc[keep].astype({c: "float32" for c in x.columns if x[c].dtype.kind in "if"}))[0]
+        pd.testing.assert_frame_equal(table.x.iloc[rows], expected[table.x.columns])
+        assert np.array_equal(table.y[rows], y[keep])
+    assert len(table.all_of(cutoffs[-1])) > len(table.of([cutoffs[-1]]))    # evaluated: every row kept
