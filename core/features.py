@@ -83,11 +83,13 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     recency = np.full(n, np.nan)
     first = np.full(n, np.nan)
     bought = amount > 0
-    if bought.any():
-        g = pd.Series(age_days[bought]).groupby(codes[bought])
-        mn, mx = g.min(), g.max()
-        recency[mn.index.to_numpy()] = mn.to_numpy()
-        first[mx.index.to_numpy()] = mx.to_numpy()
+    if bought.any():                    # newest and oldest purchase per customer (unbuffered min / max)
+        who, age = codes[bought], age_days[bought]
+        has = np.bincount(who, minlength=n) > 0
+        mn, mx = np.full(n, np.inf), np.full(n, -np.inf)
+        np.minimum.at(mn, who, age)
+        np.maximum.at(mx, who, age)
+        recency[has], first[has] = mn[has], mx[has]
     out["recency_days"] = recency
     out["tenure_days"] = first
     with np.errstate(divide="ignore", invalid="ignore"):

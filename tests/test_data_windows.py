@@ -48,3 +48,17 @@ def test_shared_row_codes_give_the_same_features():
     for when in (T0 + pd.Timedelta(days=200), T0 + pd.Timedelta(days=90)):
         with_codes = transaction_features(tx, ids, when, codes=data.tx_codes(ids))
         pd.testing.assert_frame_equal(with_codes, transaction_features(tx, ids, when))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_rows=st.integers(0, 300), day=days)
+def test_recency_and_tenure_equal_plain_min_max(seed, n_rows, day):
+    """Recency / tenure: days since each customer's newest / oldest purchase (amount > 0) before
+    as_of, NaN without one — as a plain groupby min / max gives them."""
+    tx, ids, as_of = _tx(seed, n_rows), pd.Index(range(35), name="customer_id"), T0 + pd.Timedelta(days=day)
+    f = transaction_features(tx, ids, as_of, (90,))
+    sel = tx[(tx["ts"] < as_of) & (tx["amount"] > 0)]
+    age = (as_of - sel["ts"]).dt.total_seconds() / 86400.0
+    g = age.groupby(sel["customer_id"])
+    np.testing.assert_array_equal(f["recency_days"].to_numpy(), g.min().reindex(ids).to_numpy())
+    np.testing.assert_array_equal(f["tenure_days"].to_numpy(), g.max().reindex(ids).to_numpy())
