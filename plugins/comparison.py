@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from microseg.plugins._metrics import (qini_auc_score, ranked_counts, ranked_metrics, treatment_effect,
+from microseg.plugins._metrics import (qini_auc_score, ranked_counts, ranked_metrics, reused, treatment_effect,
                                        uplift_at_k)
 
 CHUNK_CELLS = 4_000_000        # resamples × rows per chunk of drawn weights (16 MB of float32)
@@ -117,11 +117,12 @@ class ModelComparison:
         strata = self.y if self.kind == "classifier" else self.treatment
         out: dict[str, tuple[list, list]] = {name: ([], []) for name in self.metric_names()}
         step = max(1, METRIC_CELLS // max(self.rows, 1))
-        for chunk in resample_weights(self.rows, n_resamples, seed, strata=None if self.groups is not None else strata,
-                                      groups=self.groups):
-            for at in range(0, chunk.shape[1], step):        # metrics on fewer columns at a time: less memory
-                w = np.ascontiguousarray(chunk[:, at:at + step])
-                for name, (model, base) in self._all(w).items():
-                    out[name][0].append(model)
-                    out[name][1].append(base)
+        with reused():                                        # the scores sorted once, not once per chunk
+            for chunk in resample_weights(self.rows, n_resamples, seed,
+                                          strata=None if self.groups is not None else strata, groups=self.groups):
+                for at in range(0, chunk.shape[1], step):    # metrics on fewer columns at a time: less memory
+                    w = np.ascontiguousarray(chunk[:, at:at + step])
+                    for name, (model, base) in self._all(w).items():
+                        out[name][0].append(model)
+                        out[name][1].append(base)
         return {name: (np.concatenate(m), np.concatenate(b)) for name, (m, b) in out.items()}
