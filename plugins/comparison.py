@@ -53,8 +53,13 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _counts(rng: np.random.Generator, m: int, b: int) -> np.ndarray:
     """Draw counts (m × b) of ``m`` items drawn ``m`` times with replacement, ``b`` times."""
-    draws = rng.integers(0, m, (b, m)) + (np.arange(b) * m)[:, None]
-    return np.bincount(draws.ravel(), minlength=b * m).reshape(b, m).T.astype(np.float32)
+    # int32 draws are the same numbers as int64 ones below 2**31; counted one resample at a time, the
+    # peak memory is the draws and the result (was: the draws, offset copies and b·m int64 counts)
+    draws = rng.integers(0, m, (b, m), dtype=np.int32 if m < 2**31 else np.int64)
+    out = np.empty((m, b), dtype=np.float32)
+    for j in range(b):
+        out[:, j] = np.bincount(draws[j], minlength=m)
+    return out
 
 
 @dataclass
