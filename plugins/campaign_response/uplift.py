@@ -50,7 +50,8 @@ def _comparison(y: np.ndarray, u: np.ndarray, t: np.ndarray, groups: np.ndarray 
 def _evaluation(protocol: str, learner: str, kind: str, cv: Any, y: np.ndarray, u: np.ndarray, t: np.ndarray,
                 t_all: np.ndarray) -> dict[str, Any]:
     from microseg.plugins._metrics import qini_auc_score, uplift_at_k   # scikit-learn on use (fast CLI)
-    return {"protocol": protocol, "learner": f"{learner}/{kind}", "cv_qini_train": cv,
+    return {"protocol": protocol, "learner": f"{learner}/{kind}", "cv_qini_train": cv["qini"],
+            "cv_uplift_at_30_train": cv["uplift_at_30"],
             "uplift_at_30": uplift_at_k(y, u, t, 0.3), "qini_auc": qini_auc_score(y, u, t),
             "treated_rows": int((t_all == 1).sum()), "control_rows": int((t_all == 0).sum())}
 
