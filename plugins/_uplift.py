@@ -260,12 +260,15 @@ def _folds(y: np.ndarray, t: np.ndarray, folds: int, rng: np.random.Generator) -
 
 
 def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: dict, seed: int | None,
-                  folds: int = 3, repeats: int = 2) -> tuple[tuple[str, str], dict[str, dict[str, float]]]:
+                  folds: int = 3, repeats: int = 1) -> tuple[tuple[str, str], dict[str, dict[str, float]]]:
     """Pick (learner, base model) among :data:`CANDIDATES` on ``repeats`` × ``folds`` stratified
     folds of the training rows: the best mean of its two ranks, by mean Qini AUC (the quality
     gate's metric) and by mean uplift@30 % (ties: the better Qini).
 
-    The rows are encoded once (:class:`Rows`) and every fold's fit slices them."""
+    The rows are encoded once (:class:`Rows`) and every fold's fit slices them. One repeat by
+    default: on Hillstrom's training rows the learner one repeat of 3 folds picks scored within
+    0.001 Qini of the best over 3 × 3 folds whichever repeat it was (Mens and Womens), so a second
+    repeat would double the cost for nothing measurable."""
     y, t = np.asarray(y), np.asarray(t)
     rng = np.random.default_rng(seed)
     r = Rows(x)
