@@ -250,7 +250,13 @@ CANDIDATES = (("t-learner", "logistic"), ("class-transformation", "logistic"), (
               ("dr-learner", "logistic"), ("t-learner", "lgbm"), ("class-transformation", "lgbm"))
 
 
-def _folds(y: np.ndarray, t: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
+def _folds(y: np.ndarray, t: np.ndarray, folds: int, rng: np.random.Generator,
+           groups: np.ndarray | None = None) -> np.ndarray:
+    """Each row's fold: stratified by treatment × outcome, or with ``groups`` (a customer's
+    contacts) whole groups at random."""
+    if groups is not None:
+        keys, inverse = np.unique(groups, return_inverse=True)
+        return (rng.permutation(len(keys)) % folds)[inverse]
     strata = t * 2 + y
     fold = np.empty(len(y), dtype=int)
     for s in np.unique(strata):
@@ -260,10 +266,12 @@ def _folds(y: np.ndarray, t: np.ndarray, folds: int, rng: np.random.Generator) -
 
 
 def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: dict, seed: int | None,
-                  folds: int = 3, repeats: int = 1) -> tuple[tuple[str, str], dict[str, dict[str, float]]]:
+                  folds: int = 3, repeats: int = 1, groups: np.ndarray | None = None
+                  ) -> tuple[tuple[str, str], dict[str, dict[str, float]]]:
     """Pick (learner, base model) among :data:`CANDIDATES` on ``repeats`` × ``folds`` stratified
     folds of the training rows: the best mean of its two ranks, by mean Qini AUC (the quality
-    gate's metric) and by mean uplift@30 % (ties: the better Qini).
+    gate's metric) and by mean uplift@30 % (ties: the better Qini). With ``groups`` (e.g. the
+    customer of each contact row) a group's rows stay in one fold, as in the held-out evaluation.
 
     The rows are encoded once (:class:`Rows`) and every fold's fit slices them. One repeat by
     default: on Hillstrom's training rows the learner one repeat of 3 folds picks scored within
@@ -276,7 +284,7 @@ def choose_uplift(x: pd.DataFrame, y: np.ndarray, t: np.ndarray, lgbm_params: di
     at30: dict[str, list[float]] = {}
     with progress.task("choosing the uplift learner", total=len(CANDIDATES) * folds * repeats) as fits:
         for _ in range(repeats):
-            fold = _folds(y, t, folds, rng)
+            fold = _folds(y, t, folds, rng, groups)
             for f in range(folds):
                 tr, va = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
                 rt, rv = r.take(tr), r.take(va)

@@ -78,6 +78,16 @@ def test_choice_is_seeded_scores_every_candidate_and_repeats_folds():
     assert twice["qini"].keys() == cv["qini"].keys() and twice["qini"] != cv["qini"]
 
 
+def test_choice_keeps_a_group_in_one_fold():
+    from microseg.plugins._uplift import _folds
+    groups = np.repeat(np.arange(300), 4)
+    fold = _folds(np.zeros(1200, int), np.zeros(1200, int), 3, np.random.default_rng(0), groups)
+    assert (pd.Series(fold).groupby(groups).nunique() == 1).all() and set(fold) == {0, 1, 2}
+    x, y, t = _planted(1200, 3)
+    (learner, kind), cv = choose_uplift(x, y, t, PARAMS, seed=0, groups=groups)
+    assert set(cv["qini"]) == {f"{a}/{b}" for a, b in CANDIDATES}
+
+
 def test_best_of_takes_the_best_mean_rank_over_qini_and_uplift_at_30():
     scores = {"qini": {"a": 0.05, "b": 0.049, "c": 0.048}, "uplift_at_30": {"a": 0.06, "b": 0.08, "c": 0.07}}
     assert best_of(scores) == "b"                  # mean ranks a 2, b 1.5, c 2.5

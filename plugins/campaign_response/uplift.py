@@ -119,7 +119,8 @@ class ContactUplift(UpliftModel):
         te = ev["customer_id"].isin(held).to_numpy()
         tr_idx = np.flatnonzero(~te)
         sel = tr_idx if len(tr_idx) <= CHOOSE_ROWS else rng.choice(tr_idx, CHOOSE_ROWS, replace=False)
-        (learner, kind), cv = choose_uplift(rows.iloc[sel], y[sel], t[sel], self.lgbm_params, seed)
+        (learner, kind), cv = choose_uplift(rows.iloc[sel], y[sel], t[sel], self.lgbm_params, seed,
+                                            groups=ev["customer_id"].to_numpy()[sel])   # customers whole
         fit_idx = tr_idx if len(tr_idx) <= FIT_ROWS else rng.choice(tr_idx, FIT_ROWS, replace=False)
         model = LEARNERS[learner](kind, self.lgbm_params).fit(rows.iloc[fit_idx], y[fit_idx], t[fit_idx],
                                                                control=False)
