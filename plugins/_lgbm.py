@@ -18,7 +18,9 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
     cats = dict(categories or {})
     for col in frame.columns:
         s = frame[col]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        if s.dtype == np.float32:
+            out[col] = s                                            # already compact: no copy
+        elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
             out[col] = s.astype("float32")
         elif pd.api.types.is_datetime64_any_dtype(s):
             continue

@@ -56,7 +56,7 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
-                     btyd: bool = True, seed: int | None = 0) -> pd.DataFrame:
+                     btyd: bool = True, seed: int | None = 0, gaps: bool = True) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
@@ -67,54 +67,91 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     """
     frame = data.features(cutoff)
     raw_attributes = data.customers.columns if data.customers is not None else []
-    base = frame.drop(columns=[c for c in raw_attributes if c in frame.columns]).reindex(ids)
+    base = frame.drop(columns=[c for c in raw_attributes if c in frame.columns])
+    if not base.index.equals(ids):
+        base = base.reindex(ids)
     windows = trend_windows(cutoff, horizon)
     spends = spends if spends is not None else window_columns(data, ids, windows)
-    f = pd.DataFrame({name: spends[name] for name in windows}, index=ids)
+    col = {c: base[c].to_numpy(dtype="float64", na_value=np.nan) for c in base.columns
+           if pd.api.types.is_numeric_dtype(base[c].dtype) and not pd.api.types.is_bool_dtype(base[c].dtype)}
+    f = {name: np.asarray(spends[name], dtype="float64") for name in windows}
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        f["window_vs_prev"] = np.log1p(cur.clip(lower=0)) - np.log1p(f["spend_prev_window"].clip(lower=0))
+        f["window_vs_prev"] = np.log1p(cur.clip(min=0)) - np.log1p(f["spend_prev_window"].clip(min=0))
         f["window_share_of_year"] = np.where(f["spend_last_365d"] > 0, cur / f["spend_last_365d"], np.nan)
         f["last30_share_of_window"] = np.where(cur > 0, f["spend_last_30d"] / cur, np.nan)
         f["last60_share_of_window"] = np.where(cur > 0, f["spend_last_60d"] / cur, np.nan)
-        if "tenure_days" in base:
-            f["spend_per_tenure_day"] = base["monetary"] / base["tenure_days"].clip(lower=1)
+        if "tenure_days" in col and "monetary" in col:
+            f["spend_per_tenure_day"] = col["monetary"] / np.maximum(col["tenure_days"], 1)
+        if gaps and {"recency_days", "interpurchase_days"} <= set(col):
+            # days since the last purchase in units of the customer's own typical gap
+            gap = np.maximum(col["interpurchase_days"], 1)
+            f["recency_vs_gap"] = col["recency_days"] / gap
+            f["window_vs_gap"] = horizon / gap
+        if gaps and "frequency" in col:
+            for name in [c for c in col if c.startswith("purchases_") and c.endswith("d")]:
+                f[f"{name}_share"] = np.where(col["frequency"] > 0, col[name] / np.maximum(col["frequency"], 1), np.nan)
         if btyd and {"frequency", "recency_days"} <= set(base.columns):
             b = btyd_features(base, horizon, seed)
-            f["p_alive"] = b["p_alive"]
-            f["expected_purchases"] = b["expected_purchases"]
-            if "avg_basket" in base:
-                f["expected_spend"] = b["expected_purchases"] * base["avg_basket"]
+            f["p_alive"] = b["p_alive"].to_numpy()
+            f["expected_purchases"] = b["expected_purchases"].to_numpy()
+            if "avg_basket" in col:
+                f["expected_spend"] = f["expected_purchases"] * col["avg_basket"]
                 f["expected_vs_window"] = np.where(cur > 0, f["expected_spend"] / cur, np.nan)
-    parts = [base[[c for c in base.columns if c not in f.columns]], f]
+    parts = [base[[c for c in base.columns if c not in f]], pd.DataFrame(f, index=ids)]
     if static is not None:
-        parts.append(static[[c for c in static.columns if c not in base.columns and c not in f.columns]].reindex(ids))
+        parts.append(static[[c for c in static.columns if c not in base.columns and c not in f]].reindex(ids))
     return pd.concat(parts, axis=1)
 
 
 def _compact(x: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns as float32 (what LightGBM is given anyway): half the memory per cutoff."""
-    return x.astype({c: "float32" for c in x.columns if pd.api.types.is_float_dtype(x[c])
-                     or pd.api.types.is_integer_dtype(x[c])})
+    numeric = {c for c, t in x.dtypes.items() if pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t)}
+    return pd.DataFrame({c: x[c].to_numpy(dtype="float32", na_value=np.nan) if c in numeric else x[c]
+                         for c in x.columns}, index=x.index)
+
+
+def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
+    """Positions of at most ``cap`` of a cutoff's ``n`` rows: a random subset (in order) seeded
+    by ``seed`` and the cutoff's day, so a cutoff keeps its rows whichever others are stacked."""
+    if cap is None or n <= cap:
+        return np.arange(n)
+    rng = np.random.default_rng([0 if seed is None else seed, cutoff.value // (86_400 * 10**9)])
+    return np.sort(rng.choice(n, cap, replace=False))
 
 
 class _RowTable:
     """Eligible customers' features and decline labels at several cutoffs, stacked once and
-    prepared for LightGBM (categories from the features, no label), with each cutoff's rows."""
+    prepared for LightGBM (categories from the features, no label), with each cutoff's rows.
+
+    With ``max_training_rows``, each cutoff keeps a seeded sample of at most that ÷ ``n_origins``
+    rows (so one fit trains on at most about ``max_training_rows``); the ``evaluated`` cutoff
+    keeps all its rows for evaluation (:meth:`all_of`) and trains on the sample only."""
 
     def __init__(self, method: "ClvDecline", data: Any, ids: pd.Index, static: pd.DataFrame | None,
-                 cutoffs: list[pd.Timestamp]) -> None:
-        parts = [(_compact(x), y) for x, y in (method._labelled(data, ids, t, static) for t in cutoffs)]
-        sizes = [len(y) for _, y in parts]
+                 cutoffs: list[pd.Timestamp], evaluated: pd.Timestamp | None = None) -> None:
+        cap = method._rows_per_cutoff()
+        parts, self._at, self._all, end = [], {}, {}, 0
+        for t in cutoffs:
+            x, y = method._labelled(data, ids, t, static)
+            sample = _capped(len(y), cap, method.random_state, t)
+            keep = np.arange(len(y)) if t == evaluated else sample
+            parts.append((_compact(x.iloc[keep]), np.asarray(y)[keep]))
+            self._all[t] = np.arange(end, end + len(keep))
+            self._at[t] = end + (np.searchsorted(keep, sample) if t == evaluated else np.arange(len(keep)))
+            end += len(keep)
         x = pd.concat([x for x, _ in parts])
         self.y = np.concatenate([y for _, y in parts]) if parts else np.array([], dtype=int)
         del parts
         self.x, self.categories = prepare(x)
-        ends = np.cumsum(sizes)
-        self._at = {t: np.arange(end - size, end) for t, size, end in zip(cutoffs, sizes, ends)}
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
+        """The training rows of ``cutoffs``."""
         return np.concatenate([self._at[t] for t in cutoffs]) if cutoffs else np.array([], dtype=np.int64)
+
+    def all_of(self, cutoff: pd.Timestamp) -> np.ndarray:
+        """Every row of ``cutoff`` (its training rows and, on the evaluated cutoff, the others)."""
+        return self._all[cutoff]
 
 
 class ClvDecline(microseg.SegmentationMethod):
@@ -125,9 +162,15 @@ class ClvDecline(microseg.SegmentationMethod):
     horizon_days : H
     ratio : r (declining when next-window spend < r × last-window spend)
     n_origins : rolling training cutoffs (T₀, T₀ − step, …)
-    origin_step_days : spacing of the training cutoffs (default H / 3)
+    origin_step_days : spacing of the training cutoffs (default H / 6: seven cutoffs span H)
     max_training_customers : train (and backtest) on a seeded random sample of this many customers
         when there are more; every customer is scored. ``None`` trains on everyone.
+    max_training_rows : at most about this many stacked rows per fit: training uses only as many
+        customers (seeded sample) as give every cutoff ``max_training_rows / n_origins`` eligible
+        ones, and each cutoff keeps a seeded sample of at most that many (the backtest's
+        evaluation cutoff is scored on all of its rows). ``None``: no cap.
+    gap_features : add recency in units of the customer's own typical gap between purchases,
+        H ÷ that gap, and each purchase window's share of all purchases
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
@@ -135,6 +178,7 @@ class ClvDecline(microseg.SegmentationMethod):
     early_stopping_rounds : trees without a validation gain (log loss) before the number of trees
         is fixed
     max_bin : LightGBM histogram buckets per feature (the rows of every fit are binned once)
+    bin_sample : rows a feature's bucket bounds are computed on (LightGBM ``bin_construct_sample_cnt``)
     btyd : add BG/NBD features (P(alive), expected purchases and spend in the next H days)
     n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
         cores are shared)
@@ -143,13 +187,15 @@ class ClvDecline(microseg.SegmentationMethod):
     name = "clv-decline"
     summary = "Decline probability (LightGBM, out of time) and risk x value segments"
 
-    def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 4,
+    def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 7,
                  origin_step_days: int | None = None, max_training_customers: int | None = 50_000,
                  value_quantiles: tuple[float, float] = (0.5, 0.8),
                  risk_thresholds: tuple[float, float] | None = None, n_estimators: int = 300,
                  learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
-                 min_child_samples: int = 50, max_bin: int = 63, btyd: bool = False,
+                 min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
+                 gap_features: bool = True,
+                 max_training_rows: int | None = 30_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio
@@ -164,10 +210,13 @@ class ClvDecline(microseg.SegmentationMethod):
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.max_bin = max_bin
+        self.bin_sample = bin_sample
         self.btyd = btyd
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.gap_features = gap_features
+        self.max_training_rows = max_training_rows
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -186,12 +235,12 @@ class ClvDecline(microseg.SegmentationMethod):
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state).loc[eligible]
+                             self.random_state, self.gap_features).loc[eligible]
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return x, y
 
     def _cutoffs(self, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
-        step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 3))
+        step = pd.Timedelta(days=self.origin_step_days or max(1, self.horizon_days // 6))
         h = pd.Timedelta(days=self.horizon_days)
         out = []
         for j in range(self.n_origins):
@@ -201,14 +250,36 @@ class ClvDecline(microseg.SegmentationMethod):
             out.append(t)
         return out
 
-    def _training_sample(self, data: Any, ids: pd.Index) -> tuple[Any, pd.Index]:
-        """The data restricted to a seeded random sample of customers when there are too many."""
-        cap = self.max_training_customers
-        if cap is None or len(ids) <= cap:
-            return data, ids
-        rng = np.random.default_rng(self.random_state)
-        sample = ids[np.sort(rng.choice(len(ids), cap, replace=False))]
-        return data.restrict(sample), sample
+    def _rows_per_cutoff(self) -> int | None:
+        """The cap on one cutoff's stacked rows (``max_training_rows`` ÷ ``n_origins``)."""
+        return -(-self.max_training_rows // max(1, self.n_origins)) if self.max_training_rows else None
+
+    def _customers_needed(self, data: Any, ids: pd.Index, cutoffs: list[pd.Timestamp]) -> int:
+        """How many customers give every cutoff about its row cap of eligible rows: the cap ÷
+        the lowest share of eligible customers among ``cutoffs`` (+10 %), at most all of them."""
+        cap = self._rows_per_cutoff()
+        if cap is None or not cutoffs:
+            return len(ids)
+        h = pd.Timedelta(days=self.horizon_days)
+        share = float((data.window_spends(ids, [(t - h, t) for t in cutoffs]) > 0).mean(axis=0).min())
+        return len(ids) if share <= 0 else min(len(ids), int(np.ceil(1.1 * cap / share)))
+
+    def _training_sample(self, data: Any, ids: pd.Index, cutoffs: list[pd.Timestamp],
+                         forward: bool) -> tuple[Any, pd.Index, Any, pd.Index]:
+        """The data restricted to a seeded random sample of customers when there are too many
+        (``max_training_customers``), or fewer when that many already fill every cutoff's row
+        cap; and the customers a forward evaluation is scored on (the larger sample)."""
+        n = len(ids) if self.max_training_customers is None else min(len(ids), self.max_training_customers)
+        n_train = min(n, self._customers_needed(data, ids, cutoffs))
+        if n_train >= len(ids):
+            return data, ids, data, ids
+        order = np.random.default_rng(self.random_state).permutation(len(ids))
+        train_ids = ids[np.sort(order[:n_train])]
+        train_data = data.restrict(train_ids)
+        if not forward or n_train >= n:
+            return train_data, train_ids, train_data, train_ids
+        eval_ids = ids[np.sort(order[:n])]
+        return train_data, train_ids, (data if n >= len(ids) else data.restrict(eval_ids)), eval_ids
 
     @staticmethod
     def _static_of(customers: pd.DataFrame, data: Any) -> pd.DataFrame:
@@ -240,11 +311,13 @@ class ClvDecline(microseg.SegmentationMethod):
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
         return model
 
-    def _final_model(self, data: Any, table: _RowTable, rows: np.ndarray, n_trees: int) -> Any:
-        """The scoring model on ``rows``, trained on the run's engine."""
+    def _final_model(self, data: Any, table: _RowTable, cutoffs: list[pd.Timestamp], n_trees: int) -> Any:
+        """The scoring model on the rows of ``cutoffs``, trained on the run's engine."""
+        rows = table.of(cutoffs)
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
-            return data.fit_classifier(self._params() | {"max_bin": self.max_bin}, table.x.iloc[rows],
+            return data.fit_classifier(self._params() | {"max_bin": self.max_bin,
+                                                         "bin_construct_sample_cnt": self.bin_sample}, table.x.iloc[rows],
                                        table.y[rows], n_estimators=n_trees)
 
     # ------------------------------------------------------------------ estimator API
@@ -266,15 +339,18 @@ class ClvDecline(microseg.SegmentationMethod):
         cutoffs = self._cutoffs(latest, first_tx)
         if not cutoffs:
             raise ConfigError(f"clv-decline: not enough history before as_of for horizon_days={self.horizon_days}")
-        train_data, train_ids = self._training_sample(data, ids)
         static = self._static_of(customers, data)
         back = self._cutoffs(latest - h, first_tx)
         forward = last_tx >= as_of + h - pd.Timedelta(days=1)
         backtest = not forward and len(back) >= 2
-        table = _RowTable(self, train_data, train_ids, static, sorted(set(cutoffs) | set(back)))
+        stacked = sorted(set(cutoffs) | (set() if forward else set(back)))
+        train_data, train_ids, eval_data, eval_ids = self._training_sample(data, ids, stacked, forward)
+        table = _RowTable(self, train_data, train_ids, static, stacked,
+                          evaluated=None if forward else latest)
         first_model = back[1:] if backtest else (cutoffs[1:] if len(cutoffs) > 1 else cutoffs)
         self._check_trainable(table.y[table.of(first_model)])
-        binned = BinnedRows(table.x, table.y, table.of(first_model), max_bin=self.max_bin, seed=self.random_state)
+        binned = BinnedRows(table.x, table.y, table.of(first_model), max_bin=self.max_bin, sample=self.bin_sample,
+                            seed=self.random_state)
         default_trees = max(20, self.n_estimators // 4)
         x_ev, y_ev, p_ev, protocol = None, np.array([]), np.array([]), "none: not enough history for a backtest"
         trained_on: list[pd.Timestamp] = []
@@ -292,16 +368,16 @@ class ClvDecline(microseg.SegmentationMethod):
                 trained_on = back
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
         if trained_on:
-            x_ev, y_ev = table.x.iloc[table.of([latest])], table.y[table.of([latest])]
+            x_ev, y_ev = table.x.iloc[table.all_of(latest)], table.y[table.all_of(latest)]
             p_ev = model.predict_proba(x_ev)[:, 1]
-        self.model_ = self._final_model(data, table, table.of(cutoffs), n_trees)
+        self.model_ = self._final_model(data, table, cutoffs, n_trees)
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
         self.training_customers_ = len(train_ids)
         self.risk_bounds_ = self._risk_bounds(float(np.mean(table.y[table.of(cutoffs)])))
         if forward:
-            x_raw, y_ev = self._labelled(train_data, train_ids, as_of, static)
+            x_raw, y_ev = self._labelled(eval_data, eval_ids, as_of, static)
             x_ev = prepare(x_raw, self.categories_)[0]
             p_ev = self.model_.predict_proba(x_ev)[:, 1]
             trained_on = cutoffs
@@ -342,7 +418,7 @@ class ClvDecline(microseg.SegmentationMethod):
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
         past = spends[f"spend_last_{self.horizon_days}d"]
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
-                             self.btyd, self.random_state)
+                             self.btyd, self.random_state, self.gap_features)
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
         eligible = past > 0

@@ -82,3 +82,41 @@ def test_btyd_features_from_the_behaviour_frame():
     assert b.loc[recent, "p_alive"].mean() > b.loc[~recent, "p_alive"].mean()   # recent buyers more alive
     m, labels, data, _ = _fitted(btyd=True)
     assert "expected_vs_window" in m.model_.booster_.feature_name() and len(labels) == len(f)
+
+
+def test_gap_features_are_recency_in_units_of_the_customers_own_gap():
+    from microseg.plugins.clv_decline import history_features
+    data = CustomerData(transactions=_shop(seed=5), as_of=AS_OF)
+    ids = data.ids
+    f = history_features(data, ids, AS_OF, 90, btyd=False)
+    base = data.features(AS_OF)
+    gap = base["interpurchase_days"].clip(lower=1)
+    assert np.allclose(f["recency_vs_gap"].dropna(), (base["recency_days"] / gap).dropna())
+    share = f["purchases_90d_share"]
+    assert share.dropna().between(0, 1).all()
+    assert np.allclose(share.dropna(), (base["purchases_90d"] / base["frequency"]).dropna())
+    off = history_features(data, ids, AS_OF, 90, btyd=False, gaps=False)
+    assert "recency_vs_gap" not in off and "purchases_90d_share" not in off
+
+
+def test_training_rows_are_capped_by_a_seeded_sample_per_cutoff():
+    m, *_ = _fitted(max_training_rows=200)                          # 2 origins: 100 rows per cutoff
+    full, *_ = _fitted(max_training_rows=None)
+    assert m.training_rows_ <= 200 < full.training_rows_
+    # only as many customers as fill the cap are used for training ...
+    assert 100 < m.training_customers_ < full.training_customers_ == 600
+    # ... while the forward evaluation is still scored on every customer (not capped)
+    assert m.report()["evaluation"]["eligible"] == full.report()["evaluation"]["eligible"]
+    again, *_ = _fitted(max_training_rows=200)
+    assert again.training_rows_ == m.training_rows_ and again.n_trees_ == m.n_trees_
+
+
+def test_backtest_scores_every_row_of_its_evaluation_cutoff():
+    data = CustomerData(transactions=_shop(seed=2, future=0), as_of=AS_OF)
+    f = data.features()
+    capped = ClvDecline(n_estimators=40, n_origins=2, max_training_rows=100).fit(f, data=data)
+    free = ClvDecline(n_estimators=40, n_origins=2, max_training_rows=None).fit(f, data=data)
+    assert capped.report()["evaluation"]["protocol"].startswith("backtest")
+    assert capped.training_rows_ <= 100 < free.training_rows_
+    # the evaluation cutoff's rows: every eligible customer of the training sample
+    assert capped.report()["evaluation"]["eligible"] > 50

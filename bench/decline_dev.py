@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Development figures for clv-decline: what its defaults are chosen on (never the test window).
+
+    .venv/bin/python bench/decline_dev.py                       # both dev sets, default settings
+    .venv/bin/python bench/decline_dev.py --set btyd=true n_origins=6
+    .venv/bin/python bench/decline_dev.py --only synthetic --n 100000 --time
+
+Dev sets (no claim is made on either):
+
+retail
+    Online Retail with every transaction on or after the test window's start (2011-09-11) dropped
+    and ``as_of`` = 2011-09-11, so every label ends at or before 2011-09-11. The method then runs
+    its backtest protocol: the ``validation`` figure (trained on cutoffs ≤ 2011-05-14, trees chosen
+    on 2011-06-13 — the same figure ``bench/quality.py`` prints) and the backtest figure (a model
+    trained on older cutoffs, scored at 2011-06-13).
+synthetic
+    The seeded data of ``bench/e2e.py`` (``../shared/bench/baseline.py generate``) at ``--n``
+    customers, horizon 182 days as in e2e's config; backtest protocol (the data end at as_of).
+
+Prints, per set, the backtest ROC AUC, the validation ROC AUC, training rows and the fit time
+(with several ``--seeds``: each seed's figures and their means — the synthetic backtest moves by
+a few hundredths between seeds, so compare means).
+Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared"
+RETAIL_CUT = pd.Timestamp("2011-09-11")
+WINDOWS = [(90, 180)]      # the behaviour frame's windows (core/features.py DEFAULT_WINDOWS)
+
+
+def parse_value(text: str) -> object:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "none":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def retail_data():
+    from microseg.config import load_config
+    from microseg.data import CustomerData
+    from microseg.loading import load_data
+    data, _ = load_data(load_config(HERE / "configs" / "online_retail.toml"))
+    tx = data.transactions
+    tx = tx.loc[tx["ts"].to_numpy() < RETAIL_CUT.to_datetime64()]
+    return CustomerData(customers=data.customers, transactions=tx, as_of=RETAIL_CUT, windows=WINDOWS[0]), \
+        {"horizon_days": 90}
+
+
+def synthetic_data(n: int):
+    from microseg.data import CustomerData
+    out = Path(f"/tmp/decline_dev_syn_{n}")
+    if not (out / "transactions.parquet").exists():
+        subprocess.run([sys.executable, str(SHARED / "bench" / "baseline.py"), "generate", "--n", str(n),
+                        "--out", str(out)], check=True, capture_output=True)
+    cust = pd.read_parquet(out / "customers.parquet").set_index("customer_id")
+    tx = pd.read_parquet(out / "transactions.parquet")
+    return (CustomerData(customers=cust, transactions=tx, as_of=pd.Timestamp("2026-01-01"),
+                         signup_column="signup_date", windows=WINDOWS[0]), {"horizon_days": 182})
+
+
+def evaluate(data, params: dict) -> dict:
+    from microseg.plugins.clv_decline import ClvDecline
+    customers = data.features()
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    m = ClvDecline(**params).fit(customers, data=data)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    ev = m.evaluation_
+    val = ev.get("validation") or {}
+    return {"backtest_auc": round(ev.get("roc_auc", float("nan")), 4),
+            "baseline_auc": round(m.comparison_.values()["roc_auc"][1], 4) if len(ev.get("baseline", "")) else None,
+            "validation_auc": round(val["roc_auc"], 4) if val.get("roc_auc") is not None else None,
+            "eligible": ev.get("eligible"), "training_rows": m.training_rows_, "n_trees": m.n_trees_,
+            "fit_wall_s": round(wall, 2), "fit_cpu_s": round(cpu, 2), "protocol": ev.get("protocol")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="*", default=["retail", "synthetic"])
+    ap.add_argument("--n", type=int, nargs="*", default=[20000])
+    ap.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0], help="random_state of each fit (figures per seed and mean)")
+    ap.add_argument("--windows", type=int, nargs="*", help="behaviour-frame windows (a prototype of more)")
+    args = ap.parse_args(argv)
+    if args.windows:
+        WINDOWS[0] = tuple(args.windows)
+    warnings.filterwarnings("ignore")
+    params = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    sets = []
+    if "retail" in args.only:
+        sets.append(("retail", retail_data))
+    if "synthetic" in args.only:
+        sets += [(f"synthetic {n:,}", lambda n=n: synthetic_data(n)) for n in args.n]
+    for name, make in sets:
+        data, defaults = make()
+        runs = [evaluate(data, defaults | {"n_jobs": 1, "random_state": seed} | params) for seed in args.seeds]
+        res = runs[0] if len(runs) == 1 else {
+            "seeds": args.seeds, "backtest_auc": [r["backtest_auc"] for r in runs],
+            "validation_auc": [r["validation_auc"] for r in runs],
+            "mean_backtest_auc": round(sum(r["backtest_auc"] for r in runs) / len(runs), 4),
+            "mean_validation_auc": round(sum(r["validation_auc"] or 0 for r in runs) / len(runs), 4),
+            "training_rows": runs[0]["training_rows"], "n_trees": [r["n_trees"] for r in runs],
+            "fit_cpu_s": [r["fit_cpu_s"] for r in runs]}
+        print(json.dumps({"set": name, "params": params, "load": os.getloadavg()[0]} | res), flush=True)
+
+
+if __name__ == "__main__":
+    main()
