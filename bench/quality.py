@@ -90,6 +90,7 @@ def hillstrom_rows(name: str) -> list[tuple]:
     return [*model_rows(label, "uplift", report["quality"]["uplift"], ev),
             (label, "learner (chosen by CV on the 70%)", ev["learner"]),
             (label, "learner selection (training data only)", str(ev.get("cv_qini_train", ""))),
+            (label, "learner selection uplift@30% (training data only)", str(ev.get("cv_uplift_at_30_train", ""))),
             (label, "governed run seconds", round(secs, 1))]
 
 

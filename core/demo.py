@@ -52,7 +52,9 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
                   for i, (f, l) in enumerate(zip(first, last))],
         "phone": phone,
         "birth_date": birth.strftime("%Y-%m-%d"),
-        "address": [f"{rng.integers(1, 200)} {rng.choice(STREETS)} {rng.choice(SUFFIX)}" for _ in range(n)],
+        # rng.choice(seq) is seq[rng.integers(0, len(seq))]: the same draws, without a list → array per call
+        "address": [f"{rng.integers(1, 200)} {STREETS[rng.integers(0, len(STREETS))]} "
+                    f"{SUFFIX[rng.integers(0, len(SUFFIX))]}" for _ in range(n)],
         "city": [CITIES[i][0] for i in city_idx],
         "postcode": [f"{CITIES[i][2]}{rng.integers(1, 20)} {rng.integers(1, 9)}{chr(65 + rng.integers(0, 26))}"
                      f"{chr(65 + rng.integers(0, 26))}" for i in city_idx],
@@ -109,7 +111,7 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
     sent_day = rng.integers(0, HISTORY_DAYS, len(crow))
     events = pd.DataFrame({
         "customer_id": ids[crow],
-        "campaign": [f"CMP{c:03d}" for c in sent_day // 30],
+        "campaign": np.array([f"CMP{c:03d}" for c in range(HISTORY_DAYS // 30 + 1)])[sent_day // 30],
         "sent_at": ((AS_OF - pd.Timedelta(days=HISTORY_DAYS)) + pd.to_timedelta(sent_day, unit="D")).strftime("%Y-%m-%d"),
         "channel": np.array(CHANNELS)[ch],
         "group": np.where(treated, "treatment", "control"),

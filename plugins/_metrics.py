@@ -11,6 +11,9 @@ top-decile lift 1.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import numpy as np
 
 
@@ -28,9 +31,44 @@ def _out(values: np.ndarray, single: bool) -> float | np.ndarray:
     return float(values[0]) if single else values
 
 
+class _Reuse:
+    """Weight-independent work (sorts, group indicators) kept while :func:`reused` is active: the
+    bootstrap calls every metric once per chunk of resamples on the same rows and scores. Entries
+    match by identity or equal contents (the arrays are not changed while it is active)."""
+
+    entries: list[tuple[tuple[np.ndarray, ...], object, object]] | None = None
+
+    @classmethod
+    def get(cls, arrays: tuple[np.ndarray, ...], tag: object, make):
+        if cls.entries is None:
+            return make()
+        for held, held_tag, value in cls.entries:
+            if held_tag == tag and all(a is b or (a.shape == b.shape and np.array_equal(a, b))
+                                       for a, b in zip(held, arrays)):
+                return value
+        value = make()
+        cls.entries.append((arrays, tag, value))
+        return value
+
+
+@contextmanager
+def reused() -> Iterator[None]:
+    """Within the block, metrics on the same rows and scores sort them (and group them) once."""
+    outer = _Reuse.entries
+    _Reuse.entries = [] if outer is None else outer
+    try:
+        yield
+    finally:
+        _Reuse.entries = outer
+
+
 def _descending_groups(score: np.ndarray, stable_reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Row order by descending score and the start of each group of tied scores."""
     score = np.asarray(score, dtype=float)
+    return _Reuse.get((score,), ("order", stable_reverse), lambda: _sorted_groups(score, stable_reverse))
+
+
+def _sorted_groups(score: np.ndarray, stable_reverse: bool) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(score, kind="mergesort")[::-1] if stable_reverse else np.argsort(-score, kind="mergesort")
     s = score[order]
     return order, np.r_[0, np.flatnonzero(np.diff(s)) + 1]
@@ -51,7 +89,7 @@ def ranked_counts(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None)
     y = np.asarray(y, dtype=float)
     w, _ = _weights(w, len(y))
     order, starts = _descending_groups(score)
-    ws = w[order]
+    ws = np.take(w, order, axis=0)      # rows in score order (np.take: ~3x faster than w[order] here)
     pos = ws * y[order][:, None].astype(ws.dtype)
     ws -= pos
     return _by_group(pos, starts), _by_group(ws, starts)
@@ -149,7 +187,7 @@ def uplift_at_k(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, k: flo
     y, t = np.asarray(y, float), np.asarray(treatment, float)
     w, single = _weights(w, len(y))
     order, _ = _descending_groups(uplift, stable_reverse=True)
-    top = _inside_top(w[order], k)
+    top = _inside_top(np.take(w, order, axis=0), k)
     yo, to = y[order], t[order]
     s = _group_sums(top, np.column_stack([yo * to, to, yo * (1 - to), 1 - to]))
     return _out(_ratio(s[0], s[1]) - _ratio(s[2], s[3]), single)
@@ -167,6 +205,18 @@ def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Qini curve points at the ends of tie groups (best uplift first): weight per group, number
     targeted so far and incremental responders (rows: groups, columns: resamples)."""
+    g, dense, indicator = _Reuse.get((y, t, score), ("qini", w.dtype), lambda: _qini_indicator(y, t, score, w.dtype))
+    both = _group_sums(w, indicator) if dense else np.asarray(indicator @ w)
+    sums = [both[j * g:(j + 1) * g] for j in range(4)]
+    n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
+    n_c = n_all - n_t
+    curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
+    return sums[0], n_all, curve
+
+
+def _qini_indicator(y: np.ndarray, t: np.ndarray, score: np.ndarray, dtype: np.dtype) -> tuple[int, bool, object]:
+    """The number of tie groups and the (4 groups × rows) indicator whose product with the weights
+    gives each group's weight, treated, treated responders and control responders."""
     order, starts = _descending_groups(score, stable_reverse=True)
     yo, to = y[order], t[order]
     parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
@@ -176,19 +226,12 @@ def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray
         indicator = np.zeros((len(y), 4 * g))
         for j in range(4):
             indicator[order, j * g + group_of] = parts[:, j]
-        both = _group_sums(w, indicator)
-    else:                                 # one sparse (4 groups × rows) product: one pass over the weights
-        from scipy.sparse import csr_matrix
-        nz = parts != 0
-        rows = (np.arange(4) * g)[None, :] + group_of[:, None]
-        cols = np.broadcast_to(order[:, None], parts.shape)
-        indicator = csr_matrix((parts[nz].astype(w.dtype), (rows[nz], cols[nz])), shape=(4 * g, len(y)))
-        both = np.asarray(indicator @ w)
-    sums = [both[j * g:(j + 1) * g] for j in range(4)]
-    n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
-    n_c = n_all - n_t
-    curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
-    return sums[0], n_all, curve
+        return g, True, indicator
+    from scipy.sparse import csr_matrix   # one sparse (4 groups × rows) product: one pass over the weights
+    nz = parts != 0
+    rows = (np.arange(4) * g)[None, :] + group_of[:, None]
+    cols = np.broadcast_to(order[:, None], parts.shape)
+    return g, False, csr_matrix((parts[nz].astype(dtype), (rows[nz], cols[nz])), shape=(4 * g, len(y)))
 
 
 def qini_curve(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from microseg.plugins._metrics import (qini_auc_score, ranked_counts, ranked_metrics, treatment_effect,
+from microseg.plugins._metrics import (qini_auc_score, ranked_counts, ranked_metrics, reused, treatment_effect,
                                        uplift_at_k)
 
 CHUNK_CELLS = 4_000_000        # resamples × rows per chunk of drawn weights (16 MB of float32)
@@ -53,8 +53,13 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _counts(rng: np.random.Generator, m: int, b: int) -> np.ndarray:
     """Draw counts (m × b) of ``m`` items drawn ``m`` times with replacement, ``b`` times."""
-    draws = rng.integers(0, m, (b, m)) + (np.arange(b) * m)[:, None]
-    return np.bincount(draws.ravel(), minlength=b * m).reshape(b, m).T.astype(np.float32)
+    # int32 draws are the same numbers as int64 ones below 2**31; counted one resample at a time, the
+    # peak memory is the draws and the result (was: the draws, offset copies and b·m int64 counts)
+    draws = rng.integers(0, m, (b, m), dtype=np.int32 if m < 2**31 else np.int64)
+    out = np.empty((m, b), dtype=np.float32)
+    for j in range(b):
+        out[:, j] = np.bincount(draws[j], minlength=m)
+    return out
 
 
 @dataclass
@@ -117,11 +122,12 @@ class ModelComparison:
         strata = self.y if self.kind == "classifier" else self.treatment
         out: dict[str, tuple[list, list]] = {name: ([], []) for name in self.metric_names()}
         step = max(1, METRIC_CELLS // max(self.rows, 1))
-        for chunk in resample_weights(self.rows, n_resamples, seed, strata=None if self.groups is not None else strata,
-                                      groups=self.groups):
-            for at in range(0, chunk.shape[1], step):        # metrics on fewer columns at a time: less memory
-                w = np.ascontiguousarray(chunk[:, at:at + step])
-                for name, (model, base) in self._all(w).items():
-                    out[name][0].append(model)
-                    out[name][1].append(base)
+        with reused():                                        # the scores sorted once, not once per chunk
+            for chunk in resample_weights(self.rows, n_resamples, seed,
+                                          strata=None if self.groups is not None else strata, groups=self.groups):
+                for at in range(0, chunk.shape[1], step):    # metrics on fewer columns at a time: less memory
+                    w = np.ascontiguousarray(chunk[:, at:at + step])
+                    for name, (model, base) in self._all(w).items():
+                        out[name][0].append(model)
+                        out[name][1].append(base)
         return {name: (np.concatenate(m), np.concatenate(b)) for name, (m, b) in out.items()}

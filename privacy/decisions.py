@@ -21,6 +21,7 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
     released_micro = MICRO in spec.families and bool(spec.micro_dims)
     micro_now, micro_names = micro_keys(spec.micro_dims, columns, outcome.codes) if released_micro else (None, [])
     micro_code = {key: i for i, key in enumerate(micro_names)}
+    below_of = _finer_names(micro_names)
     runs_text = ", ".join(map(str, earlier_runs))
     rows = []
     for s in segs:
@@ -38,7 +39,8 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
             finer = np.zeros(len(mine), dtype=bool)
             if s.family == MICRO:
                 now = micro_now[mine]
-                below = np.array([key.startswith(s.key + KEY_SEP) for key in micro_names], dtype=bool)
+                below = np.zeros(len(micro_names), dtype=bool)
+                below[below_of.get(s.key, [])] = True       # names starting with s.key + KEY_SEP
                 finer = below[now]                          # released in one of its finer microsegments
                 lowered = (now != micro_code.get(s.key, -1)) & ~finer
                 j_cols = [col_of[d] for d in spec.micro_dims]
@@ -53,6 +55,18 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
             row |= decision(s, size_out, lowered, finer, held, strata.code[mine] > 0, target, runs_text)
         rows.append(row)
     return rows
+
+
+def _finer_names(names: list[str]) -> dict[str, list[int]]:
+    """Key → indices of the ``names`` that start with the key followed by ``KEY_SEP`` (every
+    prefix of a name that ends just before an occurrence of the separator), in one pass."""
+    out: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        at = name.find(KEY_SEP)
+        while at >= 0:
+            out.setdefault(name[:at], []).append(i)
+            at = name.find(KEY_SEP, at + 1)
+    return out
 
 
 def decision(s: Any, size_out: int, lowered: np.ndarray, finer: np.ndarray, held: np.ndarray, seen: np.ndarray,

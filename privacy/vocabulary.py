@@ -75,7 +75,12 @@ def _holders(ids: np.ndarray, codes: np.ndarray, cap: int) -> dict[int, np.ndarr
         return {}
     pairs = pd.DataFrame({"c": codes[ok], "i": ids[ok]}).drop_duplicates()
     first = pairs.groupby("c", sort=False).head(cap)
-    return {int(c): g.to_numpy() for c, g in first.groupby("c", sort=False)["i"]}
+    c, i = first["c"].to_numpy(), first["i"].to_numpy()
+    order = np.argsort(c, kind="stable")          # one split of the rows, not a Python loop over groups
+    c_sorted = c[order]
+    bounds = np.flatnonzero(c_sorted[1:] != c_sorted[:-1]) + 1
+    by_code = dict(zip(c_sorted[np.r_[0, bounds]].tolist(), np.split(i[order], bounds)))
+    return {int(k): by_code[k] for k in pd.unique(c).tolist()}     # levels in order of first appearance
 
 
 def combine_holders(parts: Iterable[Mapping[str, Mapping[Any, np.ndarray]]], cap: int) -> dict[str, dict[Any, int]]:

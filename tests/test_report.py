@@ -421,3 +421,40 @@ def test_a_method_left_out_of_the_export_says_so():
     doc["methods"] = {"geo": "rules"}
     page = render_html(doc)
     assert "Not in this run’s export" in page and "Held back by the gate: North" not in page
+
+
+def test_hand_written_charts_are_valid_svg_with_a_tooltip_per_mark():
+    """Every chart is one well-formed <svg> whose data marks each carry a <title>, including the
+    edge cases (one value, a full ring, missing cells, a single point, no finite value)."""
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    from microseg.report import charts
+    ns = "{http://www.w3.org/2000/svg}"
+    cases = [
+        (charts.bars(["A", "B & <C>"], [120.0, 0.0]), 2),
+        (charts.bars(["only"], [5.0], in_order=True, title="t"), 1),
+        (charts.sunburst([(("All",), 100.0)]), 1),                          # one node: a full ring
+        (charts.sunburst([(("A",), 10.0), (("A", "x"), 30.0), (("B",), 60.0), (("B", "y", "z"), 5.0)]), 5),
+        (charts.heatmap(["r1", "r2"], ["a long column name", "b"], np.array([[0.5, np.nan], [-2.0, 0.0]])), 4),
+        (charts.table_grid(["High", "Low"], ["x"], [[10], ["withheld"]], row_title="a long row title here",
+                           col_title="c", shares=True), 2),
+        (charts.lines([{"name": "m", "x": [0.5], "y": [0.5], "markers": True}], diagonal=True, percent_x=True), 1),
+        (charts.lines([{"name": "a", "x": [0, 1, 2], "y": [0, 5, 4]},
+                       {"name": "b", "x": [0, 2], "y": [0, 4], "dashed": True}], xlabel="x", ylabel="y"), 2),
+        (charts.columns(["e", "p"], {"g1": [0.1, None], "g2": [0.05, 0.2]}, percent=True, reference=0.1,
+                        reference_label="avg"), 3),
+    ]
+    ids: set[str] = set()
+    for svg, marks in cases:
+        root = ET.fromstring(svg)
+        assert root.tag == ns + "svg" and root.get("class") == "chart"
+        assert float(root.get("viewBox").split()[2]) > 0 and float(root.get("viewBox").split()[3]) > 0
+        groups = [g for g in root.iter(ns + "g") if g.find(ns + "title") is not None]
+        assert len(groups) == marks
+        assert all(len(list(g)) >= 2 for g in groups)                         # a title and a drawn mark
+        page_ids = {e.get("id") for e in root.iter() if e.get("id")}
+        assert not page_ids & ids                                             # unique on the page
+        ids |= page_ids
+    assert "B &amp; &lt;C&gt;" in cases[0][0]

@@ -8,7 +8,7 @@ from microseg.outputs import ReportDocument, ReportRenderer
 
 
 def render_html(doc: ReportDocument) -> str:
-    from microseg.report.html import render_html as render  # matplotlib only when a report is drawn
+    from microseg.report.html import render_html as render  # the report modules only when a report is drawn
     return render(doc)
 
 

@@ -111,7 +111,12 @@ def _piece(piece: str, labels: dict[str, str], k: int) -> str:
     if m:
         return (f"withheld so that “{label_of(m.group(1), labels)}” minus its released sub-segments cannot "
                 f"single out fewer than {k} customers (differencing)")
-    for key in sorted((key for key in labels if f"'{key}'" in piece), key=len, reverse=True):
+    quotes = [i for i, ch in enumerate(piece) if ch == "'"]       # keys quoted in the piece: between two quotes
+    quoted = {piece[i + 1:j] for n, i in enumerate(quotes) for j in quotes[n + 1:]}
+    found = [key for key in quoted if key in labels]
+    if len(found) > 1:                                              # ties in length: in the labels' order
+        found = [key for key in labels if key in quoted]
+    for key in sorted(found, key=len, reverse=True):
         piece = piece.replace(f"'{key}'", f"“{labels[key]}”")
     return piece.replace("< k", f"fewer than {k}")
 
@@ -122,7 +127,8 @@ FIGURE_WORDS = {
     "stability_ari": "stability across refits (adjusted Rand index, 0 to 1)", "roc_auc": "ROC AUC",
     "pr_auc": "precision-recall AUC", "top_decile_lift": "lift in the top 10%", "brier": "Brier score (lower = better)",
     "positive_rate": "share of positives", "eligible": "customers evaluated",
-    "n_trees": "trees", "cv_qini_train": "Qini AUC on training folds", "qini_auc": "Qini AUC (held out)",
+    "n_trees": "trees", "cv_qini_train": "Qini AUC on training folds",
+    "cv_uplift_at_30_train": "uplift in the top 30% on training folds", "qini_auc": "Qini AUC (held out)",
     "uplift_at_30": "uplift in the top 30%", "validation_auc": "validation AUC", "learner": "learner chosen",
     "protocol": "evaluation protocol", "risk_bounds": "risk thresholds (wavering, declining)",
     "training_cutoffs": "training cut-off dates", "training_rows": "training rows",

@@ -50,7 +50,8 @@ def _comparison(y: np.ndarray, u: np.ndarray, t: np.ndarray, groups: np.ndarray 
 def _evaluation(protocol: str, learner: str, kind: str, cv: Any, y: np.ndarray, u: np.ndarray, t: np.ndarray,
                 t_all: np.ndarray) -> dict[str, Any]:
     from microseg.plugins._metrics import qini_auc_score, uplift_at_k   # scikit-learn on use (fast CLI)
-    return {"protocol": protocol, "learner": f"{learner}/{kind}", "cv_qini_train": cv,
+    return {"protocol": protocol, "learner": f"{learner}/{kind}", "cv_qini_train": cv["qini"],
+            "cv_uplift_at_30_train": cv["uplift_at_30"],
             "uplift_at_30": uplift_at_k(y, u, t, 0.3), "qini_auc": qini_auc_score(y, u, t),
             "treated_rows": int((t_all == 1).sum()), "control_rows": int((t_all == 0).sum())}
 
@@ -118,7 +119,8 @@ class ContactUplift(UpliftModel):
         te = ev["customer_id"].isin(held).to_numpy()
         tr_idx = np.flatnonzero(~te)
         sel = tr_idx if len(tr_idx) <= CHOOSE_ROWS else rng.choice(tr_idx, CHOOSE_ROWS, replace=False)
-        (learner, kind), cv = choose_uplift(rows.iloc[sel], y[sel], t[sel], self.lgbm_params, seed)
+        (learner, kind), cv = choose_uplift(rows.iloc[sel], y[sel], t[sel], self.lgbm_params, seed,
+                                            groups=ev["customer_id"].to_numpy()[sel])   # customers whole
         fit_idx = tr_idx if len(tr_idx) <= FIT_ROWS else rng.choice(tr_idx, FIT_ROWS, replace=False)
         model = LEARNERS[learner](kind, self.lgbm_params).fit(rows.iloc[fit_idx], y[fit_idx], t[fit_idx],
                                                                control=False)
