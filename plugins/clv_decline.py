@@ -38,6 +38,7 @@ VALUE_TIERS = ("Low", "Mid", "High")
 RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
 DRIVER_CUSTOMERS = 50_000
+WINDOW_CELLS = 20_000_000      # customers × window bounds summed in one pass (160 MB of float64)
 
 
 def trend_windows(cutoff: pd.Timestamp, horizon: int) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -131,15 +132,19 @@ class _RowTable:
         self._at, self._all, end = {}, {}, 0
         columns: dict[str, list] = {}
         index, labels, numeric = [], [], {}
-        # every cutoff's spend windows in one pass over the transactions
+        # the cutoffs' spend windows in one pass over the transactions per batch of cutoffs (a
+        # batch's customers × window bounds table stays at most ~WINDOW_CELLS cells)
         windows = {t: method._label_windows(t) for t in cutoffs}
-        flat = [w for t in cutoffs for w in windows[t].values()]
-        spends = data.window_spends(ids, flat).T if flat else []
-        at = 0
+        batch = max(1, WINDOW_CELLS // (max(1, len(ids)) * 2 * len(trend_windows(pd.Timestamp(0), 1))))
+        spends: dict = {}
+        for i in range(0, len(cutoffs), batch):
+            flat = [w for t in cutoffs[i:i + batch] for w in windows[t].values()]
+            sums, at = data.window_spends(ids, flat).T, 0
+            for t in cutoffs[i:i + batch]:
+                spends[t] = dict(zip(windows[t], sums[at:at + len(windows[t])]))
+                at += len(windows[t])
         for t in cutoffs:
-            mine = dict(zip(windows[t], spends[at:at + len(windows[t])]))
-            at += len(windows[t])
-            x, y, eligible = method._labelled(data, ids, t, static, select=False, spends=mine)
+            x, y, eligible = method._labelled(data, ids, t, static, select=False, spends=spends.pop(t))
             rows = np.flatnonzero(eligible)
             sample = _capped(len(y), cap, method.random_state, t)
             keep = np.arange(len(y)) if t == evaluated else sample

@@ -140,3 +140,17 @@ def test_row_table_holds_each_cutoffs_labelled_rows_as_float32():
         pd.testing.assert_frame_equal(table.x.iloc[rows], expected[table.x.columns])
         assert np.array_equal(table.y[rows], y[keep])
     assert len(table.all_of(cutoffs[-1])) > len(table.of([cutoffs[-1]]))    # evaluated: every row kept
+
+
+def test_row_table_is_the_same_whatever_the_window_batch(monkeypatch):
+    """Spend windows summed for all cutoffs at once or one cutoff at a time: the same table."""
+    import microseg.plugins.clv_decline as cd
+    data = CustomerData(transactions=_shop(seed=2, future=0), as_of=AS_OF)
+    f = data.features()
+    m = ClvDecline(n_estimators=40, n_origins=3)
+    cutoffs = m._cutoffs(pd.Timestamp(AS_OF) - pd.Timedelta(days=90), data.tx_date_range()[0])
+    together = cd._RowTable(m, data, f.index, None, cutoffs)
+    monkeypatch.setattr(cd, "WINDOW_CELLS", 1)
+    apart = cd._RowTable(m, data, f.index, None, cutoffs)
+    pd.testing.assert_frame_equal(together.x, apart.x)
+    assert np.array_equal(together.y, apart.y)
