@@ -58,6 +58,8 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     elif not everything:
         codes = codes[before]
     keep = codes >= 0
+    if keep.all():
+        keep = slice(None)                # every row is a customer's: no copies
     codes = codes[keep]
     amount = t["amount"].to_numpy(dtype="float64")[keep]
     age_days = ((np.datetime64(as_of) - t["ts"].to_numpy()[keep]) / np.timedelta64(1, "s")) / 86400.0
@@ -74,18 +76,19 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
         codes = baskets.index.get_level_values("c").to_numpy()
         amount, age_days = baskets["a"].to_numpy(), baskets["d"].to_numpy()
     out: dict[str, np.ndarray] = {}
-    freq = np.bincount(codes[amount > 0], minlength=n)
+    bought = amount > 0
+    who = codes[bought]
+    freq = np.bincount(who, minlength=n)
     out["frequency"] = freq.astype("int64")
     out["monetary"] = np.bincount(codes, weights=amount, minlength=n)
-    gross = np.bincount(codes, weights=np.where(amount > 0, amount, 0.0), minlength=n)
+    gross = np.bincount(codes, weights=np.where(bought, amount, 0.0), minlength=n)
     returns = np.bincount(codes, weights=np.where(amount < 0, -amount, 0.0), minlength=n)
 
     recency = np.full(n, np.nan)
     first = np.full(n, np.nan)
-    bought = amount > 0
-    if bought.any():                    # newest and oldest purchase per customer (unbuffered min / max)
-        who, age = codes[bought], age_days[bought]
-        has = np.bincount(who, minlength=n) > 0
+    if len(who):                        # newest and oldest purchase per customer (unbuffered min / max)
+        age = age_days[bought]
+        has = freq > 0
         mn, mx = np.full(n, np.inf), np.full(n, -np.inf)
         np.minimum.at(mn, who, age)
         np.maximum.at(mx, who, age)
@@ -104,7 +107,7 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
         out[f"spend_{w}d"] = s_cur
         out[f"spend_prev_{w}d"] = s_prev
         out[f"trend_{w}d"] = (np.maximum(s_cur, 0) + 1.0) / (np.maximum(s_prev, 0) + 1.0)
-        out[f"purchases_{w}d"] = np.bincount(codes[cur & (amount > 0)], minlength=n).astype("int64")
+        out[f"purchases_{w}d"] = np.bincount(codes[cur & bought], minlength=n).astype("int64")
     frame = pd.DataFrame(out, index=ids)
     for mix in mixes:
         frame = frame.join(mix)
