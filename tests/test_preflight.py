@@ -5,7 +5,6 @@ Oracles come from microseg's own outputs: `run --json` reports, the store file, 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -186,18 +185,26 @@ def test_a_column_removed_as_personal_data_is_explained(tmp_path):
     assert ran.exit_code == 2 and "holds personal data" in ran.output
 
 
-def test_run_fails_in_under_two_seconds_on_a_config_whose_training_takes_much_longer(tmp_path):
-    """The demo config (clusters, CLV-decline, uplift: its complete run on 3,000 customers took
-    44.5 s, bench/preflight.py in docs/benchmarks.md) with one typo in a rule column."""
+def test_run_fails_before_any_method_is_fitted_on_a_config_whose_training_takes_long(tmp_path, monkeypatch):
+    """The demo config (clusters, CLV-decline, uplift: its complete run on 3,000 customers takes tens
+    of seconds) with one typo in a rule column fails in the preflight: no method's ``fit`` is ever
+    called, and the store is not created. (How long the preflight takes is measured by
+    bench/preflight.py, not asserted here: a wall-time bound fails on a loaded machine.)"""
     from microseg.demo import write_demo
+    from microseg.plugins.campaign_response import CampaignResponse
+    from microseg.plugins.clusters import Clusters
+    from microseg.plugins.clv_decline import ClvDecline
+    from microseg.plugins.rfm import RFM
+    from microseg.plugins.rules import Rules
+    fitted: list[str] = []
+    for method in (CampaignResponse, Clusters, ClvDecline, RFM, Rules):
+        monkeypatch.setattr(method, "fit", lambda self, *a, _name=method.__name__, **k: fitted.append(_name))
     cfg = write_demo(tmp_path, n=3000, seed=1)
     cfg.write_text(cfg.read_text().replace("when = \"region == 'South'\"", "when = \"regin == 'South'\""))
-    cli_run("check", str(tmp_path / "missing.toml"))                     # imports warm, as in a running CLI
-    t0 = time.perf_counter()
     result = cli_run("run", str(cfg), "--db", str(tmp_path / "s.db"))
-    elapsed = time.perf_counter() - t0
     assert result.exit_code == 2 and "unknown column 'regin'" in result.output
-    assert elapsed < 2.0, elapsed
+    assert fitted == [], fitted
+    assert not (tmp_path / "s.db").exists()
 
 
 def test_check_reports_a_bad_config_file_cleanly(tmp_path):
