@@ -66,7 +66,7 @@ def test_the_documentation_list_links_every_docs_page():
         assert f"(docs/{page.name})" in text, f"README's documentation list misses docs/{page.name}"
 
 
-def fresh_clone(tmp: Path) -> Path:
+def fresh_clone(tmp: Path, with_shared: bool) -> Path:
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout.splitlines()
     clone = tmp / "work" / "microseg"
@@ -76,7 +76,7 @@ def fresh_clone(tmp: Path) -> Path:
             (clone / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, clone / rel)
     (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    if SHARED_DATA.parent.is_dir():
+    if with_shared and SHARED_DATA.parent.is_dir():
         (tmp / "work" / "shared").symlink_to(SHARED_DATA.parent, target_is_directory=True)
     return clone
 
@@ -88,12 +88,17 @@ def user_env() -> dict[str, str]:
     return env
 
 
-def run_blocks(tmp_path: Path, with_shared: bool) -> None:
-    """All runnable blocks in one shell session, as a user types them into one terminal."""
-    clone = fresh_clone(tmp_path)
-    parts = []
+def run_blocks(tmp_path: Path, with_shared: bool, clone: Path | None = None) -> Path:
+    """The runnable blocks in one shell session, as a user types them into one terminal. Given the
+    ``clone`` a first session left, only the blocks that need ../shared, in a terminal where the
+    environment is activated as the README's first block does."""
+    parts = [". .venv/bin/activate"] if clone is not None else []
+    only_shared = clone is not None
+    clone = clone or fresh_clone(tmp_path, with_shared)
     for block in readme_blocks(README.read_text()):
         if block.skip is not None or block.lang not in ("sh", "python") or (block.needs_shared and not with_shared):
+            continue
+        if only_shared and not block.needs_shared:
             continue
         parts.append(f"echo '@@ README block at line {block.line}' >&2")
         parts.append(block.code if block.lang == "sh" else f"python - <<'README_PYTHON'\n{block.code}\nREADME_PYTHON")
@@ -104,14 +109,23 @@ def run_blocks(tmp_path: Path, with_shared: bool) -> None:
     assert done.returncode == 0, (f"{last[-1] if last else 'README'} failed ({done.returncode})\n--- stdout\n"
                                   f"{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}")
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return clone
 
 
 def test_readme_examples_run_as_written_in_a_fresh_clone(tmp_path):
+    if SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is here: test_readme_examples_with_the_real_data runs these blocks first, "
+                    "without ../shared beside the clone, then the blocks that need it")
     run_blocks(tmp_path, with_shared=False)
 
 
 @pytest.mark.realdata
 def test_readme_examples_with_the_real_data(tmp_path):
+    """Every block without ../shared beside the clone (as a user without the data), then the blocks
+    that need ../shared/data in that clone once ../shared is there (they use the key from `microseg
+    init` and the activated environment)."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not available: {SHARED_DATA} (only CI and the project's machines have ../shared)")
-    run_blocks(tmp_path, with_shared=True)
+    clone = run_blocks(tmp_path, with_shared=False)
+    (tmp_path / "work" / "shared").symlink_to(SHARED_DATA.parent, target_is_directory=True)
+    run_blocks(tmp_path, with_shared=True, clone=clone)
