@@ -188,7 +188,21 @@ class ClassTransformation(Learner):
         return 2 * self.model_.predict(r) - 1
 
 
-class DRLearner(Learner):
+class _RegressionLearner(Learner):
+    """A learner whose uplift is one regression model on the rows (``model_``), with the control
+    group's response model fitted when asked."""
+
+    def _fit_control(self, r: Rows, y: np.ndarray, t: np.ndarray, control: bool) -> "_RegressionLearner":
+        if control:
+            off = np.flatnonzero(t == 0)
+            self.control_ = Base("logistic", {}).fit(r.take(off), y[off])
+        return self
+
+    def uplift_rows(self, r: Rows) -> np.ndarray:
+        return self.model_.predict(r.z if self.kind == "logistic" else r.gx)
+
+
+class DRLearner(_RegressionLearner):
     """Doubly robust learner (Kennedy): response models per arm (logistic), cross-fitted over two
     halves; the pseudo-outcome μ1 − μ0 + t(y − μ1)/e − (1 − t)(y − μ0)/(1 − e) (e: the treatment
     share) is regressed on the rows by ridge regression (``kind`` logistic) or coarse LightGBM."""
@@ -205,29 +219,17 @@ class DRLearner(Learner):
                 mu[out, arm] = Base("logistic", {}).fit(r.take(rows), y[rows]).predict(r.take(out))
         pseudo = mu[:, 1] - mu[:, 0] + t * (y - mu[:, 1]) / e - (1 - t) * (y - mu[:, 0]) / (1 - e)
         self.model_ = _regression(self.kind, self.lgbm_params, r, pseudo)
-        if control:
-            off = np.flatnonzero(t == 0)
-            self.control_ = Base("logistic", {}).fit(r.take(off), y[off])
-        return self
-
-    def uplift_rows(self, r: Rows) -> np.ndarray:
-        return self.model_.predict(r.z if self.kind == "logistic" else r.gx)
+        return self._fit_control(r, y, t, control)
 
 
-class TransformedOutcome(Learner):
+class TransformedOutcome(_RegressionLearner):
     """Ridge regression (``kind`` logistic) or coarse LightGBM regression of the transformed
     outcome y·(t − e)/(e(1 − e)) (e: the treatment share), whose expectation given x is the uplift."""
 
     def fit_rows(self, r: Rows, y: np.ndarray, t: np.ndarray, control: bool = True) -> "TransformedOutcome":
         e = float(np.mean(t))
         self.model_ = _regression(self.kind, self.lgbm_params, r, y * (t - e) / (e * (1 - e)))
-        if control:
-            off = np.flatnonzero(t == 0)
-            self.control_ = Base("logistic", {}).fit(r.take(off), y[off])
-        return self
-
-    def uplift_rows(self, r: Rows) -> np.ndarray:
-        return self.model_.predict(r.z if self.kind == "logistic" else r.gx)
+        return self._fit_control(r, y, t, control)
 
 
 def _regression(kind: str, lgbm_params: dict, r: Rows, target: np.ndarray) -> Any:
