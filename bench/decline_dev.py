@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/decline_dev.py                       # both dev sets, default settings
     .venv/bin/python bench/decline_dev.py --set btyd=true n_origins=6
-    .venv/bin/python bench/decline_dev.py --only synthetic --n 100000 --time
+    .venv/bin/python bench/decline_dev.py --only synthetic --n 100000 --time   # under flock
 
 Dev sets (no claim is made on either):
 
@@ -20,12 +20,17 @@ synthetic
 Prints, per set, the backtest ROC AUC, the validation ROC AUC, training rows and the fit time
 (with several ``--seeds``: each seed's figures and their means — the synthetic backtest moves by
 a few hundredths between seeds, so compare means).
+With ``--time``, the fit is timed instead, alternating ``--base`` settings (default: without the
+activity-shape features) and the ``--set`` ones ``--repeats`` times on fresh copies of the data
+(no cached frames); prints each one's median wall and CPU seconds and the ratio set ÷ base.
 Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import statistics
 import os
 import subprocess
 import sys
@@ -92,6 +97,24 @@ def evaluate(data, params: dict) -> dict:
             "fit_wall_s": round(wall, 2), "fit_cpu_s": round(cpu, 2), "protocol": ev.get("protocol")}
 
 
+def timed(data, defaults: dict, base: dict, params: dict, repeats: int) -> dict:
+    """Median fit wall / CPU seconds of ``base`` and ``params`` settings, alternated."""
+    from microseg.plugins.clv_decline import ClvDecline
+    runs: dict[str, list] = {"base": [], "set": []}
+    for _ in range(repeats):
+        for name, extra in (("base", base), ("set", params)):
+            fresh = dataclasses.replace(data, _cache={})
+            customers = fresh.features()
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            ClvDecline(**defaults | {"n_jobs": 1, "random_state": 0} | extra).fit(customers, data=fresh)
+            runs[name].append((time.perf_counter() - t0, time.process_time() - cpu0))
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
+    return {"base": base, "base_wall_s": round(med["base"][0], 2), "base_cpu_s": round(med["base"][1], 2),
+            "set_wall_s": round(med["set"][0], 2), "set_cpu_s": round(med["set"][1], 2),
+            "wall_ratio": round(med["set"][0] / med["base"][0], 3), "cpu_ratio": round(med["set"][1] / med["base"][1], 3),
+            "repeats": repeats}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", default=["retail", "synthetic"])
@@ -99,11 +122,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE")
     ap.add_argument("--seeds", type=int, nargs="*", default=[0], help="random_state of each fit (figures per seed and mean)")
     ap.add_argument("--windows", type=int, nargs="*", help="behaviour-frame windows (a prototype of more)")
+    ap.add_argument("--time", action="store_true", help="time the fit: --base vs --set settings, alternated")
+    ap.add_argument("--base", nargs="*", default=["activity_features=false"], metavar="PARAM=VALUE")
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     if args.windows:
         WINDOWS[0] = tuple(args.windows)
     warnings.filterwarnings("ignore")
     params = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    base = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.base)}
     sets = []
     if "retail" in args.only:
         sets.append(("retail", retail_data))
@@ -111,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         sets += [(f"synthetic {n:,}", lambda n=n: synthetic_data(n)) for n in args.n]
     for name, make in sets:
         data, defaults = make()
+        if args.time:
+            print(json.dumps({"set": name, "params": params, "load": os.getloadavg()[0]}
+                             | timed(data, defaults, base, params, args.repeats)), flush=True)
+            continue
         runs = [evaluate(data, defaults | {"n_jobs": 1, "random_state": seed} | params) for seed in args.seeds]
         res = runs[0] if len(runs) == 1 else {
             "seeds": args.seeds, "backtest_auc": [r["backtest_auc"] for r in runs],

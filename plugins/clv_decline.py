@@ -27,6 +27,7 @@ import microseg
 from microseg import progress
 from microseg.errors import ConfigError
 from microseg.plugins._btyd import btyd_features
+from microseg.plugins._decline_features import activity_shape, activity_windows
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
@@ -41,12 +42,14 @@ DRIVER_CUSTOMERS = 50_000
 WINDOW_CELLS = 20_000_000      # customers × window bounds summed in one pass (160 MB of float64)
 
 
-def trend_windows(cutoff: pd.Timestamp, horizon: int) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
-    """The spend windows before ``cutoff`` that describe a trend, by feature name."""
+def trend_windows(cutoff: pd.Timestamp, horizon: int, activity: bool = True
+                  ) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """The spend windows before ``cutoff`` that describe a trend, by feature name (with
+    ``activity``, also the monthly and weekly windows of the activity-shape features)."""
     out = {f"spend_last_{days}d": (cutoff - pd.Timedelta(days=days), cutoff)
            for days in (14, 30, 60, horizon, 2 * horizon, 365)}
     out["spend_prev_window"] = (cutoff - pd.Timedelta(days=2 * horizon), cutoff - pd.Timedelta(days=horizon))
-    return out
+    return out | activity_windows(cutoff) if activity else out
 
 
 def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
@@ -57,7 +60,8 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
-                     btyd: bool = True, seed: int | None = 0, gaps: bool = True) -> pd.DataFrame:
+                     btyd: bool = True, seed: int | None = 0, gaps: bool = True,
+                     activity: bool = True) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
@@ -71,11 +75,13 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     base = frame[[c for c in frame.columns if c not in raw_attributes]]
     if not base.index.equals(ids):
         base = base.reindex(ids)
-    windows = trend_windows(cutoff, horizon)
+    windows = trend_windows(cutoff, horizon, activity)
     spends = spends if spends is not None else window_columns(data, ids, windows)
     col = {c: base[c].to_numpy(dtype="float64", na_value=np.nan) for c in base.columns
            if pd.api.types.is_numeric_dtype(base[c].dtype) and not pd.api.types.is_bool_dtype(base[c].dtype)}
-    f = {name: np.asarray(spends[name], dtype="float64") for name in windows}
+    f = {name: np.asarray(spends[name], dtype="float64") for name in windows if name.startswith("spend_")}
+    if activity:
+        f |= activity_shape(spends)
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
         f["window_vs_prev"] = np.log1p(cur.clip(min=0)) - np.log1p(f["spend_prev_window"].clip(min=0))
@@ -135,7 +141,7 @@ class _RowTable:
         # the cutoffs' spend windows in one pass over the transactions per batch of cutoffs (a
         # batch's customers × window bounds table stays at most ~WINDOW_CELLS cells)
         windows = {t: method._label_windows(t) for t in cutoffs}
-        batch = max(1, WINDOW_CELLS // (max(1, len(ids)) * 2 * len(trend_windows(pd.Timestamp(0), 1))))
+        batch = max(1, WINDOW_CELLS // (max(1, len(ids)) * 2 * len(trend_windows(pd.Timestamp(0), 1, method.activity_features))))
         spends: dict = {}
         for i in range(0, len(cutoffs), batch):
             flat = [w for t in cutoffs[i:i + batch] for w in windows[t].values()]
@@ -194,6 +200,8 @@ class ClvDecline(microseg.SegmentationMethod):
         evaluation cutoff is scored on all of its rows). ``None``: no cap.
     gap_features : add recency in units of the customer's own typical gap between purchases,
         H ÷ that gap, and each purchase window's share of all purchases
+    activity_features : add how regular and steady the last year's spend was (months and weeks
+        with spend, monthly spend variation and slopes: :mod:`microseg.plugins._decline_features`)
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
@@ -217,7 +225,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
                  min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
-                 gap_features: bool = True,
+                 gap_features: bool = True, activity_features: bool = True,
                  max_training_rows: int | None = 30_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
@@ -239,6 +247,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.gap_features = gap_features
+        self.activity_features = activity_features
         self.max_training_rows = max_training_rows
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -260,13 +269,13 @@ class ClvDecline(microseg.SegmentationMethod):
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state, self.gap_features)
+                             self.random_state, self.gap_features, self.activity_features)
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return (x.loc[eligible], y) if select else (x, y, eligible)
 
     def _label_windows(self, cutoff: pd.Timestamp) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """The trend windows before ``cutoff`` and the label's window after it (``future``)."""
-        return trend_windows(cutoff, self.horizon_days) | {
+        return trend_windows(cutoff, self.horizon_days, self.activity_features) | {
             "future": (cutoff, cutoff + pd.Timedelta(days=self.horizon_days))}
 
     def _cutoffs(self, latest: pd.Timestamp, first_tx: pd.Timestamp) -> list[pd.Timestamp]:
@@ -445,10 +454,10 @@ class ClvDecline(microseg.SegmentationMethod):
         the eligible customers' model input."""
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
-        spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days))
+        spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days, self.activity_features))
         past = spends[f"spend_last_{self.horizon_days}d"]
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
-                             self.btyd, self.random_state, self.gap_features)
+                             self.btyd, self.random_state, self.gap_features, self.activity_features)
         xp = prepare(x, self.categories_)[0]
         prob = np.full(len(ids), np.nan)
         eligible = past > 0
