@@ -81,7 +81,7 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
            if pd.api.types.is_numeric_dtype(base[c].dtype) and not pd.api.types.is_bool_dtype(base[c].dtype)}
     f = {name: np.asarray(spends[name], dtype="float64") for name in windows if name.startswith("spend_")}
     if activity:
-        f |= activity_shape(spends)
+        f |= activity_shape(spends, (cutoff - data.tx_date_range()[0]) / pd.Timedelta(days=1))
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
         f["window_vs_prev"] = np.log1p(cur.clip(min=0)) - np.log1p(f["spend_prev_window"].clip(min=0))

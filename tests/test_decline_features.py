@@ -48,9 +48,21 @@ def test_activity_shape_values():
     spends["month_3"] = np.array([10.0, -5.0, 2.0 ** 9])           # a month of returns counts as no spend
     spends |= {f"week_{k}": np.array([1.0 if k % 2 else 0.0, 0.0, -1.0]) for k in range(13)}
     f = activity_shape(spends)
-    assert list(f["active_months_12"]) == [12, 0, 12] and list(f["active_months_6"]) == [6, 0, 6]
-    assert list(f["active_weeks"]) == [6, 0, 0]
+    assert list(f["active_months_12"]) == [1, 0, 1] and list(f["active_months_6"]) == [1, 0, 1]
+    assert np.allclose(f["active_weeks"], [6 / 13, 0, 0])
+    assert np.isclose(f["week_concentration"][0], 1 / 6) and np.isnan(f["week_concentration"][2])
     assert f["monthly_spend_cv"][0] == 0 and np.isnan(f["monthly_spend_cv"][1])
     assert f["slope_12"][0] == 0 and f["slope_12"][1] == 0
     assert f["slope_6"][2] > 0 and f["slope_12"][2] > 0               # doubling every month: growing
     assert f["last_month_vs_mean"][0] == 0 and f["last_month_vs_mean"][2] > 0
+
+
+def test_windows_before_the_first_transaction_are_not_used():
+    spends = {f"month_{k}": np.array([0.0 if k < 2 else 50.0, 5.0]) for k in range(12)}
+    spends |= {f"week_{k}": np.array([0.0, 1.0 if k < 4 else 0.0]) for k in range(13)}
+    f = activity_shape(spends, observed_days=65)          # two months, nine weeks observed
+    assert list(f["active_months_12"]) == [0, 1] and list(f["active_months_6"]) == [0, 1]
+    assert np.allclose(f["active_weeks"], [0, 4 / 9])
+    assert np.isnan(f["slope_12"]).all() and np.isnan(f["monthly_spend_cv"][0])
+    late = activity_shape(spends, observed_days=400)
+    assert late["active_months_12"][0] == 10 / 12 and np.isfinite(late["slope_12"]).all()
