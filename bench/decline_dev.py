@@ -22,7 +22,8 @@ Prints, per set, the backtest ROC AUC, the validation ROC AUC, training rows and
 a few hundredths between seeds, so compare means).
 With ``--time``, the fit is timed instead, alternating ``--base`` settings (default: without the
 activity-shape features) and the ``--set`` ones ``--repeats`` times on fresh copies of the data
-(no cached frames); prints each one's median wall and CPU seconds and the ratio set ÷ base.
+(no cached frames); prints each one's median wall and CPU seconds, the ratio set ÷ base and
+each one's backtest / validation ROC AUC (seed 0).
 Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
 """
 from __future__ import annotations
@@ -101,18 +102,21 @@ def timed(data, defaults: dict, base: dict, params: dict, repeats: int) -> dict:
     """Median fit wall / CPU seconds of ``base`` and ``params`` settings, alternated."""
     from microseg.plugins.clv_decline import ClvDecline
     runs: dict[str, list] = {"base": [], "set": []}
+    auc: dict[str, tuple] = {}
     for _ in range(repeats):
         for name, extra in (("base", base), ("set", params)):
             fresh = dataclasses.replace(data, _cache={})
             customers = fresh.features()
             t0, cpu0 = time.perf_counter(), time.process_time()
-            ClvDecline(**defaults | {"n_jobs": 1, "random_state": 0} | extra).fit(customers, data=fresh)
+            m = ClvDecline(**defaults | {"n_jobs": 1, "random_state": 0} | extra).fit(customers, data=fresh)
             runs[name].append((time.perf_counter() - t0, time.process_time() - cpu0))
+            auc[name] = (round(m.evaluation_.get("roc_auc", float("nan")), 4),
+                         round((m.evaluation_.get("validation") or {}).get("roc_auc") or float("nan"), 4))
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
     return {"base": base, "base_wall_s": round(med["base"][0], 2), "base_cpu_s": round(med["base"][1], 2),
             "set_wall_s": round(med["set"][0], 2), "set_cpu_s": round(med["set"][1], 2),
             "wall_ratio": round(med["set"][0] / med["base"][0], 3), "cpu_ratio": round(med["set"][1] / med["base"][1], 3),
-            "repeats": repeats}
+            "repeats": repeats, "base_backtest_validation_auc": auc["base"], "set_backtest_validation_auc": auc["set"]}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -141,7 +141,8 @@ class _RowTable:
         # the cutoffs' spend windows in one pass over the transactions per batch of cutoffs (a
         # batch's customers × window bounds table stays at most ~WINDOW_CELLS cells)
         windows = {t: method._label_windows(t) for t in cutoffs}
-        batch = max(1, WINDOW_CELLS // (max(1, len(ids)) * 2 * len(trend_windows(pd.Timestamp(0), 1, method.activity_features))))
+        width = 2 * len(trend_windows(pd.Timestamp(0), 1, method.activity_features))
+        batch = max(1, WINDOW_CELLS // (max(1, len(ids)) * width))
         spends: dict = {}
         for i in range(0, len(cutoffs), batch):
             flat = [w for t in cutoffs[i:i + batch] for w in windows[t].values()]
@@ -200,8 +201,8 @@ class ClvDecline(microseg.SegmentationMethod):
         evaluation cutoff is scored on all of its rows). ``None``: no cap.
     gap_features : add recency in units of the customer's own typical gap between purchases,
         H ÷ that gap, and each purchase window's share of all purchases
-    activity_features : add how regular and steady the last year's spend was (months and weeks
-        with spend, monthly spend variation and slopes: :mod:`microseg.plugins._decline_features`)
+    activity_features : add how steadily the customer bought in the last 13 weeks (share of weeks
+        with spend, the largest week's share of the spend: :mod:`microseg.plugins._decline_features`)
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more

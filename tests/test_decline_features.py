@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.data import CustomerData
-from microseg.plugins._decline_features import activity_shape, activity_windows
+from microseg.plugins._decline_features import WEEKS, activity_shape, activity_windows
 from microseg.plugins.clv_decline import history_features, trend_windows
 from test_clv_campaign import AS_OF, _shop
 
@@ -30,39 +30,33 @@ def test_features_at_a_cutoff_do_not_change_when_later_transactions_change():
     moved["customer_id"] = rng.permutation(moved["customer_id"].to_numpy())
     changed = pd.concat([changed.loc[~later], moved, moved.assign(ts=moved["ts"] + pd.Timedelta(days=3))])
     after = _features(changed, ids)
-    shape = ["active_months_6", "active_months_12", "active_weeks", "monthly_spend_cv", "slope_6", "slope_12",
-             "last_month_vs_mean"]
-    assert set(shape) <= set(before.columns)
+    assert {"active_weeks", "week_concentration"} <= set(before.columns)
+    assert before["week_concentration"].notna().sum() > 100
     pd.testing.assert_frame_equal(before, after)
 
 
-def test_activity_windows_end_at_the_cutoff_and_tile_the_year():
-    w = activity_windows(CUTOFF)
-    months = sorted((w[f"month_{k}"] for k in range(12)), key=lambda x: x[0])
-    assert months[-1][1] == CUTOFF and all(a[1] == b[0] for a, b in zip(months, months[1:]))
+def test_activity_windows_are_the_weeks_before_the_cutoff():
+    w = sorted(activity_windows(CUTOFF).values())
+    assert len(w) == WEEKS and w[-1][1] == CUTOFF and all(a[1] == b[0] for a, b in zip(w, w[1:]))
+    assert all(end - start == pd.Timedelta(days=7) for start, end in w)
     assert all(end <= CUTOFF for _, end in trend_windows(CUTOFF, 90).values())
+    assert not set(activity_windows(CUTOFF)) & set(trend_windows(CUTOFF, 90, activity=False))
 
 
 def test_activity_shape_values():
-    spends = {f"month_{k}": np.array([10.0, 0.0, 2.0 ** (12 - k)]) for k in range(12)}
-    spends["month_3"] = np.array([10.0, -5.0, 2.0 ** 9])           # a month of returns counts as no spend
-    spends |= {f"week_{k}": np.array([1.0 if k % 2 else 0.0, 0.0, -1.0]) for k in range(13)}
+    spends = {f"week_{k}": np.array([1.0 if k % 2 else 0.0, 0.0, -1.0, 5.0 if k == 3 else 1.0]) for k in range(WEEKS)}
     f = activity_shape(spends)
-    assert list(f["active_months_12"]) == [1, 0, 1] and list(f["active_months_6"]) == [1, 0, 1]
-    assert np.allclose(f["active_weeks"], [6 / 13, 0, 0])
-    assert np.isclose(f["week_concentration"][0], 1 / 6) and np.isnan(f["week_concentration"][2])
-    assert f["monthly_spend_cv"][0] == 0 and np.isnan(f["monthly_spend_cv"][1])
-    assert f["slope_12"][0] == 0 and f["slope_12"][1] == 0
-    assert f["slope_6"][2] > 0 and f["slope_12"][2] > 0               # doubling every month: growing
-    assert f["last_month_vs_mean"][0] == 0 and f["last_month_vs_mean"][2] > 0
+    assert np.allclose(f["active_weeks"], [6 / 13, 0, 0, 1])
+    assert np.isclose(f["week_concentration"][0], 1 / 6) and np.isnan(f["week_concentration"][1:3]).all()
+    assert np.isclose(f["week_concentration"][3], 5 / 17)
 
 
-def test_windows_before_the_first_transaction_are_not_used():
-    spends = {f"month_{k}": np.array([0.0 if k < 2 else 50.0, 5.0]) for k in range(12)}
-    spends |= {f"week_{k}": np.array([0.0, 1.0 if k < 4 else 0.0]) for k in range(13)}
-    f = activity_shape(spends, observed_days=65)          # two months, nine weeks observed
-    assert list(f["active_months_12"]) == [0, 1] and list(f["active_months_6"]) == [0, 1]
-    assert np.allclose(f["active_weeks"], [0, 4 / 9])
-    assert np.isnan(f["slope_12"]).all() and np.isnan(f["monthly_spend_cv"][0])
+def test_weeks_before_the_first_transaction_are_not_used():
+    spends = {f"week_{k}": np.array([0.0 if k < 4 else 9.0, 1.0 if k < 4 else 0.0]) for k in range(WEEKS)}
+    early = activity_shape(spends, observed_days=30)          # four weeks observed
+    assert np.allclose(early["active_weeks"], [0, 1]) and np.isnan(early["week_concentration"][0])
+    assert np.isclose(early["week_concentration"][1], 1 / 4)
     late = activity_shape(spends, observed_days=400)
-    assert late["active_months_12"][0] == 10 / 12 and np.isfinite(late["slope_12"]).all()
+    assert np.allclose(late["active_weeks"], [9 / 13, 4 / 13])
+    none = activity_shape(spends, observed_days=3)
+    assert np.isnan(none["active_weeks"]).all() and np.isnan(none["week_concentration"]).all()
