@@ -42,7 +42,7 @@ DRIVER_CUSTOMERS = 50_000
 WINDOW_CELLS = 20_000_000      # customers × window bounds summed in one pass (160 MB of float64)
 
 
-def trend_windows(cutoff: pd.Timestamp, horizon: int, activity: bool = True
+def trend_windows(cutoff: pd.Timestamp, horizon: int, activity: bool = False
                   ) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
     """The spend windows before ``cutoff`` that describe a trend, by feature name (with
     ``activity``, also the monthly and weekly windows of the activity-shape features)."""
@@ -61,7 +61,7 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
                      btyd: bool = True, seed: int | None = 0, gaps: bool = True,
-                     activity: bool = True) -> pd.DataFrame:
+                     activity: bool = False) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
@@ -202,7 +202,9 @@ class ClvDecline(microseg.SegmentationMethod):
     gap_features : add recency in units of the customer's own typical gap between purchases,
         H ÷ that gap, and each purchase window's share of all purchases
     activity_features : add how steadily the customer bought in the last 13 weeks (share of weeks
-        with spend, the largest week's share of the spend: :mod:`microseg.plugins._decline_features`)
+        with spend, the largest week's share of the spend: :mod:`microseg.plugins._decline_features`);
+        off by default (docs/methods-clv-campaign.md: better on Online Retail, worse on the
+        synthetic backtest at 100 000 customers)
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
@@ -226,7 +228,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
                  min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
-                 gap_features: bool = True, activity_features: bool = True,
+                 gap_features: bool = True, activity_features: bool = False,
                  max_training_rows: int | None = 30_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days

@@ -14,7 +14,7 @@ CUTOFF = AS_OF - pd.Timedelta(days=90)
 
 def _features(tx: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
     data = CustomerData(transactions=tx, as_of=AS_OF)
-    return history_features(data, ids, CUTOFF, 90, btyd=False)
+    return history_features(data, ids, CUTOFF, 90, btyd=False, activity=True)
 
 
 def test_features_at_a_cutoff_do_not_change_when_later_transactions_change():
@@ -39,8 +39,8 @@ def test_activity_windows_are_the_weeks_before_the_cutoff():
     w = sorted(activity_windows(CUTOFF).values())
     assert len(w) == WEEKS and w[-1][1] == CUTOFF and all(a[1] == b[0] for a, b in zip(w, w[1:]))
     assert all(end - start == pd.Timedelta(days=7) for start, end in w)
-    assert all(end <= CUTOFF for _, end in trend_windows(CUTOFF, 90).values())
-    assert not set(activity_windows(CUTOFF)) & set(trend_windows(CUTOFF, 90, activity=False))
+    assert all(end <= CUTOFF for _, end in trend_windows(CUTOFF, 90, activity=True).values())
+    assert not set(activity_windows(CUTOFF)) & set(trend_windows(CUTOFF, 90))
 
 
 def test_activity_shape_values():
@@ -60,3 +60,12 @@ def test_weeks_before_the_first_transaction_are_not_used():
     assert np.allclose(late["active_weeks"], [9 / 13, 4 / 13])
     none = activity_shape(spends, observed_days=3)
     assert np.isnan(none["active_weeks"]).all() and np.isnan(none["week_concentration"]).all()
+
+
+def test_the_method_adds_them_only_when_asked():
+    from microseg.plugins.clv_decline import ClvDecline
+    data = CustomerData(transactions=_shop(seed=2), as_of=AS_OF)
+    f = data.features()
+    off = ClvDecline(n_estimators=20, n_origins=2).fit(f, data=data)
+    on = ClvDecline(n_estimators=20, n_origins=2, activity_features=True).fit(f, data=data)
+    assert "active_weeks" not in off.model_.feature_name_ and "active_weeks" in on.model_.feature_name_
