@@ -341,11 +341,15 @@ class ClvDecline(microseg.SegmentationMethod):
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
         return model
 
-    def _final_model(self, data: Any, table: _RowTable, cutoffs: list[pd.Timestamp], n_trees: int) -> Any:
-        """The scoring model on the rows of ``cutoffs``, trained on the run's engine."""
+    def _final_model(self, data: Any, table: _RowTable, binned: BinnedRows, cutoffs: list[pd.Timestamp],
+                     n_trees: int) -> Any:
+        """The scoring model on the rows of ``cutoffs``. In process (the pandas engine) it trains on
+        the rows already binned for the earlier fits; another engine trains it where the data are."""
         rows = table.of(cutoffs)
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
+            if getattr(data, "engine", "pandas") == "pandas":
+                return binned.fit(self._params(), rows, n_trees)
             return data.fit_classifier(self._params() | {"max_bin": self.max_bin,
                                                          "bin_construct_sample_cnt": self.bin_sample}, table.x.iloc[rows],
                                        table.y[rows], n_estimators=n_trees)
@@ -400,7 +404,8 @@ class ClvDecline(microseg.SegmentationMethod):
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.all_of(latest)], table.y[table.all_of(latest)]
             p_ev = model.predict_proba(x_ev)[:, 1]
-        self.model_ = self._final_model(data, table, cutoffs, n_trees)
+        self.model_ = self._final_model(data, table, binned, cutoffs, n_trees)
+        del binned                     # the binned rows (LightGBM's copy of the table) are not needed any more
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
