@@ -37,7 +37,8 @@ RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
 RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
-DRIVER_CUSTOMERS = 50_000
+PREDICT_ROWS = 100_000       # rows per LightGBM prediction call
+DRIVER_ROWS = 200            # per segment, for its mean SHAP values (drivers)
 WINDOW_CELLS = 20_000_000      # customers × window bounds summed in one pass (160 MB of float64)
 
 
@@ -107,6 +108,13 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
             attributes = attributes.reindex(ids)
         out |= {c: attributes[c].array for c in attributes.columns}
     return pd.DataFrame(out, index=ids)
+
+
+def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) -> np.ndarray:
+    """``model``'s positive-class probability for every row of ``x``, ``chunk`` rows at a time
+    (LightGBM copies the rows it predicts on into one array: the chunks cap that copy)."""
+    parts = [model.predict_proba(x.iloc[i:i + chunk])[:, 1] for i in range(0, len(x), chunk)]
+    return np.concatenate(parts) if parts else np.array([])
 
 
 def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
@@ -381,6 +389,7 @@ class ClvDecline(microseg.SegmentationMethod):
         train_data, train_ids, eval_data, eval_ids = self._training_sample(data, ids, stacked, forward)
         table = _RowTable(self, train_data, train_ids, static, stacked,
                           evaluated=None if forward else latest)
+        del train_data                 # the training sample's copy of the data (and its per-cutoff frames)
         first_model = back[1:] if backtest else (cutoffs[1:] if len(cutoffs) > 1 else cutoffs)
         self._check_trainable(table.y[table.of(first_model)])
         binned = BinnedRows(table.x, table.y, table.of(first_model), max_bin=self.max_bin, sample=self.bin_sample,
@@ -403,7 +412,7 @@ class ClvDecline(microseg.SegmentationMethod):
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.all_of(latest)], table.y[table.all_of(latest)]
-            p_ev = model.predict_proba(x_ev)[:, 1]
+            p_ev = predict_in_chunks(model, x_ev)
         self.model_ = self._final_model(data, table, binned, cutoffs, n_trees)
         del binned                     # the binned rows (LightGBM's copy of the table) are not needed any more
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
@@ -414,7 +423,7 @@ class ClvDecline(microseg.SegmentationMethod):
         if forward:
             x_raw, y_ev = self._labelled(eval_data, eval_ids, as_of, static)
             x_ev = prepare(x_raw, self.categories_)[0]
-            p_ev = self.model_.predict_proba(x_ev)[:, 1]
+            p_ev = predict_in_chunks(self.model_, x_ev)
             trained_on = cutoffs
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev)),
@@ -455,12 +464,14 @@ class ClvDecline(microseg.SegmentationMethod):
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
                              self.btyd, self.random_state, self.gap_features)
         xp = prepare(x, self.categories_)[0]
-        prob = np.full(len(ids), np.nan)
+        del x                                                      # float64 features: the float32 copy is kept
         eligible = past > 0
-        if eligible.any():
-            prob[eligible] = self.model_.predict_proba(xp.loc[eligible])[:, 1]
+        if not eligible.all():
+            xp = xp.loc[eligible]
+        prob = np.full(len(ids), np.nan)
+        prob[eligible] = predict_in_chunks(self.model_, xp)
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
-        return out, xp.loc[eligible]
+        return out, xp
 
     def _labels(self, s: pd.DataFrame) -> pd.Series:
         """Risk × value labels from :meth:`_score`'s frame ("Not active" when not eligible)."""
@@ -479,15 +490,12 @@ class ClvDecline(microseg.SegmentationMethod):
 
     def _drivers(self, customers: pd.DataFrame, scored: pd.DataFrame, xp: pd.DataFrame) -> dict[str, list[str]]:
         """Per segment of the customers fitted on, the features that push most toward decline,
-        from :meth:`_score`'s output for them (estimated on the eligible ones among a seeded
-        sample of at most ``DRIVER_CUSTOMERS`` customers: the SHAP values use at most 3,000 rows
-        anyway)."""
+        from :meth:`_score`'s output for them (``xp``: the eligible customers' model input; the
+        SHAP values of a seeded sample of at most ``DRIVER_ROWS`` of each segment's customers)."""
         labels = self._labels(scored)
-        if len(customers) > DRIVER_CUSTOMERS:
-            sample = customers.sample(DRIVER_CUSTOMERS, random_state=self.random_state).sort_index().index
-            xp = xp.loc[xp.index.isin(sample)]
-        active = labels.loc[xp.index]
-        return top_drivers(self.model_, xp, active) if len(active) else {}
+        active = labels[scored["decline_probability"].notna().to_numpy()]       # xp's rows, in order
+        return top_drivers(self.model_, xp, active, per_group=DRIVER_ROWS,
+                           seed=0 if self.random_state is None else self.random_state) if len(active) else {}
 
     def _scored_for(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
         """:meth:`_score`'s per-customer frame: the one computed in :meth:`fit` when these are
