@@ -138,8 +138,7 @@ class _RowTable:
                  cutoffs: list[pd.Timestamp], evaluated: pd.Timestamp | None = None) -> None:
         cap = method._rows_per_cutoff()
         self._at, self._all, end = {}, {}, 0
-        columns: dict[str, list] = {}
-        index, labels, numeric = [], [], {}
+        labels: list[np.ndarray] = []
         # the cutoffs' spend windows in one pass over the transactions per batch of cutoffs (a
         # batch's customers × window bounds table stays at most ~WINDOW_CELLS cells)
         windows = {t: method._label_windows(t) for t in cutoffs}
@@ -151,29 +150,49 @@ class _RowTable:
             for t in cutoffs[i:i + batch]:
                 spends[t] = dict(zip(windows[t], sums[at:at + len(windows[t])]))
                 at += len(windows[t])
+        blocks, other, taken = [], {}, []
+        numeric: list[str] = []
+        names: list[str] = []
         for t in cutoffs:
-            x, y, eligible = method._labelled(data, ids, t, static, select=False, spends=spends.pop(t))
+            # the customer attributes are the same at every cutoff: taken once below, not per cutoff
+            x, y, eligible = method._labelled(data, ids, t, None, select=False, spends=spends.pop(t))
             rows = np.flatnonzero(eligible)
             sample = _capped(len(y), cap, method.random_state, t)
             keep = np.arange(len(y)) if t == evaluated else sample
             rows = rows[keep]
-            # each kept row's columns taken once; numbers as float32 (what LightGBM is given anyway)
-            for c in x.columns:
-                s = x[c]
+            if not names:
+                names = list(x.columns)
+                numeric = [c for c in names if pd.api.types.is_float_dtype(x[c].dtype)
+                           or pd.api.types.is_integer_dtype(x[c].dtype)]
+            # the kept rows' numbers in one array, as float32 (what LightGBM is given anyway)
+            blocks.append(x[numeric].to_numpy(dtype="float32", na_value=np.nan)[rows])
+            for c in names:
                 if c not in numeric:
-                    numeric[c] = pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)
-                columns.setdefault(c, []).append(s.to_numpy(dtype="float32", na_value=np.nan)[rows]
-                                                 if numeric[c] else s.iloc[rows])
-            index.append(x.index[rows])
+                    other.setdefault(c, []).append(x[c].iloc[rows])
+            taken.append(rows)
             labels.append(np.asarray(y)[keep])
             self._all[t] = np.arange(end, end + len(keep))
             self._at[t] = end + (np.searchsorted(keep, sample) if t == evaluated else np.arange(len(keep)))
             end += len(keep)
+            del x
         self.y = np.concatenate(labels) if labels else np.array([], dtype=int)
-        idx = index[0].append(index[1:]) if index else pd.Index([])
-        x = pd.DataFrame({c: np.concatenate(v) if numeric[c] else pd.concat(v).set_axis(idx)
-                          for c, v in columns.items()}, index=idx)
-        del columns
+        positions = np.concatenate(taken) if taken else np.array([], dtype=np.int64)
+        idx = ids[positions]
+        block = np.concatenate(blocks) if blocks else np.empty((0, len(numeric)), dtype="float32")
+        del blocks
+        cols = {c: block[:, j] for j, c in enumerate(numeric)}
+        columns = {c: cols[c] if c in cols else pd.concat(other[c]).set_axis(idx) for c in names}
+        if static is not None:
+            attributes = static[[c for c in static.columns if c not in columns]]
+            if not attributes.index.equals(ids):
+                attributes = attributes.reindex(ids)
+            for c in attributes.columns:
+                s = attributes[c]
+                columns[c] = (s.to_numpy(dtype="float32", na_value=np.nan)[positions]
+                              if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)
+                              else s.iloc[positions].set_axis(idx))
+        x = pd.DataFrame(columns, index=idx)
+        del columns, cols, block
         self.x, self.categories = prepare(x)
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
