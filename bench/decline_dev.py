@@ -19,8 +19,7 @@ synthetic
 
 Prints, per set, the backtest ROC AUC, the validation ROC AUC, training rows and the fit time
 (``--time``: also each phase's wall seconds; with several ``--seeds``: each seed's figures and their
-means — the synthetic backtest moves by
-a few hundredths between seeds, so compare means).
+means — the synthetic backtest moves by a few hundredths between seeds, so compare means).
 Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
 """
 from __future__ import annotations
