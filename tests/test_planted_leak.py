@@ -148,6 +148,7 @@ def _leaks(text: str, customers: pd.DataFrame) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["pandas", pytest.param("dask", marks=pytest.mark.dask)])
 def test_planted_values_appear_in_no_artefact(tmp_path, engine):
     if engine == "dask":
