@@ -370,16 +370,15 @@ class ClvDecline(microseg.SegmentationMethod):
 
     def _final_model(self, data: Any, table: _RowTable, binned: BinnedRows, cutoffs: list[pd.Timestamp],
                      n_trees: int) -> Any:
-        """The scoring model on the rows of ``cutoffs``. In process (the pandas engine) it trains on
+        """The scoring model on the rows of ``cutoffs``, trained by the engine: in process it reuses
         the rows already binned for the earlier fits; another engine trains it where the data are."""
         rows = table.of(cutoffs)
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
-            if getattr(data, "engine", "pandas") == "pandas":
-                return binned.fit(self._params(), rows, n_trees)
             return data.fit_classifier(self._params() | {"max_bin": self.max_bin,
                                                          "bin_construct_sample_cnt": self.bin_sample}, table.x.iloc[rows],
-                                       table.y[rows], n_estimators=n_trees)
+                                       table.y[rows], n_estimators=n_trees,
+                                       in_process=lambda: binned.fit(self._params(), rows, n_trees))
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":

@@ -21,11 +21,12 @@ def _fit(data: CustomerData | None = None) -> tuple[ClvDecline, CustomerData, pd
 
 
 class _OtherEngine(CustomerData):
-    """The pandas engine under another name, counting the classifiers fitted through it."""
+    """An engine that trains where its data are (as the Dask engine does): it ignores the
+    caller's in-process fit and counts the classifiers fitted through it."""
     engine = "other"
     fitted: list[int] = []
 
-    def fit_classifier(self, params, x, y, *, n_estimators):
+    def fit_classifier(self, params, x, y, *, n_estimators, in_process=None):
         self.fitted.append(n_estimators)
         return super().fit_classifier(params, x, y, n_estimators=n_estimators)
 
