@@ -103,7 +103,9 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
         print(f"| {c} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} | "
               f"{a[:3, 0].mean():.4f} | {a[:3, 1].mean():.4f} | {cpu.get(c, 0):.1f} |")
     for label, used in (("all folds", range(len(folds))), ("repeat 1 (the product's folds)", range(3))):
-        for pool_name, pool in (("learners", base), ("all candidates", list(table))):
+        product = [f"{a}/{b}" for a, b in _uplift.CANDIDATES if f"{a}/{b}" in table]
+        for pool_name, pool in (("the product's CANDIDATES", product), ("learners", base),
+                                ("all candidates", list(table))):
             print(f"choice by mean rank, {label}, among {pool_name}: {_top_by_rank(table, 1, pool, used)[0][0]}")
 
 
