@@ -299,8 +299,8 @@ LEARNERS: dict[str, type[Learner]] = {"t-learner": TLearner, "class-transformati
 #: LightGBM: Womens 0.059 / 0.075 and Mens 0.027 / 0.091 at best, below the best candidate on both
 #: metrics, four fits each); DR-learner and transformed outcome on LightGBM (never in the top two);
 #: ensembles — the average uplift of the top 2 or 3 candidates of the other folds — scored below
-#: the best single candidate (Womens 0.058 / 0.075 vs 0.060 / 0.079, Mens 0.025 / 0.089 vs
-#: 0.029 / 0.095; top 2). The R-learner came in for the class transformation (Womens 0.056 / 0.071, Mens
+#: the best single candidate (top 2: Womens 0.059 / 0.075 vs 0.060 / 0.079, Mens 0.027 / 0.089 vs
+#: 0.029 / 0.095). The R-learner came in for the class transformation (Womens 0.056 / 0.071, Mens
 #: 0.026 / 0.093, demo 0.037 / 0.073).
 CANDIDATES = (("t-learner", "logistic"), ("transformed-outcome", "logistic"), ("dr-learner", "logistic"),
               ("r-learner", "logistic"), ("t-learner", "lgbm"), ("class-transformation", "lgbm"))
