@@ -209,6 +209,12 @@ class _RegressionLearner(Learner):
         return self.model_.predict(r.z if self.kind == "logistic" else r.gx)
 
 
+def _halves(n: int) -> np.ndarray:
+    """Each row's half (0 or 1) for cross-fitting: seeded, so the same for the same number of rows."""
+    half = np.arange(n) % 2
+    return half[np.random.default_rng(0).permutation(n)]
+
+
 class DRLearner(_RegressionLearner):
     """Doubly robust learner (Kennedy): response models per arm (logistic), cross-fitted over two
     halves; the pseudo-outcome μ1 − μ0 + t(y − μ1)/e − (1 − t)(y − μ0)/(1 − e) (e: the treatment
@@ -217,8 +223,7 @@ class DRLearner(_RegressionLearner):
     def fit_rows(self, r: Rows, y: np.ndarray, t: np.ndarray, control: bool = True) -> "DRLearner":
         e = float(np.mean(t))
         mu = np.zeros((len(y), 2))
-        half = np.arange(len(y)) % 2
-        half = half[np.random.default_rng(0).permutation(len(y))]
+        half = _halves(len(y))
         for h in (0, 1):
             out = np.flatnonzero(half == h)
             for arm in (0, 1):
@@ -257,8 +262,7 @@ class RLearner(_RegressionLearner):
     def fit_rows(self, r: Rows, y: np.ndarray, t: np.ndarray, control: bool = True) -> "RLearner":
         e = float(np.mean(t))
         m = np.zeros(len(y))
-        half = np.arange(len(y)) % 2
-        half = half[np.random.default_rng(0).permutation(len(y))]
+        half = _halves(len(y))
         for h in (0, 1):
             out, rows = np.flatnonzero(half == h), np.flatnonzero(half != h)
             m[out] = Base("logistic", {}).fit(r.take(rows), y[rows]).predict(r.take(out))
