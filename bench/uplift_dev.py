@@ -3,12 +3,17 @@
 
     .venv/bin/python bench/uplift_dev.py --repeats 3            # Womens and Mens, 3 x 3 folds
     .venv/bin/python bench/uplift_dev.py --arms Mens --trees     # plus uplift-tree variants
+    flock /work/bench.lock .venv/bin/python bench/uplift_dev.py --time-demo main   # choice CPU
 
 Every candidate (learner/base, tree variants, ensembles: the average of the members' uplift, the
 members fixed or the top k on the other folds) is scored on the same repeats x 3 stratified folds of the training rows:
 mean ± s.e. of Qini AUC and uplift@30 %. The first repeat uses the product's folds (seed 42), so
 its figures are the ``cv_*_train`` the run reports. The held-out 30 % is not read. Needs
 ../shared/data.
+
+``--time-demo REV`` runs ``microseg demo`` once, keeps the inputs of its uplift choice, and times
+that choice (CPU, one thread) with ``plugins/_uplift.py`` of git revision REV and of the working
+tree, alternated in this one process.
 """
 from __future__ import annotations
 
@@ -109,6 +114,46 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
             print(f"choice by mean rank, {label}, among {pool_name}: {_top_by_rank(table, 1, pool, used)[0][0]}")
 
 
+def time_demo(rev: str, rounds: int = 3) -> None:
+    import importlib.util
+    import subprocess
+    import tempfile
+    from threadpoolctl import threadpool_limits
+    from microseg.cli import cli
+    captured = {}
+    original = _uplift.choose_uplift
+
+    def spy(*args, **kwargs):
+        captured["args"] = (args, kwargs)
+        return original(*args, **kwargs)
+
+    _uplift.choose_uplift = spy
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            cli(["demo", "--out", tmp], standalone_mode=False)
+        finally:
+            _uplift.choose_uplift = original
+        source = subprocess.run(["git", "show", f"{rev}:plugins/_uplift.py"], capture_output=True, text=True,
+                                check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+        path = Path(tmp) / "uplift_before.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("uplift_before", path)
+        before = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(before)
+    args, kwargs = captured["args"]
+    cpu: dict[str, list[float]] = {rev: [], "working tree": []}
+    with threadpool_limits(1):
+        before.choose_uplift(*args, **kwargs)                      # imports and caches warm
+        for _ in range(rounds):
+            for name, module in ((rev, before), ("working tree", _uplift)):
+                t0 = time.process_time()
+                choice = module.choose_uplift(*args, **kwargs)[0]
+                cpu[name].append(time.process_time() - t0)
+                print(f"{name}: {'/'.join(choice)} {cpu[name][-1]:.2f} s CPU", flush=True)
+    for name, v in cpu.items():
+        print(f"{name}: median {float(np.median(v)):.2f} s CPU over {rounds} (demo: {len(args[1])} contact rows)")
+
+
 def _figures(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> tuple[float, float]:
     return qini_auc_score(y, u, t), uplift_at_k(y, u, t, 0.3)
 
@@ -136,8 +181,12 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=None, help="only these tree variants")
     ap.add_argument("--learners", nargs="+", default=None, help="only these learner/base candidates")
     ap.add_argument("--ks", nargs="+", type=int, default=[2, 3, 4])
+    ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
+    if args.time_demo:
+        time_demo(args.time_demo)
+        return
     for arm in args.arms:
         run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners)
         sys.stdout.flush()
