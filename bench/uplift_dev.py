@@ -99,7 +99,8 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
             others = [j for j in range(rep * 3, rep * 3 + 3) if j != i]
             members = _top_by_rank(table, k, base, folds_used=others)[0]
             table[name].append(_figures(y[va], np.mean([s[m] for m in members], axis=0), t[va]))
-    print(f"\n## Hillstrom {arm}: {len(y)} training rows, {repeats} x 3 folds (effect {y[t == 1].mean() - y[t == 0].mean():.4f})")
+    effect = y[t == 1].mean() - y[t == 0].mean()
+    print(f"\n## Hillstrom {arm}: {len(y)} training rows, {repeats} x 3 folds (effect {effect:.4f})")
     print("| candidate | Qini mean ± s.e. | uplift@30 mean ± s.e. | repeat-1 Qini | repeat-1 uplift@30 | fit CPU s |")
     print("|---|---|---|---|---|---|")
     for c, v in sorted(table.items(), key=lambda kv: -np.mean([f[0] for f in kv[1]])):
