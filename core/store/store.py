@@ -234,9 +234,9 @@ class Store:
     @contextmanager
     def _index_after_load(self, conn: Connection, table: Any) -> Iterator[None]:
         """SQLite, into an empty table: its secondary indexes are dropped for the block and built
-        again after it, in the same transaction (one sort instead of an index insert per row: a
-        million rows ~24 → ~14 s). A table that holds rows keeps its indexes (rebuilding them would
-        cost every earlier run's rows); a failed write rolls the drop back with everything else."""
+        again after it, in the same transaction (one sort instead of an index insert per random
+        key). A table that holds rows keeps its indexes (rebuilding them would cost every earlier
+        run's rows); a failed write rolls the drop back with everything else."""
         if self.dialect != "sqlite" or not table.indexes or \
                 conn.execute(select(1).select_from(table).limit(1)).first() is not None:
             yield
