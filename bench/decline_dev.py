@@ -18,8 +18,8 @@ synthetic
     customers, horizon 182 days as in e2e's config; backtest protocol (the data end at as_of).
 
 Prints, per set, the backtest ROC AUC, the validation ROC AUC, training rows and the fit time
-(with several ``--seeds``: each seed's figures and their means — the synthetic backtest moves by
-a few hundredths between seeds, so compare means).
+(``--time``: also each phase's wall seconds; with several ``--seeds``: each seed's figures and their
+means — the synthetic backtest moves by a few hundredths between seeds, so compare means).
 Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
 """
 from __future__ import annotations
@@ -76,11 +76,35 @@ def synthetic_data(n: int):
                          signup_column="signup_date", windows=WINDOWS[0]), {"horizon_days": 182})
 
 
+PHASES: dict[str, float] = {}
+
+
+def time_phases() -> None:
+    """Wall seconds of the fit's phases summed into ``PHASES`` (``--time``; LightGBM is imported
+    first, so that its import is not counted in the first fit's binning)."""
+    import functools
+
+    import lightgbm  # noqa: F401
+    from microseg.plugins import _lgbm, clv_decline as cd
+    for owner, name, label in [(cd._RowTable, "__init__", "row_table"), (_lgbm.BinnedRows, "__init__", "binning"),
+                               (cd.ClvDecline, "_validated", "early_stopping_fit"), (_lgbm.BinnedRows, "fit", "all_fits"),
+                               (cd.ClvDecline, "_final_model", "final_fit"), (cd.ClvDecline, "_score", "scoring"),
+                               (cd.ClvDecline, "_drivers", "drivers")]:
+        def timed(*a, _f=getattr(owner, name), _label=label, **k):
+            t0 = time.perf_counter()
+            try:
+                return _f(*a, **k)
+            finally:
+                PHASES[_label] = PHASES.get(_label, 0.0) + time.perf_counter() - t0
+        setattr(owner, name, functools.wraps(getattr(owner, name))(timed))
+
+
 def evaluate(data, params: dict) -> dict:
     from microseg.plugins.clv_decline import ClvDecline
     customers = data.features()
     t0 = time.perf_counter()
     cpu0 = time.process_time()
+    PHASES.clear()
     m = ClvDecline(**params).fit(customers, data=data)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ev = m.evaluation_
@@ -89,7 +113,8 @@ def evaluate(data, params: dict) -> dict:
             "baseline_auc": round(m.comparison_.values()["roc_auc"][1], 4) if len(ev.get("baseline", "")) else None,
             "validation_auc": round(val["roc_auc"], 4) if val.get("roc_auc") is not None else None,
             "eligible": ev.get("eligible"), "training_rows": m.training_rows_, "n_trees": m.n_trees_,
-            "fit_wall_s": round(wall, 2), "fit_cpu_s": round(cpu, 2), "protocol": ev.get("protocol")}
+            "fit_wall_s": round(wall, 2), "fit_cpu_s": round(cpu, 2), "protocol": ev.get("protocol")} | \
+        ({"phase_s": {k: round(v, 2) for k, v in PHASES.items()}} if PHASES else {})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,7 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE")
     ap.add_argument("--seeds", type=int, nargs="*", default=[0], help="random_state of each fit (figures per seed and mean)")
     ap.add_argument("--windows", type=int, nargs="*", help="behaviour-frame windows (a prototype of more)")
+    ap.add_argument("--time", action="store_true", help="also print the fit's phases' wall seconds (phase_s)")
     args = ap.parse_args(argv)
+    if args.time:
+        time_phases()
     if args.windows:
         WINDOWS[0] = tuple(args.windows)
     warnings.filterwarnings("ignore")
@@ -118,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
             "mean_backtest_auc": round(sum(r["backtest_auc"] for r in runs) / len(runs), 4),
             "mean_validation_auc": round(sum(r["validation_auc"] or 0 for r in runs) / len(runs), 4),
             "training_rows": runs[0]["training_rows"], "n_trees": [r["n_trees"] for r in runs],
-            "fit_cpu_s": [r["fit_cpu_s"] for r in runs]}
+            "fit_cpu_s": [r["fit_cpu_s"] for r in runs]} | ({"phase_s": [r["phase_s"] for r in runs]} if args.time else {})
         print(json.dumps({"set": name, "params": params, "load": os.getloadavg()[0]} | res), flush=True)
 
 
