@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/decline_dev.py                       # both dev sets, default settings
     .venv/bin/python bench/decline_dev.py --set btyd=true n_origins=6
-    .venv/bin/python bench/decline_dev.py --only synthetic --n 100000 --time   # under flock
+    .venv/bin/python bench/decline_dev.py --only synthetic --n 100000 --time
 
 Dev sets (no claim is made on either):
 
@@ -18,12 +18,13 @@ synthetic
     customers, horizon 182 days as in e2e's config; backtest protocol (the data end at as_of).
 
 Prints, per set, the backtest ROC AUC, the validation ROC AUC, training rows and the fit time
-(with several ``--seeds``: each seed's figures and their means — the synthetic backtest moves by
-a few hundredths between seeds, so compare means).
-With ``--time``, the fit is timed instead, alternating ``--base`` settings (default: without the
-activity-shape features) and the ``--set`` ones ``--repeats`` times on fresh copies of the data
-(no cached frames); prints each one's median wall and CPU seconds, the ratio set ÷ base and
-each one's backtest / validation ROC AUC (seed 0).
+(``--time``: also each phase's wall seconds; with several ``--seeds``: each seed's figures and their
+means — the synthetic backtest moves by a few hundredths between seeds, so compare means).
+With ``--compare PARAM=VALUE ...``, the fit is timed instead, alternating those settings and the
+``--set`` ones ``--repeats`` times on fresh copies of the data (no cached frames); prints each
+one's median wall and CPU seconds, the ratio set ÷ compared and each one's backtest / validation
+ROC AUC and trees (seed 0), e.g. ``--only synthetic --n 100000 --set activity_features=true
+--compare activity_features=false`` under ``flock /work/bench.lock``.
 Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
 """
 from __future__ import annotations
@@ -31,8 +32,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import statistics
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -82,11 +83,35 @@ def synthetic_data(n: int):
                          signup_column="signup_date", windows=WINDOWS[0]), {"horizon_days": 182})
 
 
+PHASES: dict[str, float] = {}
+
+
+def time_phases() -> None:
+    """Wall seconds of the fit's phases summed into ``PHASES`` (``--time``; LightGBM is imported
+    first, so that its import is not counted in the first fit's binning)."""
+    import functools
+
+    import lightgbm  # noqa: F401
+    from microseg.plugins import _lgbm, clv_decline as cd
+    for owner, name, label in [(cd._RowTable, "__init__", "row_table"), (_lgbm.BinnedRows, "__init__", "binning"),
+                               (cd.ClvDecline, "_validated", "early_stopping_fit"), (_lgbm.BinnedRows, "fit", "all_fits"),
+                               (cd.ClvDecline, "_final_model", "final_fit"), (cd.ClvDecline, "_score", "scoring"),
+                               (cd.ClvDecline, "_drivers", "drivers")]:
+        def timed(*a, _f=getattr(owner, name), _label=label, **k):
+            t0 = time.perf_counter()
+            try:
+                return _f(*a, **k)
+            finally:
+                PHASES[_label] = PHASES.get(_label, 0.0) + time.perf_counter() - t0
+        setattr(owner, name, functools.wraps(getattr(owner, name))(timed))
+
+
 def evaluate(data, params: dict) -> dict:
     from microseg.plugins.clv_decline import ClvDecline
     customers = data.features()
     t0 = time.perf_counter()
     cpu0 = time.process_time()
+    PHASES.clear()
     m = ClvDecline(**params).fit(customers, data=data)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ev = m.evaluation_
@@ -95,14 +120,15 @@ def evaluate(data, params: dict) -> dict:
             "baseline_auc": round(m.comparison_.values()["roc_auc"][1], 4) if len(ev.get("baseline", "")) else None,
             "validation_auc": round(val["roc_auc"], 4) if val.get("roc_auc") is not None else None,
             "eligible": ev.get("eligible"), "training_rows": m.training_rows_, "n_trees": m.n_trees_,
-            "fit_wall_s": round(wall, 2), "fit_cpu_s": round(cpu, 2), "protocol": ev.get("protocol")}
+            "fit_wall_s": round(wall, 2), "fit_cpu_s": round(cpu, 2), "protocol": ev.get("protocol")} | \
+        ({"phase_s": {k: round(v, 2) for k, v in PHASES.items()}} if PHASES else {})
 
 
-def timed(data, defaults: dict, base: dict, params: dict, repeats: int) -> dict:
-    """Median fit wall / CPU seconds of ``base`` and ``params`` settings, alternated."""
+def compared(data, defaults: dict, base: dict, params: dict, repeats: int) -> dict:
+    """Median fit wall / CPU seconds of the ``base`` and ``params`` settings, alternated."""
     from microseg.plugins.clv_decline import ClvDecline
     runs: dict[str, list] = {"base": [], "set": []}
-    auc: dict[str, tuple] = {}
+    fits: dict[str, tuple] = {}
     for _ in range(repeats):
         for name, extra in (("base", base), ("set", params)):
             fresh = dataclasses.replace(data, _cache={})
@@ -110,13 +136,14 @@ def timed(data, defaults: dict, base: dict, params: dict, repeats: int) -> dict:
             t0, cpu0 = time.perf_counter(), time.process_time()
             m = ClvDecline(**defaults | {"n_jobs": 1, "random_state": 0} | extra).fit(customers, data=fresh)
             runs[name].append((time.perf_counter() - t0, time.process_time() - cpu0))
-            auc[name] = (round(m.evaluation_.get("roc_auc", float("nan")), 4),
-                         round((m.evaluation_.get("validation") or {}).get("roc_auc") or float("nan"), 4))
+            fits[name] = (round(m.evaluation_.get("roc_auc", float("nan")), 4),
+                          round((m.evaluation_.get("validation") or {}).get("roc_auc") or float("nan"), 4), m.n_trees_)
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
-    return {"base": base, "base_wall_s": round(med["base"][0], 2), "base_cpu_s": round(med["base"][1], 2),
+    return {"compared": base, "compared_wall_s": round(med["base"][0], 2), "compared_cpu_s": round(med["base"][1], 2),
             "set_wall_s": round(med["set"][0], 2), "set_cpu_s": round(med["set"][1], 2),
             "wall_ratio": round(med["set"][0] / med["base"][0], 3), "cpu_ratio": round(med["set"][1] / med["base"][1], 3),
-            "repeats": repeats, "base_backtest_validation_auc": auc["base"], "set_backtest_validation_auc": auc["set"]}
+            "repeats": repeats, "compared_backtest_validation_trees": fits["base"],
+            "set_backtest_validation_trees": fits["set"]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -126,15 +153,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE")
     ap.add_argument("--seeds", type=int, nargs="*", default=[0], help="random_state of each fit (figures per seed and mean)")
     ap.add_argument("--windows", type=int, nargs="*", help="behaviour-frame windows (a prototype of more)")
-    ap.add_argument("--time", action="store_true", help="time the fit: --base vs --set settings, alternated")
-    ap.add_argument("--base", nargs="*", default=["activity_features=false"], metavar="PARAM=VALUE")
+    ap.add_argument("--time", action="store_true", help="also print the fit's phases' wall seconds (phase_s)")
+    ap.add_argument("--compare", nargs="*", metavar="PARAM=VALUE",
+                    help="time the fit: these settings vs the --set ones, alternated --repeats times")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
+    if args.time:
+        time_phases()
     if args.windows:
         WINDOWS[0] = tuple(args.windows)
     warnings.filterwarnings("ignore")
     params = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
-    base = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.base)}
     sets = []
     if "retail" in args.only:
         sets.append(("retail", retail_data))
@@ -142,9 +171,10 @@ def main(argv: list[str] | None = None) -> None:
         sets += [(f"synthetic {n:,}", lambda n=n: synthetic_data(n)) for n in args.n]
     for name, make in sets:
         data, defaults = make()
-        if args.time:
+        if args.compare is not None:
+            base = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.compare)}
             print(json.dumps({"set": name, "params": params, "load": os.getloadavg()[0]}
-                             | timed(data, defaults, base, params, args.repeats)), flush=True)
+                             | compared(data, defaults, base, params, args.repeats)), flush=True)
             continue
         runs = [evaluate(data, defaults | {"n_jobs": 1, "random_state": seed} | params) for seed in args.seeds]
         res = runs[0] if len(runs) == 1 else {
@@ -153,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
             "mean_backtest_auc": round(sum(r["backtest_auc"] for r in runs) / len(runs), 4),
             "mean_validation_auc": round(sum(r["validation_auc"] or 0 for r in runs) / len(runs), 4),
             "training_rows": runs[0]["training_rows"], "n_trees": [r["n_trees"] for r in runs],
-            "fit_cpu_s": [r["fit_cpu_s"] for r in runs]}
+            "fit_cpu_s": [r["fit_cpu_s"] for r in runs]} | ({"phase_s": [r["phase_s"] for r in runs]} if args.time else {})
         print(json.dumps({"set": name, "params": params, "load": os.getloadavg()[0]} | res), flush=True)
 
 

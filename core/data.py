@@ -16,7 +16,7 @@ as of a date; that frame is what every method's ``fit`` / ``assign`` receives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -202,8 +202,10 @@ class CustomerData:
         return customer_attributes(self.customers, self.ids, columns, {})
 
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
-                       n_estimators: int) -> Classifier:
-        """LightGBM fitted in this process."""
+                       n_estimators: int, in_process: Callable[[], Classifier] | None = None) -> Classifier:
+        """LightGBM fitted in this process (by ``in_process`` when the caller has it ready)."""
+        if in_process is not None:
+            return in_process()
         return classifier(params, n_estimators).fit(x, y)
 
 

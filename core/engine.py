@@ -20,7 +20,7 @@ values, ``fit_classifier`` returns an in-process model whatever trained it.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, ClassVar, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -102,10 +102,11 @@ class Engine(Protocol):
         ``erased`` removed everywhere."""
 
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
-                       n_estimators: int) -> Classifier:
+                       n_estimators: int, in_process: Callable[[], Classifier] | None = None) -> Classifier:
         """A LightGBM binary classifier with ``params`` and ``n_estimators`` trees fitted on
-        ``x``, ``y``, returned as an in-process model. The pandas engine fits it here; the Dask
-        engine trains it on the cluster (``lightgbm.DaskLGBMClassifier``)."""
+        ``x``, ``y``, returned as an in-process model. The pandas engine fits it here — by calling
+        ``in_process`` when the caller has an equivalent, cheaper fit ready (rows it already binned);
+        the Dask engine trains it on the cluster (``lightgbm.DaskLGBMClassifier``) and ignores it."""
 
 
 def customer_attributes(customers: pd.DataFrame | None, ids: pd.Index, columns: Sequence[str],

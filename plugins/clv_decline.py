@@ -38,14 +38,15 @@ RISK_WORDS = {"high": "declining", "medium": "wavering", "low": "stable"}
 VALUE_TIERS = ("Low", "Mid", "High")
 RISK_LEVELS = ("low", "medium", "high")
 NOT_ACTIVE = "Not active"
-DRIVER_CUSTOMERS = 50_000
+PREDICT_ROWS = 100_000       # rows per LightGBM prediction call
+DRIVER_ROWS = 200            # per segment, for its mean SHAP values (drivers)
 WINDOW_CELLS = 20_000_000      # customers × window bounds summed in one pass (160 MB of float64)
 
 
 def trend_windows(cutoff: pd.Timestamp, horizon: int, activity: bool = False
                   ) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
     """The spend windows before ``cutoff`` that describe a trend, by feature name (with
-    ``activity``, also the monthly and weekly windows of the activity-shape features)."""
+    ``activity``, also the weekly windows of the activity features)."""
     out = {f"spend_last_{days}d": (cutoff - pd.Timedelta(days=days), cutoff)
            for days in (14, 30, 60, horizon, 2 * horizon, 365)}
     out["spend_prev_window"] = (cutoff - pd.Timedelta(days=2 * horizon), cutoff - pd.Timedelta(days=horizon))
@@ -115,6 +116,13 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     return pd.DataFrame(out, index=ids)
 
 
+def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) -> np.ndarray:
+    """``model``'s positive-class probability for every row of ``x``, ``chunk`` rows at a time
+    (LightGBM copies the rows it predicts on into one array: the chunks cap that copy)."""
+    parts = [model.predict_proba(x.iloc[i:i + chunk])[:, 1] for i in range(0, len(x), chunk)]
+    return np.concatenate(parts) if parts else np.array([])
+
+
 def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
     """Positions of at most ``cap`` of a cutoff's ``n`` rows: a random subset (in order) seeded
     by ``seed`` and the cutoff's day, so a cutoff keeps its rows whichever others are stacked."""
@@ -136,8 +144,7 @@ class _RowTable:
                  cutoffs: list[pd.Timestamp], evaluated: pd.Timestamp | None = None) -> None:
         cap = method._rows_per_cutoff()
         self._at, self._all, end = {}, {}, 0
-        columns: dict[str, list] = {}
-        index, labels, numeric = [], [], {}
+        labels: list[np.ndarray] = []
         # the cutoffs' spend windows in one pass over the transactions per batch of cutoffs (a
         # batch's customers × window bounds table stays at most ~WINDOW_CELLS cells)
         windows = {t: method._label_windows(t) for t in cutoffs}
@@ -150,29 +157,49 @@ class _RowTable:
             for t in cutoffs[i:i + batch]:
                 spends[t] = dict(zip(windows[t], sums[at:at + len(windows[t])]))
                 at += len(windows[t])
+        blocks, other, taken = [], {}, []
+        numeric: list[str] = []
+        names: list[str] = []
         for t in cutoffs:
-            x, y, eligible = method._labelled(data, ids, t, static, select=False, spends=spends.pop(t))
+            # the customer attributes are the same at every cutoff: taken once below, not per cutoff
+            x, y, eligible = method._labelled(data, ids, t, None, select=False, spends=spends.pop(t))
             rows = np.flatnonzero(eligible)
             sample = _capped(len(y), cap, method.random_state, t)
             keep = np.arange(len(y)) if t == evaluated else sample
             rows = rows[keep]
-            # each kept row's columns taken once; numbers as float32 (what LightGBM is given anyway)
-            for c in x.columns:
-                s = x[c]
+            if not names:
+                names = list(x.columns)
+                numeric = [c for c in names if pd.api.types.is_float_dtype(x[c].dtype)
+                           or pd.api.types.is_integer_dtype(x[c].dtype)]
+            # the kept rows' numbers in one array, as float32 (what LightGBM is given anyway)
+            blocks.append(x[numeric].to_numpy(dtype="float32", na_value=np.nan)[rows])
+            for c in names:
                 if c not in numeric:
-                    numeric[c] = pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)
-                columns.setdefault(c, []).append(s.to_numpy(dtype="float32", na_value=np.nan)[rows]
-                                                 if numeric[c] else s.iloc[rows])
-            index.append(x.index[rows])
+                    other.setdefault(c, []).append(x[c].iloc[rows])
+            taken.append(rows)
             labels.append(np.asarray(y)[keep])
             self._all[t] = np.arange(end, end + len(keep))
             self._at[t] = end + (np.searchsorted(keep, sample) if t == evaluated else np.arange(len(keep)))
             end += len(keep)
+            del x
         self.y = np.concatenate(labels) if labels else np.array([], dtype=int)
-        idx = index[0].append(index[1:]) if index else pd.Index([])
-        x = pd.DataFrame({c: np.concatenate(v) if numeric[c] else pd.concat(v).set_axis(idx)
-                          for c, v in columns.items()}, index=idx)
-        del columns
+        positions = np.concatenate(taken) if taken else np.array([], dtype=np.int64)
+        idx = ids[positions]
+        block = np.concatenate(blocks) if blocks else np.empty((0, len(numeric)), dtype="float32")
+        del blocks
+        cols = {c: block[:, j] for j, c in enumerate(numeric)}
+        columns = {c: cols[c] if c in cols else pd.concat(other[c]).set_axis(idx) for c in names}
+        if static is not None:
+            attributes = static[[c for c in static.columns if c not in columns]]
+            if not attributes.index.equals(ids):
+                attributes = attributes.reindex(ids)
+            for c in attributes.columns:
+                s = attributes[c]
+                columns[c] = (s.to_numpy(dtype="float32", na_value=np.nan)[positions]
+                              if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)
+                              else s.iloc[positions].set_axis(idx))
+        x = pd.DataFrame(columns, index=idx)
+        del columns, cols, block
         self.x, self.categories = prepare(x)
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
@@ -353,14 +380,17 @@ class ClvDecline(microseg.SegmentationMethod):
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
         return model
 
-    def _final_model(self, data: Any, table: _RowTable, cutoffs: list[pd.Timestamp], n_trees: int) -> Any:
-        """The scoring model on the rows of ``cutoffs``, trained on the run's engine."""
+    def _final_model(self, data: Any, table: _RowTable, binned: BinnedRows, cutoffs: list[pd.Timestamp],
+                     n_trees: int) -> Any:
+        """The scoring model on the rows of ``cutoffs``, trained by the engine: in process it reuses
+        the rows already binned for the earlier fits; another engine trains it where the data are."""
         rows = table.of(cutoffs)
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
             return data.fit_classifier(self._params() | {"max_bin": self.max_bin,
                                                          "bin_construct_sample_cnt": self.bin_sample}, table.x.iloc[rows],
-                                       table.y[rows], n_estimators=n_trees)
+                                       table.y[rows], n_estimators=n_trees,
+                                       in_process=lambda: binned.fit(self._params(), rows, n_trees))
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":
@@ -389,6 +419,7 @@ class ClvDecline(microseg.SegmentationMethod):
         train_data, train_ids, eval_data, eval_ids = self._training_sample(data, ids, stacked, forward)
         table = _RowTable(self, train_data, train_ids, static, stacked,
                           evaluated=None if forward else latest)
+        del train_data                 # the training sample's copy of the data (and its per-cutoff frames)
         first_model = back[1:] if backtest else (cutoffs[1:] if len(cutoffs) > 1 else cutoffs)
         self._check_trainable(table.y[table.of(first_model)])
         binned = BinnedRows(table.x, table.y, table.of(first_model), max_bin=self.max_bin, sample=self.bin_sample,
@@ -411,8 +442,9 @@ class ClvDecline(microseg.SegmentationMethod):
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.all_of(latest)], table.y[table.all_of(latest)]
-            p_ev = model.predict_proba(x_ev)[:, 1]
-        self.model_ = self._final_model(data, table, cutoffs, n_trees)
+            p_ev = predict_in_chunks(model, x_ev)
+        self.model_ = self._final_model(data, table, binned, cutoffs, n_trees)
+        del binned                     # the binned rows (LightGBM's copy of the table) are not needed any more
         self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
@@ -421,7 +453,7 @@ class ClvDecline(microseg.SegmentationMethod):
         if forward:
             x_raw, y_ev = self._labelled(eval_data, eval_ids, as_of, static)
             x_ev = prepare(x_raw, self.categories_)[0]
-            p_ev = self.model_.predict_proba(x_ev)[:, 1]
+            p_ev = predict_in_chunks(self.model_, x_ev)
             trained_on = cutoffs
             protocol = f"forward: trained on labels ending {as_of.date()}, evaluated at {as_of.date()}"
         self.evaluation_ = {"protocol": protocol, "eligible": int(len(y_ev)),
@@ -462,12 +494,14 @@ class ClvDecline(microseg.SegmentationMethod):
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
                              self.btyd, self.random_state, self.gap_features, self.activity_features)
         xp = prepare(x, self.categories_)[0]
-        prob = np.full(len(ids), np.nan)
+        del x                                                      # float64 features: the float32 copy is kept
         eligible = past > 0
-        if eligible.any():
-            prob[eligible] = self.model_.predict_proba(xp.loc[eligible])[:, 1]
+        if not eligible.all():
+            xp = xp.loc[eligible]
+        prob = np.full(len(ids), np.nan)
+        prob[eligible] = predict_in_chunks(self.model_, xp)
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
-        return out, xp.loc[eligible]
+        return out, xp
 
     def _labels(self, s: pd.DataFrame) -> pd.Series:
         """Risk × value labels from :meth:`_score`'s frame ("Not active" when not eligible)."""
@@ -486,15 +520,12 @@ class ClvDecline(microseg.SegmentationMethod):
 
     def _drivers(self, customers: pd.DataFrame, scored: pd.DataFrame, xp: pd.DataFrame) -> dict[str, list[str]]:
         """Per segment of the customers fitted on, the features that push most toward decline,
-        from :meth:`_score`'s output for them (estimated on the eligible ones among a seeded
-        sample of at most ``DRIVER_CUSTOMERS`` customers: the SHAP values use at most 3,000 rows
-        anyway)."""
+        from :meth:`_score`'s output for them (``xp``: the eligible customers' model input; the
+        SHAP values of a seeded sample of at most ``DRIVER_ROWS`` of each segment's customers)."""
         labels = self._labels(scored)
-        if len(customers) > DRIVER_CUSTOMERS:
-            sample = customers.sample(DRIVER_CUSTOMERS, random_state=self.random_state).sort_index().index
-            xp = xp.loc[xp.index.isin(sample)]
-        active = labels.loc[xp.index]
-        return top_drivers(self.model_, xp, active) if len(active) else {}
+        active = labels[scored["decline_probability"].notna().to_numpy()]       # xp's rows, in order
+        return top_drivers(self.model_, xp, active, per_group=DRIVER_ROWS,
+                           seed=0 if self.random_state is None else self.random_state) if len(active) else {}
 
     def _scored_for(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
         """:meth:`_score`'s per-customer frame: the one computed in :meth:`fit` when these are

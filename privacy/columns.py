@@ -79,6 +79,13 @@ def family_column(name: str, rows: np.ndarray, labels: np.ndarray, n: int, tier:
     ``labels[i]``. A customer with several labels has their sorted set as one value (``a;b``);
     one without any has :data:`NO_LABEL`."""
     label_codes, label_names = pd.factorize(pd.Series(labels, dtype=object).astype(str), sort=True)
+    return family_column_of_codes(name, rows, label_codes, [str(x) for x in label_names], n, tier)
+
+
+def family_column_of_codes(name: str, rows: np.ndarray, label_codes: np.ndarray, label_names: list[str], n: int,
+                           tier: int = 1) -> Column:
+    """:func:`family_column` from label codes: ``rows[i]`` holds ``label_names[label_codes[i]]``
+    (``label_names`` sorted, each used by some row)."""
     sets = np.full(n, -1, dtype=np.int64)           # per customer: a code of their label set
     set_parts: list[tuple[str, ...]] = []
     if len(rows):

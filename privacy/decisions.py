@@ -23,6 +23,8 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
     micro_code = {key: i for i, key in enumerate(micro_names)}
     below_of = _finer_names(micro_names)
     runs_text = ", ".join(map(str, earlier_runs))
+    # per customer: held in some microsegment dimension (once, not a copy of those rows per candidate)
+    micro_held = outcome.held[[col_of[d] for d in spec.micro_dims]].any(axis=0) if released_micro else None
     rows = []
     for s in segs:
         size_out = len(members.get(s.key, ()))
@@ -43,8 +45,7 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
                 below[below_of.get(s.key, [])] = True       # names starting with s.key + KEY_SEP
                 finer = below[now]                          # released in one of its finer microsegments
                 lowered = (now != micro_code.get(s.key, -1)) & ~finer
-                j_cols = [col_of[d] for d in spec.micro_dims]
-                held = outcome.held[j_cols][:, mine].any(axis=0)
+                held = micro_held[mine]
                 counts = np.bincount(now[lowered], minlength=len(micro_names)) if lowered.any() else np.zeros(1)
                 target = micro_names[int(counts.argmax())] if counts.any() else None
             else:

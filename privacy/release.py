@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from microseg.errors import ConfigError
-from microseg.privacy.columns import (MICRO, NO_SCORE, WITHHELD, Column, attribute_column, family_column, micro_keys,
-                                      score_column)
+from microseg.privacy.columns import (MICRO, NO_SCORE, WITHHELD, Column, attribute_column, family_column_of_codes,
+                                      micro_keys, score_column)
 from microseg.privacy.decisions import candidate_rows
 from microseg.privacy.counts import display_size
 from microseg.privacy.gate import GateOutcome, Strata, apply_gate
@@ -79,12 +79,15 @@ def _columns(spec: ReleaseSpec, segs: list[Any], ids: pd.Index, gate_index: np.n
     for fam in spec.families:
         if fam == MICRO:
             continue
-        rows = [gate_index[s.members] for s in by_family.get(fam, [])]
-        labels = [np.full(len(r), s.label, dtype=object) for r, s in zip(rows, by_family.get(fam, []))]
+        rows = [r[r >= 0] for r in (gate_index[s.members] for s in by_family.get(fam, []))]
+        labels = [str(s.label) for r, s in zip(rows, by_family.get(fam, [])) if len(r)]
+        rows = [r for r in rows if len(r)]
+        names = sorted(set(labels))          # a label's code: its rank (as a sorted factorize of the labels)
+        rank = {label: i for i, label in enumerate(names)}
+        codes = np.repeat(np.array([rank[label] for label in labels], dtype=np.int64),
+                          [len(r) for r in rows]) if rows else np.array([], np.int64)
         r = np.concatenate(rows) if rows else np.array([], np.int64)
-        lab = np.concatenate(labels) if labels else np.array([], object)
-        ok = r >= 0
-        cols.append(family_column(fam, r[ok], lab[ok], n, tier=0 if fam in spec.micro_dims else 1))
+        cols.append(family_column_of_codes(fam, r, codes, names, n, tier=0 if fam in spec.micro_dims else 1))
     keep = np.flatnonzero(gate_index >= 0)
     if spec.scores is not None:
         frame = spec.scores.reindex(ids).iloc[keep]

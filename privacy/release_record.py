@@ -37,8 +37,9 @@ def run_digest(secret: bytes, run: dict[str, Any]) -> str:
     return mac(audit_key(secret), _canonical({k: v for k, v in run.items() if k not in RUN_MUTABLE}))
 
 
-def segment_digest(secret: bytes, segment: dict[str, Any]) -> str:
-    return mac(audit_key(secret), _canonical([segment.get(f) for f in SEGMENT_FIELDS]))
+def segment_digest(key: bytes, segment: dict[str, Any]) -> str:
+    """Keyed digest of a segment row; ``key`` is the audit key (:func:`audit_key`), derived once per record."""
+    return mac(key, _canonical([segment.get(f) for f in SEGMENT_FIELDS]))
 
 
 def members_digest(customer_nos: np.ndarray) -> str:
@@ -65,12 +66,13 @@ def build_record(secret: bytes, run: dict[str, Any], segments: list[dict[str, An
                  members_by_key: dict[str, np.ndarray], customer_nos: np.ndarray, keys: Sequence[str | None],
                  lists: Sequence[str], cells: dict[str, Any] | None) -> dict[str, Any]:
     """The audit record of one release (``segments`` in id order, with their ``id``)."""
+    key = audit_key(secret)
     return {
         "run": {"k": run["k"], "policy_hash": run["policy_hash"], "config_hash": run["config_hash"],
                 "scope": json.loads(run.get("scope") or "{}"), "namespace": run.get("namespace"),
                 "key_id": run.get("key_id"), "customer_ids": run.get("customer_ids"),
                 "digest": run_digest(secret, run)},
-        "segments": [[s["key"], s["status"], s["released_as"], int(s["released_size"]), segment_digest(secret, s),
+        "segments": [[s["key"], s["status"], s["released_as"], int(s["released_size"]), segment_digest(key, s),
                       members_digest(members_by_key.get(s["key"], np.array([], np.int64)))] for s in segments],
         "released_customers": int(len(customer_nos)),
         "table": table_digest(customer_nos, keys, lists),

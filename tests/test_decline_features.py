@@ -68,4 +68,5 @@ def test_the_method_adds_them_only_when_asked():
     f = data.features()
     off = ClvDecline(n_estimators=20, n_origins=2).fit(f, data=data)
     on = ClvDecline(n_estimators=20, n_origins=2, activity_features=True).fit(f, data=data)
-    assert "active_weeks" not in off.model_.feature_name_ and "active_weeks" in on.model_.feature_name_
+    assert "active_weeks" not in off._score(f, data)[1].columns
+    assert {"active_weeks", "week_concentration"} <= set(on._score(f, data)[1].columns)

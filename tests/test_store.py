@@ -157,3 +157,36 @@ def test_segment_lists_are_queryable_in_sql(store_url):
            "SELECT count(*) FROM runcustomer WHERE segment_ids::jsonb @> to_jsonb(CAST(:s AS int))")
     with store.engine.connect() as conn:
         assert conn.execute(text(sql), {"s": seg.id}).scalar_one() == 600
+
+
+def _key_index(store):
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runcustomer' "
+                                 "AND name = 'ix_runcustomer_key'")).scalar_one_or_none()
+
+
+def test_key_index_built_after_the_first_load_and_kept(tmp_path, monkeypatch):
+    """SQLite builds the customer-key index after loading the first run's rows (same transaction):
+    it is there after the write, still there after a later run, and a write that fails after the
+    drop leaves it in place (rolled back)."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    real = Store._bulk
+
+    def failing(self, *args, **kw):
+        real(self, *args, **kw)
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(Store, "_bulk", failing)
+    with pytest.raises(RuntimeError):
+        _write(store)
+    assert _key_index(store) == "ix_runcustomer_key" and store.count(RunCustomer) == 0
+    monkeypatch.setattr(Store, "_bulk", real)
+    for n_runs in (1, 2):
+        _write(store)
+        assert _key_index(store) == "ix_runcustomer_key" and store.count(RunCustomer) == 600 * n_runs
+    key = str(pseudonymise([5], KEY)[0])
+    with store.engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.execute(
+            text("EXPLAIN QUERY PLAN SELECT run_id FROM runcustomer WHERE customer_key = :k"), {"k": key}))
+        hits = conn.execute(select(RunCustomer.run_id).where(RunCustomer.customer_key == key)).all()
+    assert "ix_runcustomer_key" in plan and len(hits) == 2

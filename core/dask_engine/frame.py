@@ -8,7 +8,7 @@ customer-level numbers come back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -198,8 +198,9 @@ class DaskCustomerData(DaskTablesAccess):
         return customer_attributes(self.customers, self.ids, columns, {})
 
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
-                       n_estimators: int) -> Classifier:
-        """LightGBM trained on the cluster (``DaskLGBMClassifier``), returned as a local model."""
+                       n_estimators: int, in_process: Callable[[], Classifier] | None = None) -> Classifier:
+        """LightGBM trained on the cluster (``DaskLGBMClassifier``), returned as a local model
+        (``in_process``, a fit in this process, is not used: the data belong on the cluster)."""
         return fit_dask_lgbm(self.client, params, n_estimators, x, y)
 
     # ------------------------------------------------------------------ subsets

@@ -204,8 +204,9 @@ class Store:
                 positions, lists = group_int_lists(cust_col, seg_col)
                 key_col = (customer_keys[positions].astype(str).tolist() if customer_keys is not None
                            else [None] * len(positions))
-                self._bulk(conn, RunCustomer.__table__, ("run_id", "customer_no", "customer_key", "segment_ids"),
-                           zip(repeat(run_id), positions.tolist(), key_col, lists), total=len(positions))
+                with self._index_after_load(conn, RunCustomer.__table__):
+                    self._bulk(conn, RunCustomer.__table__, ("run_id", "customer_no", "customer_key", "segment_ids"),
+                               zip(repeat(run_id), positions.tolist(), key_col, lists), total=len(positions))
             if cells is not None:
                 conn.execute(insert(ReleaseCells).values(run_id=run_id, **cells))
             killpoints.checkpoint("store.cells")
@@ -229,6 +230,23 @@ class Store:
         if newest > self._seen[namespace]:
             raise StoreError(f"{BUSY} (run {newest} was stored while this run was working; this run's release "
                              "must be checked against it, so nothing was stored)")
+
+    @contextmanager
+    def _index_after_load(self, conn: Connection, table: Any) -> Iterator[None]:
+        """SQLite, into an empty table: its secondary indexes are dropped for the block and built
+        again after it, in the same transaction (one sort instead of an index insert per random
+        key). A table that holds rows keeps its indexes (rebuilding them would cost every earlier
+        run's rows); a failed write rolls the drop back with everything else."""
+        if self.dialect != "sqlite" or not table.indexes or \
+                conn.execute(select(1).select_from(table).limit(1)).first() is not None:
+            yield
+            return
+        indexes = sorted(table.indexes, key=lambda i: i.name)
+        for index in indexes:
+            index.drop(conn)
+        yield
+        for index in indexes:
+            index.create(conn)
 
     def _bulk(self, conn: Any, table: Any, columns: tuple[str, ...], rows: Iterable[tuple],
               total: int | None = None) -> None:

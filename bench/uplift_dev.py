@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Uplift learner development on Hillstrom's training rows only (the 70 % the product trains on).
+
+    .venv/bin/python bench/uplift_dev.py --repeats 3            # Womens and Mens, 3 x 3 folds
+    .venv/bin/python bench/uplift_dev.py --arms Mens --trees     # plus uplift-tree variants
+    flock /work/bench.lock .venv/bin/python bench/uplift_dev.py --time-demo main   # choice CPU
+
+Every candidate (learner/base, tree variants, ensembles: the average of the members' uplift, the
+members fixed or the top k on the other folds) is scored on the same repeats x 3 stratified folds of the training rows:
+mean ± s.e. of Qini AUC and uplift@30 %. The first repeat uses the product's folds (seed 42), so
+its figures are the ``cv_*_train`` the run reports. The held-out 30 % is not read. Needs
+../shared/data.
+
+``--time-demo REV`` runs ``microseg demo`` once, keeps the inputs of its uplift choice, and times
+that choice (CPU, one thread) with ``plugins/_uplift.py`` of git revision REV and of the working
+tree, alternated in this one process.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from microseg.plugins import _uplift
+from microseg.plugins._metrics import qini_auc_score, uplift_at_k
+from microseg.plugins.campaign_response.inputs import Split, model_features
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hillstrom.csv.gz"
+LGBM = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 7, "min_child_samples": 100, "subsample": 0.8,
+        "subsample_freq": 1, "colsample_bytree": 0.7, "reg_lambda": 5.0, "n_jobs": 1, "random_state": 42}
+LEARNERS = [("t-learner", "logistic"), ("class-transformation", "logistic"), ("transformed-outcome", "logistic"),
+            ("dr-learner", "logistic"), ("t-learner", "lgbm"), ("class-transformation", "lgbm"),
+            ("x-learner", "logistic"), ("x-learner", "lgbm"), ("r-learner", "logistic"), ("r-learner", "lgbm")]
+TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 300},
+                 "leaf1000": {"num_leaves": 3, "min_child_samples": 1000, "n_estimators": 150},
+                 "trees75": {"num_leaves": 3, "min_child_samples": 400, "n_estimators": 75},
+                 "stumps150": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150},
+                 "stumps150lr06": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150,
+                                   "learning_rate": 0.06}}
+
+
+def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    df = pd.read_csv(DATA)
+    df = df[df["segment"].isin([f"{arm} E-Mail", "No E-Mail"])].reset_index(drop=True)
+    y = df["visit"].to_numpy(dtype=int)
+    t = (df["segment"] == f"{arm} E-Mail").to_numpy(dtype=int)
+    x = model_features(df, ["conversion", "spend", "visit", "segment"])
+    tr, _ = Split("stratified", None, 42)(len(df), t * 2 + y)     # the product's 70 %; the rest unread
+    return x.iloc[tr], y[tr], t[tr]
+
+
+def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list[str] | None = None,
+        learners: list[str] | None = None) -> None:
+    x, y, t = training_rows(arm)
+    r = _uplift.Rows(x)
+    rng = np.random.default_rng(42)
+    cands = [f"{a}/{b}" for a, b in LEARNERS]
+    if trees:
+        cands += [f"{a}/lgbm:{v}" for a, b in LEARNERS if b == "lgbm" for v in variants or TREE_VARIANTS]
+    if learners:
+        cands = [c for c in cands if c in learners]
+    folds = []                              # (validation rows, {candidate: uplift ranks})
+    cpu = {c: 0.0 for c in cands}
+    for _ in range(repeats):
+        fold = _uplift._folds(y, t, 3, rng)
+        for f in range(3):
+            tr, va = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+            rt, rv = r.take(tr), r.take(va)
+            scores = {}
+            for c in cands:
+                learner, kind = c.split("/")
+                kind, _, variant = kind.partition(":")
+                saved = dict(_uplift.UPLIFT_TREES)
+                _uplift.UPLIFT_TREES.update(TREE_VARIANTS.get(variant, {}))
+                t0 = time.process_time()
+                u = _uplift.LEARNERS[learner](kind, LGBM).fit_rows(rt, y[tr], t[tr], control=False).uplift_rows(rv)
+                cpu[c] += time.process_time() - t0
+                _uplift.UPLIFT_TREES.clear()
+                _uplift.UPLIFT_TREES.update(saved)
+                scores[c] = u
+            folds.append((va, scores))
+    table = {c: [_figures(y[va], s[c], t[va]) for va, s in folds] for c in cands}
+    base = list(table)
+    for k in ks:                            # fixed members: the k best by the first repeat's mean rank
+        for members in _top_by_rank(table, k, base, folds_used=range(3)):
+            name = "avg(" + "+".join(members) + ")"
+            table[name] = [_figures(y[va], np.mean([s[m] for m in members], axis=0), t[va]) for va, s in folds]
+        # honest top-k: fold i's members ranked on the other folds of the same repeat
+        name = f"avg-top{k}-other-folds"
+        table[name] = []
+        for i, (va, s) in enumerate(folds):
+            rep = i // 3
+            others = [j for j in range(rep * 3, rep * 3 + 3) if j != i]
+            members = _top_by_rank(table, k, base, folds_used=others)[0]
+            table[name].append(_figures(y[va], np.mean([s[m] for m in members], axis=0), t[va]))
+    effect = y[t == 1].mean() - y[t == 0].mean()
+    print(f"\n## Hillstrom {arm}: {len(y)} training rows, {repeats} x 3 folds (effect {effect:.4f})")
+    print("| candidate | Qini mean ± s.e. | uplift@30 mean ± s.e. | repeat-1 Qini | repeat-1 uplift@30 | fit CPU s |")
+    print("|---|---|---|---|---|---|")
+    for c, v in sorted(table.items(), key=lambda kv: -np.mean([f[0] for f in kv[1]])):
+        a = np.array(v)
+        se = a.std(axis=0, ddof=1) / np.sqrt(len(a))
+        print(f"| {c} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} | "
+              f"{a[:3, 0].mean():.4f} | {a[:3, 1].mean():.4f} | {cpu.get(c, 0):.1f} |")
+    for label, used in (("all folds", range(len(folds))), ("repeat 1 (the product's folds)", range(3))):
+        product = [f"{a}/{b}" for a, b in _uplift.CANDIDATES if f"{a}/{b}" in table]
+        for pool_name, pool in (("the product's CANDIDATES", product), ("learners", base),
+                                ("all candidates", list(table))):
+            print(f"choice by mean rank, {label}, among {pool_name}: {_top_by_rank(table, 1, pool, used)[0][0]}")
+
+
+def time_demo(rev: str, rounds: int = 3) -> None:
+    import importlib.util
+    import subprocess
+    import tempfile
+    from threadpoolctl import threadpool_limits
+    from microseg.cli import cli
+    captured = {}
+    original = _uplift.choose_uplift
+
+    def spy(*args, **kwargs):
+        captured["args"] = (args, kwargs)
+        return original(*args, **kwargs)
+
+    _uplift.choose_uplift = spy
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            cli(["demo", "--out", tmp], standalone_mode=False)
+        finally:
+            _uplift.choose_uplift = original
+        source = subprocess.run(["git", "show", f"{rev}:plugins/_uplift.py"], capture_output=True, text=True,
+                                check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+        path = Path(tmp) / "uplift_before.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("uplift_before", path)
+        before = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(before)
+    args, kwargs = captured["args"]
+    cpu: dict[str, list[float]] = {rev: [], "working tree": []}
+    with threadpool_limits(1):
+        before.choose_uplift(*args, **kwargs)                      # imports and caches warm
+        for _ in range(rounds):
+            for name, module in ((rev, before), ("working tree", _uplift)):
+                t0 = time.process_time()
+                choice = module.choose_uplift(*args, **kwargs)[0]
+                cpu[name].append(time.process_time() - t0)
+                print(f"{name}: {'/'.join(choice)} {cpu[name][-1]:.2f} s CPU", flush=True)
+    for name, v in cpu.items():
+        print(f"{name}: median {float(np.median(v)):.2f} s CPU over {rounds} (demo: {len(args[1])} contact rows)")
+
+
+def _figures(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+    return qini_auc_score(y, u, t), uplift_at_k(y, u, t, 0.3)
+
+
+def _top_by_rank(table: dict, k: int, pool: list[str], folds_used) -> list[tuple[str, ...]]:
+    """The k candidates of ``pool`` with the best mean rank of mean Qini and mean uplift@30 on
+    ``folds_used`` (the product's rule, :func:`microseg.plugins._uplift.best_of`)."""
+    used = list(folds_used)
+    scores = {"qini": {c: float(np.mean([table[c][i][0] for i in used])) for c in pool},
+              "uplift_at_30": {c: float(np.mean([table[c][i][1] for i in used])) for c in pool}}
+    order = []
+    left = dict(scores)
+    for _ in range(k):
+        best = _uplift.best_of(left)
+        order.append(best)
+        left = {m: {c: v for c, v in by.items() if c != best} for m, by in left.items()}
+    return [tuple(order)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arms", nargs="+", default=["Womens", "Mens"])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--trees", action="store_true", help="also the uplift-tree variants")
+    ap.add_argument("--variants", nargs="+", default=None, help="only these tree variants")
+    ap.add_argument("--learners", nargs="+", default=None, help="only these learner/base candidates")
+    ap.add_argument("--ks", nargs="+", type=int, default=[2, 3, 4])
+    ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    if args.time_demo:
+        time_demo(args.time_demo)
+        return
+    for arm in args.arms:
+        run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners)
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
