@@ -143,12 +143,14 @@ class Clusters(microseg.SegmentationMethod):
         return np.clip(self.scaler_.transform(x.to_numpy()), -5, 5)
 
     def _model(self, k: int, seed: int | None):
-        from sklearn.cluster import MiniBatchKMeans       # scikit-learn loads when a model is built, not at
-        from sklearn.mixture import GaussianMixture       # plugin registration (keeps the CLI fast)
+        # scikit-learn loads when a model is built, not at plugin registration (keeps the CLI fast); the
+        # mixture module only for "gmm"
         if self.algorithm == "gmm":
+            from sklearn.mixture import GaussianMixture
             return GaussianMixture(n_components=k, covariance_type="diag", random_state=seed, reg_covar=1e-4)
         if self.algorithm != "minibatch-kmeans":
             raise ConfigError(f"clusters: algorithm must be 'minibatch-kmeans' or 'gmm', not {self.algorithm!r}")
+        from sklearn.cluster import MiniBatchKMeans
         return MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=4096, n_init=3)
 
     def fit(self, customers: pd.DataFrame) -> "Clusters":

@@ -1,0 +1,76 @@
+"""Fixed start-up costs: what the registry and the rule parser load, and the parser's table cache.
+
+Measured by ``sys.modules`` in a fresh process (not by time: the machine's load moves timings).
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: libraries a run needs only once a method fits or the store is written
+LATE = ("sklearn", "lightgbm", "scipy", "sqlmodel", "presidio_analyzer", "spacy", "matplotlib")
+
+
+def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True, env=env)
+    return {m.split(".")[0] for m in json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+def test_the_registry_and_its_listings_load_no_model_or_store_library():
+    loaded = _modules_after("from microseg.registry import get_registry\nr = get_registry()\n"
+                            "assert {'rules', 'rfm', 'clusters', 'clv-decline', 'campaign-response'} <= set(r.methods)\n"
+                            "r.plugins(); r.recognizers; r.export_formats; r.report_renderers")
+    assert not loaded & set(LATE), loaded & set(LATE)
+
+
+def test_checking_rules_loads_no_model_library(tmp_path):
+    code = ("from microseg.plugins.rules import Rules\n"
+            "m = Rules(segments=[{'name': 'Seniors', 'when': \"age >= 65 and city in ('Oslo')\"}])\n"
+            "assert m.check_columns(['age', 'city']) == []")
+    loaded = _modules_after(code, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert not loaded & set(LATE), loaded & set(LATE)
+
+
+def _parse_in_new_process(cache_home: Path) -> str:
+    code = ("from microseg.plugins.rules.parser import parse, cache_file\n"
+            "print(cache_file())\n"
+            "print(repr(parse(\"age between 18 and 30 and not (city in ('Oslo', 'Bergen')) or signup_date >= as_of - "
+            "90 days\")))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "XDG_CACHE_HOME": str(cache_home)})
+    return out.stdout
+
+
+def test_the_parser_tables_are_cached_between_processes_and_parse_the_same(tmp_path):
+    first = _parse_in_new_process(tmp_path)
+    cached = tmp_path / "microseg" / "rules-grammar.lark"
+    assert first.splitlines()[0] == str(cached)
+    assert cached.is_file() and cached.stat().st_size > 1000
+    assert stat.S_IMODE(cached.parent.stat().st_mode) == 0o700
+    mtime = cached.stat().st_mtime_ns
+    assert _parse_in_new_process(tmp_path) == first          # loaded from the cache: the same tree
+    assert cached.stat().st_mtime_ns == mtime                 # read, not rebuilt
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path):
+    first = _parse_in_new_process(tmp_path)
+    cached = tmp_path / "microseg" / "rules-grammar.lark"
+    cached.write_bytes(cached.read_bytes()[:200])
+    assert _parse_in_new_process(tmp_path) == first
+    assert cached.stat().st_size > 1000
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_no_cache_in_a_folder_others_can_write(tmp_path):
+    (tmp_path / "microseg").mkdir()
+    os.chmod(tmp_path / "microseg", 0o777)
+    out = _parse_in_new_process(tmp_path)
+    assert out.splitlines()[0] == "None"
+    assert not (tmp_path / "microseg" / "rules-grammar.lark").exists()
