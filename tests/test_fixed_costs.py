@@ -1,6 +1,7 @@
-"""Fixed start-up costs: what the registry and the rule parser load, and the parser's table cache.
+"""Fixed costs: what the registry and the rule parser load, the parser's table cache, and the cheaper
+silhouettes and id conversion (the same results).
 
-Measured by ``sys.modules`` in a fresh process (not by time: the machine's load moves timings).
+What loads is measured by ``sys.modules`` in a fresh process (not by time: the machine's load moves timings).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 #: libraries a run needs only once a method fits or the store is written
@@ -74,3 +77,29 @@ def test_no_cache_in_a_folder_others_can_write(tmp_path):
     out = _parse_in_new_process(tmp_path)
     assert out.splitlines()[0] == "None"
     assert not (tmp_path / "microseg" / "rules-grammar.lark").exists()
+
+
+def test_silhouettes_from_one_distance_matrix_are_scikit_learns():
+    from sklearn.metrics import silhouette_score
+
+    from microseg.plugins.clusters import silhouette_scores
+    rng = np.random.default_rng(3)
+    x = np.clip(rng.standard_t(3, (700, 4)) + rng.integers(0, 3, (700, 1)), -5, 5)
+    labelings = [rng.integers(0, k, len(x)) for k in (2, 3, 5)]
+    labelings.append(np.where(np.arange(len(x)) == 0, 9, labelings[1]))     # a singleton, gaps in the codes
+    assert silhouette_scores(x, labelings) == [float(silhouette_score(x, labels)) for labels in labelings]
+    assert silhouette_scores(x, []) == []
+
+
+@pytest.mark.parametrize("values", [
+    ["C1", " C2", "C1", "C3 "], ["17850", "17850", " 12", "3"], ["1.0", "2", "2.0"], ["1.5", "2", "1.5"],
+    ["12", "A1", "12"], [None, "5", "5"], [float("nan"), "x"]])
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_text_ids_are_converted_once_per_distinct_value_with_the_same_result(values, dtype):
+    from microseg.loading import _ids_from_text, normalise_ids
+    if dtype == "string" and any(v is not None and not isinstance(v, str) for v in values):
+        return
+    series = pd.Series(values * 3, dtype=dtype, name="customer_id", index=np.arange(len(values) * 3) * 2)
+    got, expected = normalise_ids(series, "transactions", "customer_id"), _ids_from_text(series)
+    pd.testing.assert_series_equal(got, expected)
+    assert [type(v) for v in got] == [type(v) for v in expected]
