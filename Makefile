@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 # two worker processes: the suite is mostly single-threaded runs of microseg (about half the wall time on 2 cores)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=20
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not realdata and not dask"

@@ -30,6 +30,12 @@ def shared_file(name: str) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first (stable otherwise): with ``-n 2`` no worker is left starting a
+    minute-long test while the other has nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _test_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MICROSEG_KEY", "test-key-0123456789abcdef")

@@ -480,6 +480,7 @@ class _WorkerMemory:
         self._thread.join()
 
 
+@pytest.mark.slow
 def test_run_larger_than_the_worker_memory_limit(tmp_path, client, monkeypatch):
     """Transactions ~1.6x each worker's memory limit (as the pandas engine holds them) through the
     engine's own LocalCluster from a partitioned Parquet folder: the run completes, no worker is

@@ -65,6 +65,7 @@ def _count_fit_classifier(monkeypatch) -> list[int]:
     return calls
 
 
+@pytest.mark.slow
 def test_propensity_trains_through_lightgbm_dask(tmp_path, monkeypatch):
     _write(tmp_path)
     calls = _count_fit_classifier(monkeypatch)
@@ -110,6 +111,7 @@ def _write_contacts(folder, n=1500, seed=1):
                                                                       row_group_size=1000)
 
 
+@pytest.mark.slow
 def test_event_level_uplift_runs_on_the_dask_engine(tmp_path, monkeypatch):
     """Contacts with a treatment flag: campaign-response trains its uplift model on contact rows
     collected from the cluster (``event_rows``), as the pandas engine does on its own rows."""

@@ -159,6 +159,7 @@ def _lane_kills(lane: Lane, kills: list[tuple[str, str | None, float]]) -> int:
     return killed
 
 
+@pytest.mark.slow
 def test_killed_runs_leave_the_store_as_it_was(tmp_path: Path) -> None:
     started = time.monotonic()
     cfg = write_shop_config(tmp_path, k=20, n=200)

@@ -56,6 +56,7 @@ def _personal_values(customers: pd.DataFrame) -> set[str]:
     return values
 
 
+@pytest.mark.slow
 def test_demo_leaks_no_personal_value(tmp_path):
     out = tmp_path / "demo"
     outputs = []

@@ -112,6 +112,7 @@ def run_blocks(tmp_path: Path, with_shared: bool, clone: Path | None = None) -> 
     return clone
 
 
+@pytest.mark.slow
 def test_readme_examples_run_as_written_in_a_fresh_clone(tmp_path):
     if SHARED_DATA.is_dir():
         pytest.skip("../shared/data is here: test_readme_examples_with_the_real_data runs these blocks first, "
@@ -119,6 +120,7 @@ def test_readme_examples_run_as_written_in_a_fresh_clone(tmp_path):
     run_blocks(tmp_path, with_shared=False)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_readme_examples_with_the_real_data(tmp_path):
     """Every block without ../shared beside the clone (as a user without the data), then the blocks

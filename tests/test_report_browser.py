@@ -31,6 +31,7 @@ def check_drawn(page: Path, expected: set[str], screenshot: Path) -> list[dict]:
     return rendered.plots
 
 
+@pytest.mark.slow
 def test_demo_report_renders_offline_with_every_plot_drawn(tmp_path):
     chromium()
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo"), "--customers", "3000"],

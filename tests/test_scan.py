@@ -224,6 +224,7 @@ def test_timestamps_and_codes_are_not_free_text(reg):
     assert got["remarks"] == ("direct", "PII_IN_TEXT")
 
 
+@pytest.mark.slow
 def test_the_scan_generalises_to_held_out_locale_mixes(reg):
     """bench/scan_eval.py's first held-out set (never tuned on): column F1 >= 0.98, no false
     positive. The full table of every set is bench/scan.py's."""
