@@ -196,6 +196,17 @@ def normalise_ids(values: pd.Series, label: str, column: str) -> pd.Series:
             return values.astype("int64")
         row = int(np.argmax(frac != 0))
         raise InputError("customer id is not a whole number", source=label, column=column, row=row + 1)
+    if values.isna().any():
+        return _ids_from_text(values)
+    # ids repeat (one per transaction): convert each distinct value once, then spread the results
+    codes, uniques = pd.factorize(values)
+    converted = _ids_from_text(pd.Series(uniques, dtype=values.dtype))
+    return pd.Series(converted.to_numpy().take(codes), index=values.index, name=values.name,
+                     dtype=converted.dtype)
+
+
+def _ids_from_text(values: pd.Series) -> pd.Series:
+    """Text ids stripped, as int64 when every one is a whole number, else as strings."""
     text = values.astype(str).str.strip()
     as_num = pd.to_numeric(text, errors="coerce")
     if as_num.notna().all() and np.all(as_num.to_numpy() % 1 == 0):

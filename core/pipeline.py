@@ -164,6 +164,7 @@ def run_config(cfg: Config, store: Store, registry: Registry, *, progress: Progr
         data, findings, actions = protected.data, protected.findings, protected.actions
     with timer.step("consent"):
         data, masks = apply_consent(data, policy)
+        protected.data = data          # the tables before consent are freed: the run holds one copy
     ids = data.ids
     with timer.step("features"):
         frame = frame_for_methods(data.features(), actions)

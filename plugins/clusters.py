@@ -75,6 +75,43 @@ def _phrases(col: str, ratio: float, share_cluster: float, share_pop: float) -> 
     return None
 
 
+def silhouette_scores(x: np.ndarray, labelings: list[np.ndarray], block: int = 256) -> list[float]:
+    """``sklearn.metrics.silhouette_score(x, labels)`` for each labelling, the same figures to the
+    last bit, from one distance matrix: scikit-learn computes the distances again for every
+    labelling and sums them per cluster row by row in a Python loop; here one ``bincount`` sums a
+    block of rows (each row's distances added in the same order, so the sums are identical)."""
+    from sklearn.metrics import pairwise_distances_chunked
+    if not labelings:
+        return []
+    encoded = [np.unique(labels, return_inverse=True)[1].ravel() for labels in labelings]
+    freqs = [np.bincount(codes) for codes in encoded]
+    intra = [np.empty(len(x)) for _ in encoded]
+    inter = [np.empty(len(x)) for _ in encoded]
+    start = 0
+    for chunk in pairwise_distances_chunked(x, metric="euclidean"):   # scikit-learn's distances, its chunks
+        for lo in range(0, len(chunk), block):
+            d = chunk[lo:lo + block]
+            rows, first = np.arange(len(d)), start + lo
+            for codes, freq, a, b in zip(encoded, freqs, intra, inter):
+                k = len(freq)
+                sums = np.bincount((rows[:, None] * k + codes[None, :]).ravel(), weights=d.ravel(),
+                                   minlength=len(d) * k).reshape(len(d), k)
+                own = (rows, codes[first:first + len(d)])
+                a[first:first + len(d)] = sums[own]
+                sums[own] = np.inf
+                sums /= freq
+                b[first:first + len(d)] = sums.min(axis=1)
+        start += len(chunk)
+    out = []
+    for codes, freq, a, b in zip(encoded, freqs, intra, inter):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a /= (freq - 1).take(codes, mode="clip")
+            s = b - a
+            s /= np.maximum(a, b)
+        out.append(float(np.mean(np.nan_to_num(s))))
+    return out
+
+
 class Clusters(microseg.SegmentationMethod):
     """Behavioural clusters (MiniBatchKMeans by default, GaussianMixture as an option).
 
@@ -143,12 +180,14 @@ class Clusters(microseg.SegmentationMethod):
         return np.clip(self.scaler_.transform(x.to_numpy()), -5, 5)
 
     def _model(self, k: int, seed: int | None):
-        from sklearn.cluster import MiniBatchKMeans       # scikit-learn loads when a model is built, not at
-        from sklearn.mixture import GaussianMixture       # plugin registration (keeps the CLI fast)
+        # scikit-learn loads when a model is built, not at plugin registration (keeps the CLI fast); the
+        # mixture module only for "gmm"
         if self.algorithm == "gmm":
+            from sklearn.mixture import GaussianMixture
             return GaussianMixture(n_components=k, covariance_type="diag", random_state=seed, reg_covar=1e-4)
         if self.algorithm != "minibatch-kmeans":
             raise ConfigError(f"clusters: algorithm must be 'minibatch-kmeans' or 'gmm', not {self.algorithm!r}")
+        from sklearn.cluster import MiniBatchKMeans
         return MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=4096, n_init=3)
 
     def fit(self, customers: pd.DataFrame) -> "Clusters":
@@ -199,13 +238,13 @@ class Clusters(microseg.SegmentationMethod):
             raise ConfigError("clusters: k_range must be (min >= 2, max >= min)")
         if distinct < 3:
             return max(1, distinct), None
-        from sklearn.metrics import silhouette_score
-        best, best_score = None, -2.0
+        candidates = []
         for k in progress.track(range(lo, min(hi, distinct - 1) + 1), "choosing the number of clusters"):
             labels = self._model(k, self.random_state).fit(sample).predict(sample)
-            if len(np.unique(labels)) < 2:
-                continue
-            score = float(silhouette_score(sample, labels))
+            if len(np.unique(labels)) >= 2:
+                candidates.append((k, labels))
+        best, best_score = None, -2.0
+        for (k, _), score in zip(candidates, silhouette_scores(sample, [labels for _, labels in candidates])):
             if score > best_score + 1e-9:
                 best, best_score = k, score
         return (best, best_score) if best is not None else (min(lo, distinct), None)
