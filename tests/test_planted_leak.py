@@ -11,6 +11,7 @@ value counts as leaked in its original form, lower-cased, or as a slug (``share_
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -80,10 +81,14 @@ def write_planted(folder: Path, n: int = 800) -> tuple[Path, pd.DataFrame]:
 
 
 def _cli(*args: str) -> str:
-    """A command as a user runs it (its own process): standard output and error."""
+    """A command as a user runs it (its own process): standard output and error. With ``--json``,
+    standard output must be exactly one JSON document (on the Dask engine too, whose workers and
+    LightGBM's network set-up print to standard output)."""
     env = {**os.environ, "MICROSEG_KEY": "planted-test-key-0123456789"}
     done = subprocess.run([sys.executable, "-m", "microseg.cli", *args], capture_output=True, text=True, env=env,
                           timeout=900, check=False)
+    if "--json" in args and done.returncode == 0:
+        json.loads(done.stdout)
     return done.stdout + "\n" + done.stderr
 
 
