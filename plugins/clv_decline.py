@@ -123,6 +123,11 @@ def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) ->
     return np.concatenate(parts) if parts else np.array([])
 
 
+def _stacked_as_number(column: pd.Series) -> bool:
+    """Whether the row table holds ``column`` as float32 numbers (else as it is: text, categories, flags)."""
+    return pd.api.types.is_float_dtype(column.dtype) or pd.api.types.is_integer_dtype(column.dtype)
+
+
 def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
     """Positions of at most ``cap`` of a cutoff's ``n`` rows: a random subset (in order) seeded
     by ``seed`` and the cutoff's day, so a cutoff keeps its rows whichever others are stacked."""
@@ -169,8 +174,7 @@ class _RowTable:
             rows = rows[keep]
             if not names:
                 names = list(x.columns)
-                numeric = [c for c in names if pd.api.types.is_float_dtype(x[c].dtype)
-                           or pd.api.types.is_integer_dtype(x[c].dtype)]
+                numeric = [c for c in names if _stacked_as_number(x[c])]
             # the kept rows' numbers in one array, as float32 (what LightGBM is given anyway)
             blocks.append(x[numeric].to_numpy(dtype="float32", na_value=np.nan)[rows])
             for c in names:
@@ -196,7 +200,7 @@ class _RowTable:
             for c in attributes.columns:
                 s = attributes[c]
                 columns[c] = (s.to_numpy(dtype="float32", na_value=np.nan)[positions]
-                              if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)
+                              if _stacked_as_number(s)
                               else s.iloc[positions].set_axis(idx))
         x = pd.DataFrame(columns, index=idx)
         del columns, cols, block
