@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -40,6 +41,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _test_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MICROSEG_KEY", "test-key-0123456789abcdef")
     monkeypatch.delenv("MICROSEG_DATABASE_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def _demo_once(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``microseg demo --customers 3000`` (in process, with the test key) once per test session: it
+    trains every model (~30 s). Under xdist the workers share one run through a lock file in the
+    session's temporary root; the folder and what the demo printed are kept there."""
+    try:
+        import fcntl
+    except ImportError:                                       # Windows: each process runs its own demo
+        fcntl = None
+    shared = fcntl is not None and hasattr(request.config, "workerinput")    # an xdist worker
+    root = tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.mktemp("demo-once")
+    out, printed = root / "demo-once" / "demo", root / "demo-once" / "printed.txt"
+    (root / "demo-once").mkdir(exist_ok=True)
+    with open(root / "demo-once" / "lock", "w") as lock:
+        if shared:
+            fcntl.flock(lock, fcntl.LOCK_EX)                   # released when the file closes
+        if not printed.is_file():
+            from click.testing import CliRunner
+
+            from microseg.cli import cli
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("MICROSEG_KEY", "test-key-0123456789abcdef")
+                mp.delenv("MICROSEG_DATABASE_URL", raising=False)
+                result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--customers", "3000"],
+                                            catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            printed.write_text(result.output, encoding="utf-8")
+    return out, printed.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def demo_run(_demo_once: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
+    """This test's own copy of the demo folder (data, config, store, report) and what the demo
+    printed: a test's exports and audit reads change nothing another test sees."""
+    folder, output = _demo_once
+    copy = tmp_path / "demo"
+    shutil.copytree(folder, copy)
+    return copy, output
 
 
 @pytest.fixture

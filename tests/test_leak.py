@@ -57,12 +57,9 @@ def _personal_values(customers: pd.DataFrame) -> set[str]:
 
 
 @pytest.mark.slow
-def test_demo_leaks_no_personal_value(tmp_path):
-    out = tmp_path / "demo"
-    outputs = []
-    r = _cli("demo", "--out", str(out), "--customers", "3000")
-    assert r.exit_code == 0, r.output
-    outputs.append(r.output)
+def test_demo_leaks_no_personal_value(demo_run):
+    out, printed = demo_run                       # `microseg demo --customers 3000`, run once (conftest)
+    outputs = [printed]
     db = out / "microseg.db"
     for args in (["segments", "--db", str(db), "--json", "--all"], ["audit", "1", "--db", str(db), "--json", "--verify"],
                  ["export", "1", "--out", str(out / "export.csv"), "--db", str(db)],

@@ -266,9 +266,8 @@ def test_adult_audit_detects_tampering(tmp_path):
 
 
 @pytest.mark.realdata          # slow: the whole demo (clusters, LightGBM, uplift), not real data
-def test_microseg_demo_export_holds_no_small_cell(tmp_path):
-    out = tmp_path / "demo"
-    _cli("demo", "--out", str(out), "--customers", "3000", "--no-report")
+def test_microseg_demo_export_holds_no_small_cell(demo_run, tmp_path):
+    out, _ = demo_run                             # `microseg demo --customers 3000`, run once (conftest)
     db = out / "microseg.db"
     _cli("export", "1", "--out", str(tmp_path / "e.csv"), "--db", str(db), "--config", str(out / "microseg.toml"))
     export = pd.read_csv(tmp_path / "e.csv", dtype=str, keep_default_na=False)

@@ -32,12 +32,10 @@ def check_drawn(page: Path, expected: set[str], screenshot: Path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_demo_report_renders_offline_with_every_plot_drawn(tmp_path):
+def test_demo_report_renders_offline_with_every_plot_drawn(demo_run, tmp_path):
     chromium()
-    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo"), "--customers", "3000"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    page = tmp_path / "demo" / "report-run-1.html"
+    folder, _ = demo_run                          # `microseg demo --customers 3000`, run once (conftest)
+    page = folder / "report-run-1.html"
     assert page.is_file() and page.stat().st_size < 5_000_000
     plots = check_drawn(page, DEMO_PLOTS, tmp_path / "demo.png")
     assert len(plots) >= len(DEMO_PLOTS)
