@@ -130,6 +130,7 @@ def installed_example_plugin(tmp_path_factory):
     return target
 
 
+@pytest.mark.slow
 def test_entry_point_plugin_package(installed_example_plugin, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(installed_example_plugin)}
     exe = [sys.executable, "-m", "microseg.cli"]

@@ -92,6 +92,7 @@ def _release(sc: dict, store: Store, ids: pd.Index, assignments: dict, ages: pd.
     return store.write_run(run_row, release.segment_rows, release.members, keys, release.cells, [], SECRET)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_exports_hold_no_cell_of_1_to_k_minus_1(sc):

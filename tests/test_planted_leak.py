@@ -165,6 +165,7 @@ def test_planted_values_appear_in_no_artefact(tmp_path, engine):
     assert not _leaks(text, customers), _leaks(text, customers)
 
 
+@pytest.mark.slow
 def test_the_oracle_sees_a_planted_value(tmp_path):
     """The search itself works: a planted value that is released on purpose (a rule label in the
     config is the user's own words) is found."""

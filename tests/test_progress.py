@@ -137,6 +137,7 @@ params = { segments = [{ name = "Oslo", when = "city == 'Oslo'" }] }''')
 ELAPSED = r"\d:\d\d:\d\d"
 
 
+@pytest.mark.slow
 def test_cli_run_shows_progress_with_elapsed_time_on_a_terminal(tmp_path):
     write_small_shop(tmp_path, n=300)
     (tmp_path / "microseg.toml").write_text(RULES_CONFIG)
