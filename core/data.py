@@ -73,7 +73,11 @@ class CustomerData:
         return tuple(self.events.columns) if self.events is not None else ()
 
     def features(self, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
-        """The customer-level frame as of ``as_of`` (default: the run's ``as_of``)."""
+        """The customer-level frame as of ``as_of`` (default: the run's ``as_of``).
+
+        Only the run's ``as_of`` frame is kept for later calls: another date's (clv-decline's
+        training cutoffs, each asked for once) is computed anew, so a dozen cutoffs' frames are
+        not held for the rest of the run."""
         when = pd.Timestamp(as_of) if as_of is not None else self.as_of
         if when in self._cache:
             return self._cache[when]
@@ -89,7 +93,8 @@ class CustomerData:
             parts.append(event_features(self.events, ids, when))
         frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         frame.index.name = "customer_id"
-        self._cache[when] = frame
+        if when == self.as_of:
+            self._cache[when] = frame
         return frame
 
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -6,6 +6,9 @@ at least k customers.
 """
 from __future__ import annotations
 
+import gzip
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -231,15 +234,55 @@ include_scores = false
 '''
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _plain_text(frame: pd.DataFrame) -> list[pd.Series] | None:
+    """Each column as the text ``DataFrame.to_csv`` writes for it, when that is just ``str`` of
+    every value (no missing value, no text needing quotes); else None."""
+    out = []
+    for c in frame.columns:
+        s = frame[c]
+        if s.dtype.kind in "biu":
+            out.append(s.astype(str))
+        elif s.dtype.kind == "f" and not s.isna().any():
+            out.append(s.astype(str))
+        elif isinstance(s.dtype, pd.StringDtype) and not s.isna().any() and not s.str.contains(_NEEDS_QUOTES).any():
+            out.append(s)
+        else:
+            return None
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """``frame.to_csv(path, index=False)`` (gzip level 1 for a ``.gz`` path: ~3× faster to write
+    than level 9, ~25 % larger) with the same text; plain columns are joined as text in one pass
+    (about twice as fast as pandas' row writer on the demo's 360,000 transactions)."""
+    gz = path.suffix == ".gz"
+    parts = _plain_text(frame)
+    if parts is None or not len(frame) or _NEEDS_QUOTES.search("".join(map(str, frame.columns))):
+        frame.to_csv(path, index=False, compression={"method": "gzip", "compresslevel": 1} if gz else None)
+        return
+    line = parts[0]
+    for part in parts[1:]:
+        line = line + "," + part
+    text = os.linesep.join([",".join(map(str, frame.columns)), *line.tolist(), ""])
+    data = text.encode("utf-8")
+    if gz:
+        with gzip.GzipFile(path, "wb", compresslevel=1, mtime=0) as fh:
+            fh.write(data)
+    else:
+        path.write_bytes(data)
+
+
 def write_demo(out: Path, n: int = 20_000, seed: int = 7) -> Path:
     """Write the demo data, config and key under ``out``; returns the config path."""
     from microseg.privacy.pseudonym import write_new_key
     out.mkdir(parents=True, exist_ok=True)
     frames = generate(n, seed)
-    frames["customers"].to_csv(out / "customers.csv", index=False)
-    fast = {"method": "gzip", "compresslevel": 1}     # ~3× faster to write than level 9, ~25 % larger
-    frames["transactions"].to_csv(out / "transactions.csv.gz", index=False, compression=fast)
-    frames["events"].to_csv(out / "campaign_contacts.csv.gz", index=False, compression=fast)
+    write_csv(frames["customers"], out / "customers.csv")
+    write_csv(frames["transactions"], out / "transactions.csv.gz")
+    write_csv(frames["events"], out / "campaign_contacts.csv.gz")
     cfg = out / "microseg.toml"
     cfg.write_text(DEMO_CONFIG, encoding="utf-8")
     if not (out / ".microseg" / "key").exists():

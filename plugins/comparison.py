@@ -30,18 +30,21 @@ def resample_weights(n: int, n_resamples: int, seed: int | None, strata: np.ndar
     """Chunks of bootstrap weights (rows × resamples): how often each row is drawn."""
     rng = np.random.default_rng(seed)
     per_chunk = max(1, min(n_resamples, CHUNK_CELLS // max(n, 1)))
+    # the groups' codes and the strata's rows do not depend on the draws: found once, not per chunk
+    if groups is not None:
+        codes, n_groups = _codes(groups)
+    else:
+        labels = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata)[0]
+        members = [np.flatnonzero(labels == s) for s in np.unique(labels)]
     done = 0
     while done < n_resamples:
         b = min(per_chunk, n_resamples - done)
         done += b
         if groups is not None:
-            codes, n_groups = _codes(groups)
             yield _counts(rng, n_groups, b)[codes]
             continue
         w = np.empty((n, b), dtype=np.float32)
-        labels = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata)[0]
-        for s in np.unique(labels):
-            idx = np.flatnonzero(labels == s)
+        for idx in members:
             w[idx] = _counts(rng, len(idx), b)
         yield w
 
