@@ -178,7 +178,7 @@ class DaskCustomerData(DaskTablesAccess):
         meta = pd.DataFrame({c: pd.Series(dtype="float64") for c in names})
         got = per_customer(self.client, self.tx, basket_counts_part, windows, meta=meta,
                            before=max(e for _, e in windows)).reindex(ids).fillna(0.0)
-        out = got[names].to_numpy(dtype="float64").reshape(len(ids), len(windows), len(BASKET_COUNTS))
+        out = np.array(got[names], dtype="float64").reshape(len(ids), len(windows), len(BASKET_COUNTS))
         if "quantity" not in self.tx.rows.columns:
             out[:, :, BASKET_COUNTS.index("units")] = np.nan
         return out
