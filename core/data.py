@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import DEFAULT_WINDOWS, basket_counts, event_features, transaction_features
+from microseg.features import DEFAULT_WINDOWS, count_baskets, event_features, purchase_lines, transaction_features
 from microseg.lgbm import classifier
 
 
@@ -121,11 +121,17 @@ class CustomerData:
     def window_baskets(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]
                        ) -> np.ndarray | None:
         """Purchase invoices, lines and units per customer (rows) and [start, end) window
-        (:func:`microseg.features.basket_counts`); None when the transactions have no invoices."""
+        (:func:`microseg.features.basket_counts`; the purchase lines prepared once per ``ids``);
+        None when the transactions have no invoices."""
         tx = self.transactions
         if tx is None or "invoice" not in tx.columns:
             return None
-        return basket_counts(tx, ids, windows, codes=self.tx_codes(ids))
+        key = ("purchase_lines", id(ids))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not ids:
+            hit = (ids, purchase_lines(tx, self.tx_codes(ids)))
+            self._cache[key] = hit
+        return count_baskets(hit[1], len(ids), windows)
 
     def _timeline(self, ids: pd.Index) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
         """Transactions of ``ids`` as compact arrays, built once per ``ids``: position in ids
