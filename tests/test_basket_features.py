@@ -95,6 +95,9 @@ def test_absent_without_invoices_and_added_by_the_method_when_there_are():
     off = ClvDecline(n_estimators=20, n_origins=2, basket_features=False).fit(f, data=rich)
     assert {"lines_per_invoice", "units_per_invoice", "basket_units_trend"} <= set(on._score(f, rich)[1].columns)
     assert "lines_per_invoice" not in off._score(f, rich)[1].columns
+    from microseg.feature_words import in_words
+    assert in_words("units_per_invoice", 90) == "items per order in the last 90 days"
+    assert all(in_words(c) != c.replace("_", " ") for c in basket_shape(np.ones((1, 2, 3))))
 
 
 @pytest.mark.dask
