@@ -32,7 +32,8 @@ def test_basket_counts_values():
     tx = pd.DataFrame({"customer_id": [1, 1, 1, 1, 2, 2], "ts": ts, "amount": [5.0, 3.0, -2.0, 4.0, 7.0, 1.0],
                        "invoice": ["a", "a", "Ca", "b", "c", None], "quantity": [2.0, 1.0, -1.0, 6.0, 3.0, 1.0]})
     ids = pd.Index([1, 2, 3])
-    windows = [(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-10")), (pd.Timestamp("2024-01-10"), pd.Timestamp("2024-02-01"))]
+    d = pd.Timestamp
+    windows = [(d("2024-01-01"), d("2024-01-10")), (d("2024-01-10"), d("2024-02-01"))]
     got = basket_counts(tx, ids, windows)
     # customer 1: one purchase invoice of 2 lines / 3 units, the return line is no purchase; then 1 / 1 / 6
     # customer 2: a line without an invoice is its own basket; customer 3: nothing
@@ -51,7 +52,8 @@ def test_basket_shape_values():
     assert list(f) == ["lines_per_invoice", "basket_lines_trend", "units_per_invoice", "basket_units_trend"]
     assert np.allclose(f["lines_per_invoice"], [3, np.nan, 4], equal_nan=True)
     assert np.allclose(f["units_per_invoice"], [5, np.nan, 0], equal_nan=True)
-    assert np.isclose(f["basket_lines_trend"][0], np.log(3 / 2)) and np.isclose(f["basket_units_trend"][0], np.log(5 / 10))
+    assert np.isclose(f["basket_lines_trend"][0], np.log(3 / 2))
+    assert np.isclose(f["basket_units_trend"][0], np.log(5 / 10))
     assert np.isnan(f["basket_lines_trend"][1:]).all() and np.isnan(f["basket_units_trend"][1:]).all()
     counts[:, :, 2] = np.nan
     assert list(basket_shape(counts)) == ["lines_per_invoice", "basket_lines_trend"]
