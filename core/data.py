@@ -4,7 +4,7 @@
     index ``customer_id``; the user's attribute columns under their own names.
 ``transactions``
     columns ``customer_id``, ``ts`` (datetime), ``amount`` (net, negative for returns), and
-    optionally ``channel``, ``category``, ``invoice``.
+    optionally ``channel``, ``category``, ``invoice``, ``quantity`` (units of the line).
 ``events`` (campaign contacts)
     columns ``customer_id``, ``ts``, ``channel``, ``responded`` (bool), and optionally
     ``campaign``, ``treatment`` (bool: True treated, False control).
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import DEFAULT_WINDOWS, event_features, transaction_features
+from microseg.features import DEFAULT_WINDOWS, count_baskets, event_features, purchase_lines, transaction_features
 from microseg.lgbm import classifier
 
 
@@ -122,6 +122,21 @@ class CustomerData:
         lo = np.searchsorted(edges, bounds[:, 0])
         hi = np.maximum(np.searchsorted(edges, bounds[:, 1]), lo)          # an empty window sums to 0
         return np.round(cumulative[:, hi] - cumulative[:, lo], 6)
+
+    def window_baskets(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]
+                       ) -> np.ndarray | None:
+        """Purchase invoices, lines and units per customer (rows) and [start, end) window
+        (:func:`microseg.features.basket_counts`; the purchase lines prepared once per ``ids``);
+        None when the transactions have no invoices."""
+        tx = self.transactions
+        if tx is None or "invoice" not in tx.columns:
+            return None
+        key = ("purchase_lines", id(ids))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not ids:
+            hit = (ids, purchase_lines(tx, self.tx_codes(ids)))
+            self._cache[key] = hit
+        return count_baskets(hit[1], len(ids), windows)
 
     def _timeline(self, ids: pd.Index) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
         """Transactions of ``ids`` as compact arrays, built once per ``ids``: position in ids

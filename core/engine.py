@@ -71,6 +71,12 @@ class Engine(Protocol):
     def window_spends(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
         """Net spend per customer (rows) in each [start, end) window (columns), rounded to 6 decimals."""
 
+    def window_baskets(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]
+                       ) -> np.ndarray | None:
+        """Per customer (rows), [start, end) window and (purchase invoices, purchase lines, units)
+        (last axis; :func:`microseg.features.basket_counts`: units NaN without a mapped quantity);
+        None when the transactions have no invoice column."""
+
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last transaction time."""
 

@@ -34,6 +34,10 @@ WORDS: dict[str, str] = {
     "expected_vs_window": "expected spend against spend in {window}",
     "active_weeks": "share of recent weeks with a purchase",
     "week_concentration": "largest week's share of recent spend",
+    "lines_per_invoice": "order lines per order in {window}",
+    "units_per_invoice": "items per order in {window}",
+    "basket_lines_trend": "change in order lines per order between the last two {periods}",
+    "basket_units_trend": "change in items per order between the last two {periods}",
 }
 
 #: (pattern, template) for the families of names that carry a number of days or a level

@@ -13,6 +13,8 @@ campaign events given
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,6 +114,50 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     for mix in mixes:
         frame = frame.join(mix)
     return frame
+
+
+BASKET_COUNTS: tuple[str, ...] = ("invoices", "lines", "units")
+
+
+def basket_counts(tx: pd.DataFrame, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]],
+                  codes: np.ndarray | None = None) -> np.ndarray:
+    """Per customer (rows), window [start, end) and :data:`BASKET_COUNTS` (last axis): the
+    purchase invoices, purchase lines and units bought — purchase lines are those with a positive
+    amount; units are their ``quantity`` (NaN without that column). Needs the ``invoice`` column;
+    a line without an invoice is a basket of its own. ``codes`` may give each row's position in
+    ``ids`` (−1: not a customer)."""
+    return count_baskets(purchase_lines(tx, row_positions(ids, tx["customer_id"]) if codes is None else codes),
+                         len(ids), windows)
+
+
+def purchase_lines(tx: pd.DataFrame, codes: np.ndarray) -> tuple[Any, ...]:
+    """The purchase lines of :func:`basket_counts` in time order: customer position, time,
+    invoice number (one per customer's basket) and units (None without ``quantity``)."""
+    amount = tx["amount"].to_numpy(dtype="float64")
+    take = np.flatnonzero((np.asarray(codes) >= 0) & (amount > 0))
+    ts = tx["ts"].to_numpy()[take]
+    order = np.argsort(ts, kind="stable")
+    take, ts = take[order], ts[order]
+    invoice = pd.factorize(tx["invoice"].to_numpy()[take])[0].astype(np.int64)
+    alone = invoice < 0
+    invoice[alone] = invoice.max(initial=-1) + 1 + np.arange(int(alone.sum()))
+    units = tx["quantity"].to_numpy(dtype="float64")[take] if "quantity" in tx.columns else None
+    return np.asarray(codes)[take].astype(np.int64), ts, invoice, units
+
+
+def count_baskets(lines: tuple[Any, ...], n: int,
+                  windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
+    """:func:`basket_counts` of :func:`purchase_lines` ``lines`` of ``n`` customers."""
+    who, ts, invoice, units = lines
+    out = np.zeros((n, len(windows), len(BASKET_COUNTS)))
+    span = int(invoice.max(initial=0)) + 1
+    for j, (start, end) in enumerate(windows):
+        lo, hi = np.searchsorted(ts, [np.datetime64(pd.Timestamp(start)), np.datetime64(pd.Timestamp(end))])
+        c = who[lo:hi]
+        out[:, j, 0] = np.bincount(np.unique(c * span + invoice[lo:hi]) // span, minlength=n)
+        out[:, j, 1] = np.bincount(c, minlength=n)
+        out[:, j, 2] = np.bincount(c, weights=units[lo:hi], minlength=n) if units is not None else np.nan
+    return out
 
 
 def _mix(codes: np.ndarray, values: np.ndarray, weight: np.ndarray, total: np.ndarray,

@@ -313,14 +313,15 @@ def require_finite(df: pd.DataFrame, label: str) -> None:
 
 
 def normalise_transactions(df: pd.DataFrame, src: TransactionsSource, label: str) -> pd.DataFrame:
-    """Rows with a customer id → ``customer_id``, ``ts``, ``amount`` (+ invoice, channel, category)."""
+    """Rows with a customer id → ``customer_id``, ``ts``, ``amount`` (+ quantity, invoice, channel, category)."""
     out = pd.DataFrame({"customer_id": normalise_ids(df[src.customer_id], label, src.customer_id).to_numpy()})
     out["ts"] = parse_dates(df[src.timestamp], src, label, src.timestamp).to_numpy()
     if src.amount:
         out["amount"] = parse_numbers(df[src.amount], label, src.amount)
     else:
-        out["amount"] = (parse_numbers(df[src.quantity], label, src.quantity)
-                         * parse_numbers(df[src.unit_price], label, src.unit_price))
+        quantity = parse_numbers(df[src.quantity], label, src.quantity)
+        out["amount"] = quantity * parse_numbers(df[src.unit_price], label, src.unit_price)
+        out["quantity"] = quantity          # units per line (basket sizes: Engine.window_baskets)
     nan_amount = np.isnan(out["amount"].to_numpy())
     if nan_amount.any():
         row = int(np.flatnonzero(nan_amount)[0])

@@ -27,6 +27,7 @@ import microseg
 from microseg import progress
 from microseg.errors import ConfigError
 from microseg.feature_words import in_words
+from microseg.plugins._basket_features import basket_features
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
@@ -63,14 +64,15 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
                      btyd: bool = True, seed: int | None = 0, gaps: bool = True,
-                     activity: bool = False) -> pd.DataFrame:
+                     activity: bool = False, baskets: bool = False) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
     the raw customers table of ``data`` is never used as features. ``spends`` may hold the
     :func:`trend_windows` already computed. With ``btyd``, a BG/NBD model fitted on these
     customers' history before ``cutoff`` adds P(alive), expected purchases and spend in the next
-    ``horizon`` days, and that expected spend as a share of the last window's.
+    ``horizon`` days, and that expected spend as a share of the last window's. With ``baskets``,
+    basket sizes and their trend when the data have invoices (:mod:`microseg.plugins._basket_features`).
     """
     frame = data.features(cutoff)
     raw_attributes = set(data.customers.columns) if data.customers is not None else set()
@@ -84,6 +86,8 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     f = {name: np.asarray(spends[name], dtype="float64") for name in windows if name.startswith("spend_")}
     if activity:
         f |= activity_shape(spends, (cutoff - data.tx_date_range()[0]) / pd.Timedelta(days=1))
+    if baskets:
+        f |= basket_features(data, ids, cutoff, horizon)
     cur = f[f"spend_last_{horizon}d"]
     with np.errstate(divide="ignore", invalid="ignore"):
         f["window_vs_prev"] = np.log1p(cur.clip(min=0)) - np.log1p(f["spend_prev_window"].clip(min=0))
@@ -237,6 +241,8 @@ class ClvDecline(microseg.SegmentationMethod):
         with spend, the largest week's share of the spend: :mod:`microseg.plugins._decline_features`);
         off by default (docs/methods-clv-campaign.md: better on Online Retail, worse on the
         synthetic backtest at 100 000 customers)
+    basket_features : when the transactions have invoices, add lines and units per invoice in the
+        last H days and their trend against the H days before (:mod:`microseg.plugins._basket_features`)
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
@@ -260,7 +266,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
                  min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
-                 gap_features: bool = True, activity_features: bool = False,
+                 gap_features: bool = True, activity_features: bool = False, basket_features: bool = True,
                  max_training_rows: int | None = 30_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
@@ -283,6 +289,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.reg_lambda = reg_lambda
         self.gap_features = gap_features
         self.activity_features = activity_features
+        self.basket_features = basket_features
         self.max_training_rows = max_training_rows
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -304,7 +311,7 @@ class ClvDecline(microseg.SegmentationMethod):
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state, self.gap_features, self.activity_features)
+                             self.random_state, self.gap_features, self.activity_features, self.basket_features)
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return (x.loc[eligible], y) if select else (x, y, eligible)
 
@@ -497,7 +504,8 @@ class ClvDecline(microseg.SegmentationMethod):
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days, self.activity_features))
         past = spends[f"spend_last_{self.horizon_days}d"]
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
-                             self.btyd, self.random_state, self.gap_features, self.activity_features)
+                             self.btyd, self.random_state, self.gap_features, self.activity_features,
+                             self.basket_features)
         xp = prepare(x, self.categories_)[0]
         del x                                                      # float64 features: the float32 copy is kept
         eligible = past > 0

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from microseg.dask_engine.bycustomer import HOLD_SHARE, RowTable, cluster_room, collect, per_customer
-from microseg.dask_engine.partitions import (channels_before_part, event_columns, event_features_part,
-                                             level_spend_part, ts_range_part, tx_features_part, window_sums_part)
+from microseg.dask_engine.partitions import (basket_counts_part, channels_before_part, event_columns,
+                                             event_features_part, level_spend_part, ts_range_part,
+                                             tx_features_part, window_sums_part)
 from microseg.dask_engine.lgbm import fit_dask_lgbm
 from microseg.dask_engine.scan_tables import DaskTablesAccess
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import DEFAULT_WINDOWS, event_features, mix_levels, transaction_features
+from microseg.features import BASKET_COUNTS, DEFAULT_WINDOWS, event_features, mix_levels, transaction_features
 
 
 class DaskCustomerData(DaskTablesAccess):
@@ -165,6 +166,22 @@ class DaskCustomerData(DaskTablesAccess):
         meta = window_sums_part(self.tx.rows._meta, None, windows)
         return per_customer(self.client, self.tx, window_sums_part, windows, meta=meta,
                             before=max(e for _, e in windows))
+
+    def window_baskets(self, ids: pd.Index, windows: Iterable[tuple[Any, Any]]) -> np.ndarray | None:
+        """Purchase invoices, lines and units per customer and window, counted on the workers in
+        one pass over the rows shuffled by customer (the pandas engine's
+        :func:`~microseg.features.basket_counts`); None without an invoice column."""
+        if self.tx is None or "invoice" not in self.tx.rows.columns:
+            return None
+        windows = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e in windows]
+        names = [f"{name}{j}" for j in range(len(windows)) for name in BASKET_COUNTS]
+        meta = pd.DataFrame({c: pd.Series(dtype="float64") for c in names})
+        got = per_customer(self.client, self.tx, basket_counts_part, windows, meta=meta,
+                           before=max(e for _, e in windows)).reindex(ids).fillna(0.0)
+        out = np.array(got[names], dtype="float64").reshape(len(ids), len(windows), len(BASKET_COUNTS))
+        if "quantity" not in self.tx.rows.columns:
+            out[:, :, BASKET_COUNTS.index("units")] = np.nan
+        return out
 
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last transaction time of this run's customers."""

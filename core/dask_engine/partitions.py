@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from microseg.features import slug, event_features, transaction_features
+from microseg.features import BASKET_COUNTS, basket_counts, event_features, slug, transaction_features
 
 
 def keep_rows(part: pd.DataFrame, keep: pd.Index) -> pd.DataFrame:
@@ -87,6 +87,17 @@ def window_sums_part(part: pd.DataFrame, origin: pd.Timestamp | None,
             for i, (s, e) in enumerate(windows)}
     frame = pd.DataFrame({"customer_id": part["customer_id"].to_numpy(), **cols})
     return frame.groupby("customer_id", sort=False).sum()
+
+
+def basket_counts_part(part: pd.DataFrame, origin: pd.Timestamp | None,
+                       windows: list[tuple[pd.Timestamp, pd.Timestamp]]) -> pd.DataFrame:
+    """``basket_counts`` of the customers of one shuffled partition (every row of a customer,
+    so of an invoice, is in it), as columns ``invoices0``, ``lines0``, ``units0``, ``invoices1``, …"""
+    part = restore_ts(part, origin)
+    ids = pd.Index(pd.unique(part["customer_id"]), name="customer_id")
+    counts = basket_counts(part, ids, windows)
+    return pd.DataFrame({f"{name}{j}": counts[:, j, k] for j in range(len(windows))
+                         for k, name in enumerate(BASKET_COUNTS)}, index=ids)
 
 
 def level_spend_part(part: pd.DataFrame, role: str, when: pd.Timestamp) -> pd.DataFrame:
