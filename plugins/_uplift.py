@@ -24,6 +24,8 @@ from microseg.plugins._metrics import qini_auc_score, uplift_at_k
 #: 0.074), Mens 0.009 vs 0.008; T-learner Womens 0.054 vs 0.053, Mens 0.0125 vs 0.018 (Mens is won by
 #: logistic learners either way); 300 stumps or 1,000-row leaves did no better; cheaper per tree
 UPLIFT_TREES = {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150}
+#: the logistic base models' inverse L2 penalty
+LOGISTIC_C = 0.5
 
 
 class Design:
@@ -34,8 +36,8 @@ class Design:
     float32: the logistic fits' Newton steps (X'WX, n × p²) take about half the CPU of float64's
     (demo's rows: 3 fits 0.95 → 0.47 s), coefficients equal to ~1e-6 relative."""
 
-    def __init__(self, n_bins: int = 8, min_count: int = 20) -> None:
-        self.n_bins, self.min_count = n_bins, min_count
+    def __init__(self, n_bins: int = 8, min_count: int = 20, signed_log: bool = True) -> None:
+        self.n_bins, self.min_count, self.signed_log = n_bins, min_count, signed_log
 
     def fit(self, x: pd.DataFrame) -> "Design":
         self.center_: dict[str, float] = {}
@@ -45,11 +47,11 @@ class Design:
         for col in x.columns:
             s = x[col]
             if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-                v = _signed_log(s.to_numpy(dtype="float64", na_value=np.nan))
+                v = self._scale(s.to_numpy(dtype="float64", na_value=np.nan))
                 ok = v[~np.isnan(v)]
                 self.center_[col] = float(ok.mean()) if len(ok) else 0.0
                 self.scale_[col] = float(ok.std()) if len(ok) and ok.std() > 0 else 1.0
-                if len(np.unique(ok)) > self.n_bins:
+                if self.n_bins and len(np.unique(ok)) > self.n_bins:
                     self.edges_[col] = np.unique(np.quantile(ok, np.linspace(0, 1, self.n_bins + 1)[1:-1]))
             elif not pd.api.types.is_datetime64_any_dtype(s):
                 counts = s.astype("string").value_counts()
@@ -61,7 +63,7 @@ class Design:
     def transform(self, x: pd.DataFrame) -> np.ndarray:
         parts = []
         for col, center in self.center_.items():
-            v = _signed_log(x[col].to_numpy(dtype="float64", na_value=np.nan))
+            v = self._scale(x[col].to_numpy(dtype="float64", na_value=np.nan))
             v = np.where(np.isnan(v), center, v)
             parts.append(((v - center) / self.scale_[col]).astype("float32")[:, None])
             if col in self.edges_:
@@ -72,6 +74,9 @@ class Design:
             parts.append((codes[:, None] == np.arange(len(levels))).astype("float32"))
         return np.hstack(parts) if parts else np.zeros((len(x), 1), dtype="float32")
 
+    def _scale(self, v: np.ndarray) -> np.ndarray:
+        return _signed_log(v) if self.signed_log else v
+
 
 def _signed_log(v: np.ndarray) -> np.ndarray:
     return np.sign(v) * np.log1p(np.abs(v))
@@ -81,10 +86,11 @@ class Rows:
     """Rows encoded once for every model: ``z`` (the linear design) and ``gx`` (LightGBM's frame).
     The encoders are fitted on the rows given unless ``like`` (fitted rows) is passed."""
 
-    def __init__(self, x: pd.DataFrame, like: "Rows | None" = None, kinds: tuple[str, ...] = ("logistic", "lgbm")
-                 ) -> None:
+    def __init__(self, x: pd.DataFrame, like: "Rows | None" = None, kinds: tuple[str, ...] = ("logistic", "lgbm"),
+                 design: Design | None = None) -> None:
         self.kinds = like.kinds if like is not None else kinds
-        self.design = like.design if like is not None else (Design().fit(x) if "logistic" in self.kinds else None)
+        self.design = like.design if like is not None else (
+            (design or Design()).fit(x) if "logistic" in self.kinds else None)
         self.z = self.design.transform(x) if self.design is not None else None
         if "lgbm" in self.kinds:
             self.gx, self.cats = prepare(x, like.cats if like is not None else None)
@@ -124,7 +130,7 @@ class Base:
             return self
         if self.kind == "logistic":
             from sklearn.linear_model import LogisticRegression
-            self.model_ = LogisticRegression(C=0.5, solver="newton-cholesky", max_iter=200).fit(
+            self.model_ = LogisticRegression(C=LOGISTIC_C, solver="newton-cholesky", max_iter=200).fit(
                 r.z, y, sample_weight=sample_weight)
         else:
             params = uplift_trees(self.lgbm_params, len(y))
