@@ -43,9 +43,12 @@ TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_est
                  "stumps150": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150},
                  "stumps150lr06": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150,
                                    "learning_rate": 0.06}}
-#: linear-design variants (``learner/logistic:<name>``): no quantile bins, no signed log, neither; C other than 0.5
-DESIGNS = {"nobins": {"n_bins": 0}, "nolog": {"signed_log": False}, "plain": {"n_bins": 0, "signed_log": False},
-           **{f"nobins-c{c}": {"n_bins": 0, "C": c} for c in (0.02, 0.1, 2.0)}}
+#: linear-design variants (``learner/logistic:<name>``): 8 quantile bins (the design before stop 20, C 0.5),
+#: no signed log, neither; another C
+DESIGNS = {"bins8": {"n_bins": 8, "C": 0.5}, "bins8-c0.02": {"n_bins": 8, "C": 0.02}, "nobins": {"n_bins": 0},
+           "nolog": {"signed_log": False, "n_bins": 8}, "plain": {"n_bins": 0, "signed_log": False},
+           **{f"nobins-c{c}": {"n_bins": 0, "C": c} for c in (0.002, 0.005, 0.02, 0.1, 0.5, 2.0)}}
+DEFAULT_C = _uplift.LOGISTIC_C
 
 
 def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -86,7 +89,7 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
                 learner, kind = c.split("/")
                 kind, _, variant = kind.partition(":")
                 rt, rv = design_folds.get(variant, (r.take(tr), r.take(va))) if variant in DESIGNS else (rt0, rv0)
-                _uplift.LOGISTIC_C = DESIGNS.get(variant, {}).get("C", 0.5)
+                _uplift.LOGISTIC_C = DESIGNS.get(variant, {}).get("C", DEFAULT_C)
                 saved = dict(_uplift.UPLIFT_TREES)
                 _uplift.UPLIFT_TREES.update(TREE_VARIANTS.get(variant, {}))
                 n_bags = int(variant[3:]) if variant.startswith("bag") else 1
@@ -137,11 +140,63 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
         se = a.std(axis=0, ddof=1) / np.sqrt(len(a))
         print(f"| {c} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} | "
               f"{a[:3, 0].mean():.4f} | {a[:3, 1].mean():.4f} | {cpu.get(c, 0):.1f} |")
-    for label, used in (("all folds", range(len(folds))), ("repeat 1 (the product's folds)", range(3))):
+    per_repeat = [(f"repeat {i + 1}" + (" (the product's folds)" if i == 0 else ""), range(3 * i, 3 * i + 3))
+                  for i in range(repeats)]
+    for label, used in (("all folds", range(len(folds))), *per_repeat):
         product = [f"{a}/{b}" for a, b in _uplift.CANDIDATES if f"{a}/{b}" in table]
         for pool_name, pool in (("the product's CANDIDATES", product), ("learners", base),
                                 ("all candidates", list(table))):
             print(f"choice by mean rank, {label}, among {pool_name}: {_top_by_rank(table, 1, pool, used)[0][0]}")
+
+
+def nested(arm: str, repeat_options: tuple[int, ...], outer_repeats: int = 2) -> None:
+    """The product's choice itself, scored honestly: on outer folds of the training rows, the
+    choice (:func:`microseg.plugins._uplift.choose_uplift`, ``repeats`` x 3 inner folds of the
+    outer training part) picks by each rule; the pick (or the average uplift of its top 2) is
+    fitted on the outer training part and scored on the outer fold."""
+    x, y, t, groups = demo_rows() if arm == "demo" else (*training_rows(arm), None)
+    rng = np.random.default_rng(7)
+    r = _uplift.Rows(x)
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(outer_repeats):
+        outer = _uplift._folds(y, t, 3, rng, groups)
+        for f in range(3):
+            tr, va = np.flatnonzero(outer != f), np.flatnonzero(outer == f)
+            fitted: dict[str, np.ndarray] = {}
+
+            def uplift(name: str) -> np.ndarray:
+                if name not in fitted:
+                    learner, kind = name.split("/")
+                    fitted[name] = _uplift.LEARNERS[learner](kind, LGBM).fit_rows(
+                        r.take(tr), y[tr], t[tr], control=False).uplift_rows(r.take(va))
+                return fitted[name]
+
+            for name in [f"{a}/{b}" for a, b in _uplift.CANDIDATES]:
+                rows.setdefault(f"fixed {name}", []).append(_figures(y[va], uplift(name), t[va]))
+            for reps in repeat_options:
+                g = None if groups is None else groups[tr]
+                _, scores = _uplift.choose_uplift(x.iloc[tr], y[tr], t[tr], LGBM, 42, repeats=reps, groups=g)
+                for rule, metrics in RULES.items():
+                    order = _ordered(scores, metrics)
+                    rows.setdefault(f"choice {reps} x 3 folds, rule {rule}", []).append(
+                        _figures(y[va], uplift(order[0]), t[va]))
+                    rows.setdefault(f"choice {reps} x 3 folds, rule {rule}, top-2 average", []).append(
+                        _figures(y[va], (uplift(order[0]) + uplift(order[1])) / 2, t[va]))
+    effect = y[t == 1].mean() - y[t == 0].mean()
+    print(f"\n## nested, {arm}: {len(y)} rows, {outer_repeats} x 3 outer folds (effect {effect:.4f})")
+    print("| procedure | Qini mean ± s.e. | uplift@30 mean ± s.e. |\n|---|---|---|")
+    for name, v in rows.items():
+        a = np.array(v)
+        se = a.std(axis=0, ddof=1) / np.sqrt(len(a))
+        print(f"| {name} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} |", flush=True)
+
+
+def _ordered(scores: dict[str, dict[str, float]], metrics: tuple[int, ...]) -> list[str]:
+    """Candidates best first by the mean rank over ``metrics`` (0 Qini, 1 uplift@30; ties: Qini)."""
+    by = [scores[("qini", "uplift_at_30")[m]] for m in metrics]
+    def rank(c: str) -> float:
+        return float(np.mean([1 + sum(v > s[c] for v in s.values()) for s in by]))
+    return sorted(scores["qini"], key=lambda c: (rank(c), -scores["qini"][c]))
 
 
 def demo_rows() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -249,11 +304,17 @@ def main() -> None:
     ap.add_argument("--bags", nargs="+", type=int, default=[], help="also the LightGBM learners bagged over N seeds")
     ap.add_argument("--designs", nargs="+", default=None,
                     help="also these learner/logistic:<design> candidates (designs: " + ", ".join(DESIGNS) + ")")
+    ap.add_argument("--nested", nargs="+", type=int, metavar="REPEATS",
+                    help="score the product's choice itself on outer folds, with these numbers of inner repeats")
     ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     if args.time_demo:
         time_demo(args.time_demo)
+        return
+    if args.nested:
+        for arm in args.arms:
+            nested(arm, tuple(args.nested))
         return
     for arm in args.arms:
         run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners, tuple(args.bags),
