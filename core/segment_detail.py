@@ -10,6 +10,7 @@ from typing import Any
 
 from microseg.compose import KEY_SEP
 from microseg.errors import InputError
+from microseg.feature_words import in_words
 from microseg.report.document import build_document
 from microseg.report.words import label_of, reason
 from microseg.store import Store
@@ -86,4 +87,5 @@ def drivers(label: str, method_report: dict[str, Any]) -> list[str]:
         return [str(d) for d in top]
     deviations = ((method_report.get("profiles") or {}).get(label) or {}).get("deviations") or {}
     strongest = sorted(deviations.items(), key=lambda kv: -abs(kv[1]))[:3]
-    return [f"{name} {'higher' if v > 0 else 'lower'} than average ({v:+.2f})" for name, v in strongest if abs(v) >= 0.1]
+    return [f"{in_words(name)} {'higher' if v > 0 else 'lower'} than average ({v:+.2f})"
+            for name, v in strongest if abs(v) >= 0.1]

@@ -26,6 +26,7 @@ import pandas as pd
 import microseg
 from microseg import progress
 from microseg.errors import ConfigError
+from microseg.feature_words import in_words
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
@@ -523,13 +524,16 @@ class ClvDecline(microseg.SegmentationMethod):
         return pd.Series(labels, index=s.index)
 
     def _drivers(self, customers: pd.DataFrame, scored: pd.DataFrame, xp: pd.DataFrame) -> dict[str, list[str]]:
-        """Per segment of the customers fitted on, the features that push most toward decline,
+        """Per segment of the customers fitted on, the features that push most toward decline (in words),
         from :meth:`_score`'s output for them (``xp``: the eligible customers' model input; the
         SHAP values of a seeded sample of at most ``DRIVER_ROWS`` of each segment's customers)."""
         labels = self._labels(scored)
         active = labels[scored["decline_probability"].notna().to_numpy()]       # xp's rows, in order
-        return top_drivers(self.model_, xp, active, per_group=DRIVER_ROWS,
-                           seed=0 if self.random_state is None else self.random_state) if len(active) else {}
+        if not len(active):
+            return {}
+        top = top_drivers(self.model_, xp, active, per_group=DRIVER_ROWS,
+                          seed=0 if self.random_state is None else self.random_state)
+        return {label: [in_words(name, self.horizon_days) for name in names] for label, names in top.items()}
 
     def _scored_for(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
         """:meth:`_score`'s per-customer frame: the one computed in :meth:`fit` when these are
