@@ -3,7 +3,15 @@
 
     .venv/bin/python bench/uplift_dev.py --repeats 3            # Womens and Mens, 3 x 3 folds
     .venv/bin/python bench/uplift_dev.py --arms Mens --trees     # plus uplift-tree variants
+    .venv/bin/python bench/uplift_dev.py --arms Womens demo --bags 5 \
+        --designs t-learner/logistic:bins8 class-transformation/logistic:nobins-c0.5   # more variants
+    .venv/bin/python bench/uplift_dev.py --arms Womens Mens demo --nested 1 3   # the choice itself
     flock /work/bench.lock .venv/bin/python bench/uplift_dev.py --time-demo main   # choice CPU
+
+``--arms demo`` runs ``microseg demo`` once and uses the contact rows its uplift choice sees (its
+training customers; a customer's contacts in one fold). ``--nested`` scores the product's choice
+itself: on outer folds of the training rows, the choice runs on each outer training part (with
+each rule of :data:`RULES` and number of repeats) and what it picks is scored on the outer fold.
 
 Every candidate (learner/base, tree variants, ensembles: the average of the members' uplift, the
 members fixed or the top k on the other folds) is scored on the same repeats x 3 stratified folds of the training rows:
