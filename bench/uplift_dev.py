@@ -107,6 +107,7 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
                 cpu[c] += time.process_time() - t0
                 _uplift.UPLIFT_TREES.clear()
                 _uplift.UPLIFT_TREES.update(saved)
+                _uplift.LOGISTIC_C = DEFAULT_C            # the product's own settings for what runs next
                 scores[c] = u
             folds.append((va, scores))
     table = {c: [_figures(y[va], s[c], t[va]) for va, s in folds] for c in cands}
