@@ -3,7 +3,15 @@
 
     .venv/bin/python bench/uplift_dev.py --repeats 3            # Womens and Mens, 3 x 3 folds
     .venv/bin/python bench/uplift_dev.py --arms Mens --trees     # plus uplift-tree variants
+    .venv/bin/python bench/uplift_dev.py --arms Womens demo --bags 5 \
+        --designs t-learner/logistic:bins8 class-transformation/logistic:nobins-c0.5   # more variants
+    .venv/bin/python bench/uplift_dev.py --arms Womens Mens demo --nested 1 3   # the choice itself
     flock /work/bench.lock .venv/bin/python bench/uplift_dev.py --time-demo main   # choice CPU
+
+``--arms demo`` runs ``microseg demo`` once and uses the contact rows its uplift choice sees (its
+training customers; a customer's contacts in one fold). ``--nested`` scores the product's choice
+itself: on outer folds of the training rows, the choice runs on each outer training part (with
+each rule of :data:`RULES` and number of repeats) and what it picks is scored on the outer fold.
 
 Every candidate (learner/base, tree variants, ensembles: the average of the members' uplift, the
 members fixed or the top k on the other folds) is scored on the same repeats x 3 stratified folds of the training rows:
@@ -43,6 +51,12 @@ TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_est
                  "stumps150": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150},
                  "stumps150lr06": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150,
                                    "learning_rate": 0.06}}
+#: linear-design variants (``learner/logistic:<name>``): 8 quantile bins (the design before stop 20, C 0.5),
+#: no signed log, neither; another C
+DESIGNS = {"bins8": {"n_bins": 8, "C": 0.5}, "bins8-c0.02": {"n_bins": 8, "C": 0.02}, "nobins": {"n_bins": 0},
+           "nolog": {"signed_log": False, "n_bins": 8}, "plain": {"n_bins": 0, "signed_log": False},
+           **{f"nobins-c{c}": {"n_bins": 0, "C": c} for c in (0.002, 0.005, 0.02, 0.1, 0.5, 2.0)}}
+DEFAULT_C = _uplift.LOGISTIC_C
 
 
 def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -56,33 +70,44 @@ def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 
 def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list[str] | None = None,
-        learners: list[str] | None = None) -> None:
-    x, y, t = training_rows(arm)
+        learners: list[str] | None = None, bags: tuple[int, ...] = (), designs: list[str] | None = None) -> None:
+    x, y, t, groups = demo_rows() if arm == "demo" else (*training_rows(arm), None)
     r = _uplift.Rows(x)
+    design_rows = {v: _uplift.Rows(x, design=_uplift.Design(**{k: a for k, a in d.items() if k != "C"}))
+                   for v, d in DESIGNS.items()
+                   if any(c.endswith(f":{v}") for c in designs or ())}
     rng = np.random.default_rng(42)
     cands = [f"{a}/{b}" for a, b in LEARNERS]
     if trees:
         cands += [f"{a}/lgbm:{v}" for a, b in LEARNERS if b == "lgbm" for v in variants or TREE_VARIANTS]
+    cands += [f"{a}/{b}:bag{n}" for a, b in LEARNERS if b == "lgbm" for n in bags]
+    cands += list(designs or ())
     if learners:
         cands = [c for c in cands if c in learners]
     folds = []                              # (validation rows, {candidate: uplift ranks})
     cpu = {c: 0.0 for c in cands}
     for _ in range(repeats):
-        fold = _uplift._folds(y, t, 3, rng)
+        fold = _uplift._folds(y, t, 3, rng, groups)
         for f in range(3):
             tr, va = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-            rt, rv = r.take(tr), r.take(va)
+            rt0, rv0 = r.take(tr), r.take(va)
+            design_folds = {v: (dr.take(tr), dr.take(va)) for v, dr in design_rows.items()}
             scores = {}
             for c in cands:
                 learner, kind = c.split("/")
                 kind, _, variant = kind.partition(":")
+                rt, rv = design_folds.get(variant, (r.take(tr), r.take(va))) if variant in DESIGNS else (rt0, rv0)
+                _uplift.LOGISTIC_C = DESIGNS.get(variant, {}).get("C", DEFAULT_C)
                 saved = dict(_uplift.UPLIFT_TREES)
                 _uplift.UPLIFT_TREES.update(TREE_VARIANTS.get(variant, {}))
+                n_bags = int(variant[3:]) if variant.startswith("bag") else 1
                 t0 = time.process_time()
-                u = _uplift.LEARNERS[learner](kind, LGBM).fit_rows(rt, y[tr], t[tr], control=False).uplift_rows(rv)
+                u = np.mean([_uplift.LEARNERS[learner](kind, LGBM | {"random_state": 42 + b}).fit_rows(
+                    rt, y[tr], t[tr], control=False).uplift_rows(rv) for b in range(n_bags)], axis=0)
                 cpu[c] += time.process_time() - t0
                 _uplift.UPLIFT_TREES.clear()
                 _uplift.UPLIFT_TREES.update(saved)
+                _uplift.LOGISTIC_C = DEFAULT_C            # the product's own settings for what runs next
                 scores[c] = u
             folds.append((va, scores))
     table = {c: [_figures(y[va], s[c], t[va]) for va, s in folds] for c in cands}
@@ -99,8 +124,24 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
             others = [j for j in range(rep * 3, rep * 3 + 3) if j != i]
             members = _top_by_rank(table, k, base, folds_used=others)[0]
             table[name].append(_figures(y[va], np.mean([s[m] for m in members], axis=0), t[va]))
+        name = f"rankavg-top{k}-other-folds"        # the same members, averaged by rank within the fold
+        table[name] = []
+        for i, (va, s) in enumerate(folds):
+            rep = i // 3
+            others = [j for j in range(rep * 3, rep * 3 + 3) if j != i]
+            members = _top_by_rank(table, k, base, folds_used=others)[0]
+            table[name].append(_figures(y[va], np.mean([_ranks(s[m]) for m in members], axis=0), t[va]))
+    for rule, metrics in RULES.items():       # the learner a rule picks on the other folds, scored on this one
+        name = f"chosen-by-{rule}-other-folds"
+        table[name] = []
+        for i, (va, s) in enumerate(folds):
+            rep = i // 3
+            others = [j for j in range(rep * 3, rep * 3 + 3) if j != i]
+            pool = [c for c in base if c in product_pool(table)] or base
+            pick = _pick(table, pool, others, metrics)
+            table[name].append(table[pick][i])
     effect = y[t == 1].mean() - y[t == 0].mean()
-    print(f"\n## Hillstrom {arm}: {len(y)} training rows, {repeats} x 3 folds (effect {effect:.4f})")
+    print(f"\n## {'the demo (contact rows)' if arm == 'demo' else 'Hillstrom ' + arm}: {len(y)} training rows, {repeats} x 3 folds (effect {effect:.4f})")
     print("| candidate | Qini mean ± s.e. | uplift@30 mean ± s.e. | repeat-1 Qini | repeat-1 uplift@30 | fit CPU s |")
     print("|---|---|---|---|---|---|")
     for c, v in sorted(table.items(), key=lambda kv: -np.mean([f[0] for f in kv[1]])):
@@ -108,18 +149,76 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
         se = a.std(axis=0, ddof=1) / np.sqrt(len(a))
         print(f"| {c} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} | "
               f"{a[:3, 0].mean():.4f} | {a[:3, 1].mean():.4f} | {cpu.get(c, 0):.1f} |")
-    for label, used in (("all folds", range(len(folds))), ("repeat 1 (the product's folds)", range(3))):
+    per_repeat = [(f"repeat {i + 1}" + (" (the product's folds)" if i == 0 else ""), range(3 * i, 3 * i + 3))
+                  for i in range(repeats)]
+    for label, used in (("all folds", range(len(folds))), *per_repeat):
         product = [f"{a}/{b}" for a, b in _uplift.CANDIDATES if f"{a}/{b}" in table]
         for pool_name, pool in (("the product's CANDIDATES", product), ("learners", base),
                                 ("all candidates", list(table))):
             print(f"choice by mean rank, {label}, among {pool_name}: {_top_by_rank(table, 1, pool, used)[0][0]}")
 
 
-def time_demo(rev: str, rounds: int = 3) -> None:
-    import importlib.util
-    import subprocess
+def nested(arm: str, repeat_options: tuple[int, ...], outer_repeats: int = 2) -> None:
+    """The product's choice itself, scored honestly: on outer folds of the training rows, the
+    choice (:func:`microseg.plugins._uplift.choose_uplift`, ``repeats`` x 3 inner folds of the
+    outer training part) picks by each rule; the pick (or the average uplift of its top 2) is
+    fitted on the outer training part and scored on the outer fold."""
+    x, y, t, groups = demo_rows() if arm == "demo" else (*training_rows(arm), None)
+    rng = np.random.default_rng(7)
+    r = _uplift.Rows(x)
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(outer_repeats):
+        outer = _uplift._folds(y, t, 3, rng, groups)
+        for f in range(3):
+            tr, va = np.flatnonzero(outer != f), np.flatnonzero(outer == f)
+            fitted: dict[str, np.ndarray] = {}
+
+            def uplift(name: str) -> np.ndarray:
+                if name not in fitted:
+                    learner, kind = name.split("/")
+                    fitted[name] = _uplift.LEARNERS[learner](kind, LGBM).fit_rows(
+                        r.take(tr), y[tr], t[tr], control=False).uplift_rows(r.take(va))
+                return fitted[name]
+
+            for name in [f"{a}/{b}" for a, b in _uplift.CANDIDATES]:
+                rows.setdefault(f"fixed {name}", []).append(_figures(y[va], uplift(name), t[va]))
+            for reps in repeat_options:
+                g = None if groups is None else groups[tr]
+                _, scores = _uplift.choose_uplift(x.iloc[tr], y[tr], t[tr], LGBM, 42, repeats=reps, groups=g)
+                for rule, metrics in RULES.items():
+                    order = _ordered(scores, metrics)
+                    rows.setdefault(f"choice {reps} x 3 folds, rule {rule}", []).append(
+                        _figures(y[va], uplift(order[0]), t[va]))
+                    rows.setdefault(f"choice {reps} x 3 folds, rule {rule}, top-2 average", []).append(
+                        _figures(y[va], (uplift(order[0]) + uplift(order[1])) / 2, t[va]))
+    effect = y[t == 1].mean() - y[t == 0].mean()
+    print(f"\n## nested, {arm}: {len(y)} rows, {outer_repeats} x 3 outer folds (effect {effect:.4f})")
+    print("| procedure | Qini mean ± s.e. | uplift@30 mean ± s.e. |\n|---|---|---|")
+    for name, v in rows.items():
+        a = np.array(v)
+        se = a.std(axis=0, ddof=1) / np.sqrt(len(a))
+        print(f"| {name} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} |", flush=True)
+
+
+def _ordered(scores: dict[str, dict[str, float]], metrics: tuple[int, ...]) -> list[str]:
+    """Candidates best first by the mean rank over ``metrics`` (0 Qini, 1 uplift@30; ties: Qini)."""
+    by = [scores[("qini", "uplift_at_30")[m]] for m in metrics]
+    def rank(c: str) -> float:
+        return float(np.mean([1 + sum(v > s[c] for v in s.values()) for s in by]))
+    return sorted(scores["qini"], key=lambda c: (rank(c), -scores["qini"][c]))
+
+
+def demo_rows() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The rows, outcomes, treatments and groups (customers) ``microseg demo`` chooses its uplift
+    learner on (training customers only: the held-out customers are not among them)."""
+    args, kwargs = _demo_choice_inputs()
+    x, y, t = args[0], args[1], args[2]
+    return x, np.asarray(y), np.asarray(t), kwargs.get("groups")
+
+
+def _demo_choice_inputs() -> tuple[tuple, dict]:
+    """Runs ``microseg demo`` once and keeps the arguments of its uplift learner choice."""
     import tempfile
-    from threadpoolctl import threadpool_limits
     from microseg.cli import cli
     captured = {}
     original = _uplift.choose_uplift
@@ -134,6 +233,16 @@ def time_demo(rev: str, rounds: int = 3) -> None:
             cli(["demo", "--out", tmp], standalone_mode=False)
         finally:
             _uplift.choose_uplift = original
+    return captured["args"]
+
+
+def time_demo(rev: str, rounds: int = 3) -> None:
+    import importlib.util
+    import subprocess
+    import tempfile
+    from threadpoolctl import threadpool_limits
+    args, kwargs = _demo_choice_inputs()
+    with tempfile.TemporaryDirectory() as tmp:
         source = subprocess.run(["git", "show", f"{rev}:plugins/_uplift.py"], capture_output=True, text=True,
                                 check=True, cwd=Path(__file__).resolve().parents[1]).stdout
         path = Path(tmp) / "uplift_before.py"
@@ -141,7 +250,6 @@ def time_demo(rev: str, rounds: int = 3) -> None:
         spec = importlib.util.spec_from_file_location("uplift_before", path)
         before = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(before)
-    args, kwargs = captured["args"]
     cpu: dict[str, list[float]] = {rev: [], "working tree": []}
     with threadpool_limits(1):
         before.choose_uplift(*args, **kwargs)                      # imports and caches warm
@@ -153,6 +261,26 @@ def time_demo(rev: str, rounds: int = 3) -> None:
                 print(f"{name}: {'/'.join(choice)} {cpu[name][-1]:.2f} s CPU", flush=True)
     for name, v in cpu.items():
         print(f"{name}: median {float(np.median(v)):.2f} s CPU over {rounds} (demo: {len(args[1])} contact rows)")
+
+
+RULES = {"rank": (0, 1), "uplift30": (1,), "qini": (0,)}
+
+
+def product_pool(table: dict) -> list[str]:
+    return [f"{a}/{b}" for a, b in _uplift.CANDIDATES if f"{a}/{b}" in table]
+
+
+def _pick(table: dict, pool: list[str], used: list[int], metrics: tuple[int, ...]) -> str:
+    """The candidate with the best mean rank over ``metrics`` (0 Qini, 1 uplift@30) of its mean
+    figure on the folds ``used`` (ties: the higher Qini)."""
+    means = {c: [float(np.mean([table[c][i][m] for i in used])) for m in (0, 1)] for c in pool}
+    def rank(c: str) -> float:
+        return float(np.mean([1 + sum(means[o][m] > means[c][m] for o in pool) for m in metrics]))
+    return min(pool, key=lambda c: (rank(c), -means[c][0]))
+
+
+def _ranks(u: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(u, kind="stable"), kind="stable") / max(len(u) - 1, 1)
 
 
 def _figures(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> tuple[float, float]:
@@ -182,14 +310,24 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=None, help="only these tree variants")
     ap.add_argument("--learners", nargs="+", default=None, help="only these learner/base candidates")
     ap.add_argument("--ks", nargs="+", type=int, default=[2, 3, 4])
+    ap.add_argument("--bags", nargs="+", type=int, default=[], help="also the LightGBM learners bagged over N seeds")
+    ap.add_argument("--designs", nargs="+", default=None,
+                    help="also these learner/logistic:<design> candidates (designs: " + ", ".join(DESIGNS) + ")")
+    ap.add_argument("--nested", nargs="+", type=int, metavar="REPEATS",
+                    help="score the product's choice itself on outer folds, with these numbers of inner repeats")
     ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     if args.time_demo:
         time_demo(args.time_demo)
         return
+    if args.nested:
+        for arm in args.arms:
+            nested(arm, tuple(args.nested))
+        return
     for arm in args.arms:
-        run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners)
+        run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners, tuple(args.bags),
+            args.designs)
         sys.stdout.flush()
 
 

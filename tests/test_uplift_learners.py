@@ -27,7 +27,7 @@ def _planted(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 def test_design_encodes_numbers_bins_and_levels_without_labels():
     x = pd.DataFrame({"n": np.r_[np.arange(100.0), np.nan], "s": ["a"] * 60 + ["b"] * 30 + ["c"] * 10 + [None],
                       "flag": [True, False] * 50 + [True]})
-    d = Design(min_count=20).fit(x)
+    d = Design(n_bins=8, min_count=20).fit(x)
     z = d.transform(x)
     assert d.levels_ == {"s": ["a", "b"]} and "flag" in d.center_ and "n" in d.edges_
     assert z.shape == (101, 1 + 8 + 1 + 2) and not np.isnan(z).any() and z.dtype == np.float32
@@ -35,6 +35,12 @@ def test_design_encodes_numbers_bins_and_levels_without_labels():
     assert (z[:, 1:9].sum(axis=1) == 1).all()                             # one quantile bin each
     new = pd.DataFrame({"n": [5.0], "s": ["zzz"], "flag": [False]})       # an unseen level: no indicator
     assert d.transform(new)[0, -2:].tolist() == [0.0, 0.0]
+
+
+def test_design_has_no_bins_by_default():
+    x = pd.DataFrame({"n": np.r_[np.arange(100.0), np.nan], "s": ["a"] * 60 + ["b"] * 41})
+    d = Design().fit(x)
+    assert d.edges_ == {} and d.transform(x).shape == (101, 1 + 2)      # the signed log and two levels
 
 
 def test_rows_slices_match_rows_encoded_alike():
