@@ -25,6 +25,9 @@ from microseg.engine import Classifier, customer_attributes
 from microseg.features import DEFAULT_WINDOWS, count_baskets, event_features, purchase_lines, transaction_features
 from microseg.lgbm import classifier
 
+#: customers × window bounds summed at once by :meth:`CustomerData.window_spends` (2 MB of float64)
+SPEND_CELLS = 262_144
+
 
 @dataclass
 class CustomerData:
@@ -109,19 +112,29 @@ class CustomerData:
 
     def window_spends(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
         """Net spend per customer (rows) in each [start, end) window (columns), in one pass over
-        the transactions: each is bucketed between consecutive window bounds once."""
+        the transactions: each is bucketed between consecutive window bounds once, then summed per
+        block of customers, so the customers × bounds table is at most :data:`SPEND_CELLS` cells
+        whatever the number of customers and windows."""
         codes, origin, seconds, amount = self._timeline(ids)
         bounds = np.array([[pd.Timestamp(t).value // 10**9 - origin for t in w] for w in windows], dtype=np.int64)
         edges = np.unique(bounds)
         bucket = np.searchsorted(edges, seconds, side="right") - 1     # in [edges[b], edges[b + 1])
         inside = (bucket >= 0) & (bucket < len(edges) - 1)
+        codes, bucket, amount = codes[inside], bucket[inside], amount[inside]
         width = max(len(edges) - 1, 1)
-        cells = np.bincount(codes[inside].astype(np.int64) * width + bucket[inside], weights=amount[inside],
-                            minlength=len(ids) * width).reshape(len(ids), width)
-        cumulative = np.concatenate([np.zeros((len(ids), 1)), np.cumsum(cells, axis=1)], axis=1)
         lo = np.searchsorted(edges, bounds[:, 0])
         hi = np.maximum(np.searchsorted(edges, bounds[:, 1]), lo)          # an empty window sums to 0
-        return np.round(cumulative[:, hi] - cumulative[:, lo], 6)
+        out = np.empty((len(ids), len(windows)))
+        step = max(1, SPEND_CELLS // width)
+        cuts = np.searchsorted(codes, np.arange(0, len(ids) + step, step))    # codes are sorted: a block is a slice
+        for first, a, b in zip(range(0, len(ids), step), cuts[:-1], cuts[1:]):
+            rows = min(step, len(ids) - first)
+            cells = np.bincount((codes[a:b] - first).astype(np.int64) * width + bucket[a:b], weights=amount[a:b],
+                                minlength=rows * width).reshape(rows, width)
+            cumulative = np.zeros((rows, width + 1))
+            np.cumsum(cells, axis=1, out=cumulative[:, 1:])
+            np.subtract(cumulative[:, hi], cumulative[:, lo], out=out[first:first + rows])
+        return np.round(out, 6, out=out)
 
     def window_baskets(self, ids: pd.Index, windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]]
                        ) -> np.ndarray | None:
@@ -139,8 +152,9 @@ class CustomerData:
         return count_baskets(hit[1], len(ids), windows)
 
     def _timeline(self, ids: pd.Index) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
-        """Transactions of ``ids`` as compact arrays, built once per ``ids``: position in ids
-        (int32), the first transaction's epoch second, seconds since it and the amount."""
+        """Transactions of ``ids`` as compact arrays, built once per ``ids`` and ordered by
+        customer (stably: each customer's transactions keep their order, so sums are unchanged):
+        position in ids (int32), the first transaction's epoch second, seconds since it and the amount."""
         key = ("timeline", id(ids))
         hit = self._cache.get(key)
         if hit is not None and hit[0] is ids:
@@ -149,8 +163,13 @@ class CustomerData:
         codes = self.tx_codes(ids)
         known = codes >= 0
         seconds = tx["ts"].to_numpy()[known].astype("datetime64[s]").astype("int64")
+        amount = tx["amount"].to_numpy(dtype="float64")[known]
+        codes = codes[known]
+        if len(codes) and (np.diff(codes) < 0).any():
+            order = np.argsort(codes, kind="stable")
+            codes, seconds, amount = codes[order], seconds[order], amount[order]
         origin = int(seconds.min()) if len(seconds) else 0
-        arrays = (codes[known], origin, seconds - origin, tx["amount"].to_numpy(dtype="float64")[known])
+        arrays = (codes, origin, seconds - origin, amount)
         self._cache[key] = (ids, arrays)
         return arrays
 

@@ -62,3 +62,25 @@ def test_recency_and_tenure_equal_plain_min_max(seed, n_rows, day):
     g = age.groupby(sel["customer_id"])
     np.testing.assert_array_equal(f["recency_days"].to_numpy(), g.min().reindex(ids).to_numpy())
     np.testing.assert_array_equal(f["tenure_days"].to_numpy(), g.max().reindex(ids).to_numpy())
+
+
+def test_window_spends_by_customer_blocks_are_identical_and_bounded(monkeypatch):
+    """Summed per block of customers (unsorted transactions, blocks of a few customers): the same
+    numbers bit for bit as one table, and no customers × bounds table beyond the output is held."""
+    import tracemalloc
+
+    import microseg.data as data_module
+    tx = _tx(3, 40_000).sample(frac=1.0, random_state=0)          # not ordered by customer
+    tx["customer_id"] = tx["customer_id"] * 100 + np.arange(len(tx)) % 100      # 3,000 customers
+    ids = pd.Index(np.arange(-5, 3_000), name="customer_id")
+    bounds = [(T0 + pd.Timedelta(days=d), T0 + pd.Timedelta(days=d + 7)) for d in range(0, 400, 4)]
+    whole = CustomerData(transactions=tx).window_spends(ids, bounds)
+    monkeypatch.setattr(data_module, "SPEND_CELLS", 1_000)
+    data = CustomerData(transactions=tx)
+    data._timeline(ids)
+    tracemalloc.start()
+    blocks = data.window_spends(ids, bounds)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(blocks, whole)
+    assert peak < 1.5 * blocks.nbytes
