@@ -9,18 +9,15 @@ import os
 import sys
 from typing import Any
 
-import click
+from microseg.cli.memory import release_freed_memory
 
-from microseg.errors import MicrosegError
+release_freed_memory()              # before pyarrow loads: see microseg.cli.memory
+
+import click  # noqa: E402
+
+from microseg.errors import MicrosegError  # noqa: E402
 
 INTERNAL_ERROR = 3
-
-# Arrow's buffers (Parquet reads, pandas' pyarrow-backed strings) from the C allocator: Arrow's own
-# pool (mimalloc) keeps the memory it frees mapped for Arrow alone (~35 MB of a 10k-customer run's
-# peak), where memory handed back to the C allocator serves numpy and pandas too. Arrow reads this
-# once, when it first allocates, so it is set before anything imports pyarrow; a value set by the
-# user wins (docs/scaling.md).
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 class MicrosegGroup(click.Group):

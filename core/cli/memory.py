@@ -1,0 +1,37 @@
+"""How the ``microseg`` process hands memory back: set once, when the command line starts.
+
+A run allocates and frees large arrays step after step (features per training cutoff, the
+bootstrap's resamples, the store's rows). Left at their defaults, two allocators keep what is
+freed: Arrow's own pool (mimalloc: Parquet reads and pandas' pyarrow-backed strings) keeps it
+for Arrow alone, and glibc raises its mmap threshold after the first large free, so later
+arrays of up to 32 MB come from a heap that fragments and is never returned. The peak memory
+then carries every earlier step's high-water mark (``bench/e2e.py``: ~10 % of the peak at 10k
+and 100k customers).
+
+Only the command line sets these (the process is microseg's); a value the user sets wins.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+#: glibc's mallopt parameter for the size from which allocations are mmapped (and unmapped on free)
+M_MMAP_THRESHOLD = -3
+#: glibc's own default, kept fixed (setting it stops glibc from raising it after large frees)
+MMAP_THRESHOLD = 128 * 1024
+
+
+def release_freed_memory() -> None:
+    """Arrow's buffers from the C allocator, and glibc's mmap threshold fixed at its default, for
+    the rest of this process — unless ``$ARROW_DEFAULT_MEMORY_POOL`` / ``$MALLOC_MMAP_THRESHOLD_``
+    say otherwise. Call it before anything imports pyarrow (Arrow reads its variable once)."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):     # not glibc (musl, …): its allocator's defaults stay
+        return
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
