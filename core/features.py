@@ -52,28 +52,29 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     levels in ``tx``); ``codes`` may give each row's position in ``ids`` (−1: not a customer).
     """
     n = len(ids)
-    before = tx["ts"].to_numpy() < np.datetime64(as_of)
+    ts = tx["ts"].to_numpy()
+    before = ts < np.datetime64(as_of)
     everything = bool(before.all())
-    t = tx if everything else tx.loc[before]
     if codes is None:
-        codes = row_positions(ids, t["customer_id"])
+        codes = row_positions(ids, tx["customer_id"] if everything else tx["customer_id"].loc[before])
     elif not everything:
         codes = codes[before]
     keep = codes >= 0
-    if keep.all():
-        keep = slice(None)                # every row is a customer's: no copies
-    codes = codes[keep]
-    amount = t["amount"].to_numpy(dtype="float64")[keep]
-    age_days = ((np.datetime64(as_of) - t["ts"].to_numpy()[keep]) / np.timedelta64(1, "s")) / 86400.0
+    # the rows used, as positions in tx: its columns are read through them (the frame is not copied)
+    rows = None if everything and keep.all() else (np.flatnonzero(keep) if everything else np.flatnonzero(before)[keep])
+    if not keep.all():
+        codes = codes[keep]
+    amount = _take(tx, "amount", rows, "float64")
+    age_days = ((np.datetime64(as_of) - (ts if rows is None else ts[rows])) / np.timedelta64(1, "s")) / 86400.0
 
     line_codes, line_weight = codes, np.where(amount > 0, amount, 0.0)
     line_total = np.bincount(line_codes, weights=line_weight, minlength=n)
-    mixes = [_mix(line_codes, t[role].to_numpy()[keep], line_weight, line_total, ids, prefix,
+    mixes = [_mix(line_codes, _take(tx, role, rows), line_weight, line_total, ids, prefix,
                   (levels or {}).get(role))
-             for role, prefix in (("channel", "share_"), ("category", "share_cat_")) if role in t.columns]
-    if "invoice" in t.columns:
+             for role, prefix in (("channel", "share_"), ("category", "share_cat_")) if role in tx.columns]
+    if "invoice" in tx.columns:
         # one purchase occasion per invoice: sum its lines, keep its time
-        baskets = (pd.DataFrame({"c": codes, "i": t["invoice"].to_numpy()[keep], "a": amount, "d": age_days})
+        baskets = (pd.DataFrame({"c": codes, "i": _take(tx, "invoice", rows), "a": amount, "d": age_days})
                    .groupby(["c", "i"], sort=False).agg(a=("a", "sum"), d=("d", "min")))
         codes = baskets.index.get_level_values("c").to_numpy()
         amount, age_days = baskets["a"].to_numpy(), baskets["d"].to_numpy()
@@ -114,6 +115,17 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     for mix in mixes:
         frame = frame.join(mix)
     return frame
+
+
+def _take(tx: pd.DataFrame, column: str, rows: np.ndarray | None, dtype: str | None = None) -> np.ndarray:
+    """``tx[column]`` at positions ``rows`` (all rows: None) as a numpy array; a column that is not
+    numpy-backed (strings) is taken before it is converted, so only those rows become objects."""
+    col = tx[column]
+    if rows is None:
+        return col.to_numpy(dtype=dtype)
+    if isinstance(col.dtype, np.dtype):
+        return col.to_numpy(dtype=dtype)[rows]
+    return col.iloc[rows].to_numpy(dtype=dtype)
 
 
 BASKET_COUNTS: tuple[str, ...] = ("invoices", "lines", "units")

@@ -84,3 +84,43 @@ def test_window_spends_by_customer_blocks_are_identical_and_bounded(monkeypatch)
     tracemalloc.stop()
     np.testing.assert_array_equal(blocks, whole)
     assert peak < 1.5 * blocks.nbytes
+
+
+def _wide_tx(seed: int, n_rows: int) -> pd.DataFrame:
+    tx = _tx(seed, n_rows)
+    rng = np.random.default_rng(seed)
+    tx["channel"] = pd.array(rng.choice(["web", "store", "app", None], n_rows), dtype="str")
+    tx["category"] = rng.choice(["a", "b", "c"], n_rows)
+    tx["invoice"] = pd.array((np.arange(n_rows) // 3).astype(str), dtype="str")
+    return tx
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_rows=st.integers(0, 300), day=days)
+def test_features_of_the_rows_before_as_of_equal_those_of_a_filtered_copy(seed, n_rows, day):
+    """Rows on or after ``as_of`` and rows of unknown customers are skipped without copying the
+    frame: the features equal those of a frame that holds only the rows used."""
+    tx, as_of = _wide_tx(seed, n_rows), T0 + pd.Timedelta(days=day)
+    ids = pd.Index(np.arange(3, 35), name="customer_id")          # customers 0-2 are not in ids
+    used = tx.loc[(tx["ts"] < as_of).to_numpy() & tx["customer_id"].isin(ids).to_numpy()]
+    expected = transaction_features(used, ids, as_of)
+    pd.testing.assert_frame_equal(transaction_features(tx, ids, as_of), expected)
+    codes = ids.get_indexer(tx["customer_id"]).astype(np.int32)
+    pd.testing.assert_frame_equal(transaction_features(tx, ids, as_of, codes=codes), expected)
+
+
+def test_features_before_as_of_do_not_copy_the_transactions():
+    """Only the columns the features read are taken, at the rows used (not a copy of every column)."""
+    import tracemalloc
+    tx = _tx(5, 40_000)
+    rng = np.random.default_rng(5)
+    for j in range(30):
+        tx[f"unused_{j}"] = rng.normal(size=len(tx))
+    ids = pd.Index(np.arange(30), name="customer_id")
+    as_of = T0 + pd.Timedelta(days=200)
+    transaction_features(tx, ids, as_of)
+    tracemalloc.start()
+    transaction_features(tx, ids, as_of)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.25 * tx.memory_usage(deep=False).sum()
