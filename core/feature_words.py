@@ -70,7 +70,7 @@ def in_words(name: str, window_days: int | None = None) -> str:
     words = _own_words(name, periods)
     if words is None and name.endswith(RANK_SUFFIX):
         level = _own_words(name[:-len(RANK_SUFFIX)], periods)
-        words = None if level is None else f"{level} (rank among active customers)"
+        words = None if level is None else f"rank of {level} among active customers"
     return words if words is not None else name.replace("_", " ").replace(",", " ").strip() or name
 
 

@@ -48,8 +48,8 @@ def test_window_words_name_the_horizon_only_when_known():
 
 
 def test_rank_words_name_the_level_and_only_a_known_one():
-    assert in_words("spend_last_90d_rank", 90) == "spend in the last 90 days (rank among active customers)"
-    assert in_words("monetary_rank") == "total spend (rank among active customers)"
+    assert in_words("spend_last_90d_rank", 90) == "rank of spend in the last 90 days among active customers"
+    assert in_words("monetary_rank") == "rank of total spend among active customers"
     assert in_words("loyalty_rank") == "loyalty rank"          # an attribute: not read as one of the ranks
 
 
