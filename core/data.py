@@ -161,15 +161,17 @@ class CustomerData:
             return hit[1]
         tx = self.transactions
         codes = self.tx_codes(ids)
-        known = codes >= 0
-        seconds = tx["ts"].to_numpy()[known].astype("datetime64[s]").astype("int64")
-        amount = tx["amount"].to_numpy(dtype="float64")[known]
-        codes = codes[known]
-        if len(codes) and (np.diff(codes) < 0).any():
-            order = np.argsort(codes, kind="stable")
-            codes, seconds, amount = codes[order], seconds[order], amount[order]
+        rows: np.ndarray | slice = np.flatnonzero(codes >= 0)
+        if len(rows) == len(codes):
+            rows = slice(None)                         # every row is a customer's: views, no copies
+        if (np.diff(codes[rows]) < 0).any():
+            rows = np.arange(len(codes))[rows]
+            rows = rows[np.argsort(codes[rows], kind="stable")]
+        codes = codes[rows]
+        seconds = tx["ts"].to_numpy()[rows].astype("datetime64[s]").view("int64")
         origin = int(seconds.min()) if len(seconds) else 0
-        arrays = (codes, origin, seconds - origin, amount)
+        seconds -= origin
+        arrays = (codes, origin, seconds, tx["amount"].to_numpy(dtype="float64")[rows])
         self._cache[key] = (ids, arrays)
         return arrays
 

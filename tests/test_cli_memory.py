@@ -25,7 +25,7 @@ def test_glibc_mmap_threshold_is_fixed(monkeypatch):
     monkeypatch.setattr(memory.ctypes, "CDLL", lambda name: libc)
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     memory.release_freed_memory()
-    assert libc.calls == [(memory.M_MMAP_THRESHOLD, 128 * 1024)]
+    assert libc.calls == [(memory.M_MMAP_THRESHOLD, memory.MMAP_THRESHOLD)]
 
 
 @pytest.mark.parametrize("env, platform", [({"MALLOC_MMAP_THRESHOLD_": "65536"}, "linux"), ({}, "darwin")])

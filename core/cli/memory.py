@@ -18,12 +18,14 @@ import sys
 
 #: glibc's mallopt parameter for the size from which allocations are mmapped (and unmapped on free)
 M_MMAP_THRESHOLD = -3
-#: glibc's own default, kept fixed (setting it stops glibc from raising it after large frees)
-MMAP_THRESHOLD = 128 * 1024
+#: fixed (setting it stops glibc from raising it after large frees, up to 32 MB): an array of 1 MB
+#: or more is returned when freed; smaller ones reuse the heap (measured: 128 KB, glibc's starting
+#: value, saves ~10 MB more at 10k customers but costs ~10 % more system time at 100k)
+MMAP_THRESHOLD = 1024 * 1024
 
 
 def release_freed_memory() -> None:
-    """Arrow's buffers from the C allocator, and glibc's mmap threshold fixed at its default, for
+    """Arrow's buffers from the C allocator, and glibc's mmap threshold fixed, for
     the rest of this process — unless ``$ARROW_DEFAULT_MEMORY_POOL`` / ``$MALLOC_MMAP_THRESHOLD_``
     say otherwise. Call it before anything imports pyarrow (Arrow reads its variable once)."""
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
