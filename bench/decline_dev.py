@@ -25,6 +25,9 @@ With ``--compare PARAM=VALUE ...``, the fit is timed instead, alternating those 
 one's median wall and CPU seconds, the ratio set ÷ compared and each one's backtest / validation
 ROC AUC and trees (seed 0), e.g. ``--only synthetic --n 100000 --set activity_features=true
 --compare activity_features=false`` under ``flock /work/bench.lock``.
+With ``--versus PARAM=VALUE ...``, the figures of those settings and of the ``--set`` ones are
+computed in the same invocation, seed by seed (each seed's pair on the same data), with both means,
+e.g. ``--seeds 0 1 2 3 4 5 6 7 --set rank_features=true --versus rank_features=false``.
 Needs ../shared/data (retail) and ../shared/bench/baseline.py (synthetic).
 """
 from __future__ import annotations
@@ -148,6 +151,21 @@ def compared(data, defaults: dict, base: dict, params: dict, repeats: int) -> di
             "set_backtest_validation_trees": fits["set"]}
 
 
+def versus_figures(data, defaults: dict, base: dict, params: dict, seeds: list[int]) -> dict:
+    """Backtest / validation ROC AUC of the ``base`` and ``params`` settings at each seed (the
+    pair computed one after the other on the same data) and their means."""
+    out: dict[str, dict] = {"versus": {"params": base}, "with_set": {"params": params}}
+    for seed in seeds:
+        for name, extra in (("versus", base), ("with_set", params)):
+            r = evaluate(data, defaults | {"n_jobs": 1, "random_state": seed} | extra)
+            out[name].setdefault("backtest_auc", []).append(r["backtest_auc"])
+            out[name].setdefault("validation_auc", []).append(r["validation_auc"])
+    for res in out.values():
+        res["mean_backtest_auc"] = round(statistics.fmean(res["backtest_auc"]), 4)
+        res["mean_validation_auc"] = round(statistics.fmean(v or 0 for v in res["validation_auc"]), 4)
+    return {"seeds": seeds} | out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", default=["retail", "synthetic"])
@@ -159,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--compare", nargs="*", metavar="PARAM=VALUE",
                     help="time the fit: these settings vs the --set ones, alternated --repeats times")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--versus", nargs="*", metavar="PARAM=VALUE",
+                    help="also the figures of these settings, seed by seed beside the --set ones (means of both)")
     args = ap.parse_args(argv)
     if args.time:
         time_phases()
@@ -177,6 +197,11 @@ def main(argv: list[str] | None = None) -> None:
             base = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.compare)}
             print(json.dumps({"set": name, "params": params, "load": os.getloadavg()[0]}
                              | compared(data, defaults, base, params, args.repeats)), flush=True)
+            continue
+        if args.versus is not None:
+            versus = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.versus)}
+            print(json.dumps({"set": name, "load": os.getloadavg()[0]} | versus_figures(data, defaults, versus, params,
+                                                                                    args.seeds)), flush=True)
             continue
         runs = [evaluate(data, defaults | {"n_jobs": 1, "random_state": seed} | params) for seed in args.seeds]
         res = runs[0] if len(runs) == 1 else {

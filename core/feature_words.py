@@ -40,6 +40,9 @@ WORDS: dict[str, str] = {
     "basket_units_trend": "change in items per order between the last two {periods}",
 }
 
+#: suffix of clv-decline's cross-sectional ranks (``spend_last_90d_rank``: a level's percentile)
+RANK_SUFFIX = "_rank"
+
 #: (pattern, template) for the families of names that carry a number of days or a level
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), t) for p, t in (
     (r"^spend_(?:last_)?(\d+)d$", "spend in the last {0} days"),
@@ -64,10 +67,19 @@ def in_words(name: str, window_days: int | None = None) -> str:
                 "forecast": f"forecast window ({window_days} days)"} if window_days else
                {"window": "the last window", "prev": "the window before the last", "next": "the next window",
                 "periods": "windows", "forecast": "forecast window"})
+    words = _own_words(name, periods)
+    if words is None and name.endswith(RANK_SUFFIX):
+        level = _own_words(name[:-len(RANK_SUFFIX)], periods)
+        words = None if level is None else f"rank of {level} among active customers"
+    return words if words is not None else name.replace("_", " ").replace(",", " ").strip() or name
+
+
+def _own_words(name: str, periods: dict[str, str]) -> str | None:
+    """The words of a known name or family of names (None for any other name)."""
     if name in WORDS:
         return WORDS[name].format(**periods)
     for pattern, template in PATTERNS:
         match = pattern.match(name)
         if match:
             return template.format(*(g.replace("_", " ") for g in match.groups()), **periods)
-    return name.replace("_", " ").replace(",", " ").strip() or name
+    return None

@@ -32,6 +32,7 @@ from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
 from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
+from microseg.plugins._rank_features import cutoff_ranks
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
 from microseg.plugins.comparison import ModelComparison
 from microseg.plugins.curves import classifier_curves
@@ -64,7 +65,7 @@ def window_columns(data: Any, ids: pd.Index, windows: dict[str, tuple[pd.Timesta
 def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
                      btyd: bool = True, seed: int | None = 0, gaps: bool = True,
-                     activity: bool = False, baskets: bool = False) -> pd.DataFrame:
+                     activity: bool = False, baskets: bool = False, ranks: bool = False) -> pd.DataFrame:
     """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
@@ -73,6 +74,8 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     customers' history before ``cutoff`` adds P(alive), expected purchases and spend in the next
     ``horizon`` days, and that expected spend as a share of the last window's. With ``baskets``,
     basket sizes and their trend when the data have invoices (:mod:`microseg.plugins._basket_features`).
+    With ``ranks``, each level's percentile among the customers eligible at ``cutoff``
+    (:mod:`microseg.plugins._rank_features`).
     """
     frame = data.features(cutoff)
     raw_attributes = set(data.customers.columns) if data.customers is not None else set()
@@ -113,6 +116,8 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
                 f["expected_vs_window"] = np.where(cur > 0, f["expected_spend"] / cur, np.nan)
     # one frame from the columns (base's kept as they are, then the new ones, then the attributes)
     out = {c: base[c].to_numpy() for c in base.columns if c not in f} | f
+    if ranks:
+        out |= cutoff_ranks(col | f, cur > 0)
     if static is not None:
         attributes = static[[c for c in static.columns if c not in base.columns and c not in f]]
         if not attributes.index.equals(ids):
@@ -243,6 +248,9 @@ class ClvDecline(microseg.SegmentationMethod):
         synthetic backtest at 100 000 customers)
     basket_features : when the transactions have invoices, add lines and units per invoice in the
         last H days and their trend against the H days before (:mod:`microseg.plugins._basket_features`)
+    rank_features : add each level (spend, purchases, basket size, recency, tenure, usual gap) as a
+        percentile among the customers eligible at the same cutoff, which does not drift between
+        the stacked cutoffs (:mod:`microseg.plugins._rank_features`)
     value_quantiles : past-value tier bounds among eligible customers (low | mid | high)
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
@@ -267,6 +275,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
                  subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  gap_features: bool = True, activity_features: bool = False, basket_features: bool = True,
+                 rank_features: bool = True,
                  max_training_rows: int | None = 30_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
@@ -290,6 +299,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.gap_features = gap_features
         self.activity_features = activity_features
         self.basket_features = basket_features
+        self.rank_features = rank_features
         self.max_training_rows = max_training_rows
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -311,7 +321,8 @@ class ClvDecline(microseg.SegmentationMethod):
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
         x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state, self.gap_features, self.activity_features, self.basket_features)
+                             self.random_state, self.gap_features, self.activity_features, self.basket_features,
+                             self.rank_features)
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
         return (x.loc[eligible], y) if select else (x, y, eligible)
 
@@ -505,7 +516,7 @@ class ClvDecline(microseg.SegmentationMethod):
         past = spends[f"spend_last_{self.horizon_days}d"]
         x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
                              self.btyd, self.random_state, self.gap_features, self.activity_features,
-                             self.basket_features)
+                             self.basket_features, self.rank_features)
         xp = prepare(x, self.categories_)[0]
         del x                                                      # float64 features: the float32 copy is kept
         eligible = past > 0

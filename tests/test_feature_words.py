@@ -47,6 +47,12 @@ def test_window_words_name_the_horizon_only_when_known():
     assert in_words("share_cat_home_garden") == "share of spend on home garden"
 
 
+def test_rank_words_name_the_level_and_only_a_known_one():
+    assert in_words("spend_last_90d_rank", 90) == "rank of spend in the last 90 days among active customers"
+    assert in_words("monetary_rank") == "rank of total spend among active customers"
+    assert in_words("loyalty_rank") == "loyalty rank"          # an attribute: not read as one of the ranks
+
+
 def test_unknown_names_read_with_spaces_and_never_fail():
     assert in_words("region") == "region"
     assert in_words("loyalty_tier") == "loyalty tier"

@@ -1,0 +1,67 @@
+"""clv-decline's cross-sectional rank features: their arithmetic, no drift with the level of
+spend, and no use of data at or after the cutoff."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from microseg.data import CustomerData
+from microseg.plugins._rank_features import cutoff_ranks, ranked_columns
+from microseg.plugins.clv_decline import ClvDecline, history_features
+from test_clv_campaign import AS_OF, _shop
+
+CUTOFF = AS_OF - pd.Timedelta(days=90)
+
+
+def _features(tx: pd.DataFrame, ids: pd.Index, ranks: bool = True) -> pd.DataFrame:
+    return history_features(CustomerData(transactions=tx, as_of=AS_OF), ids, CUTOFF, 90, btyd=False, ranks=ranks)
+
+
+def test_ranks_are_percentiles_among_the_eligible_customers_with_a_value():
+    columns = {"spend_last_90d": np.array([10.0, 30.0, 20.0, 30.0, np.nan, 5.0]),
+               "window_vs_prev": np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])}
+    eligible = np.array([True, True, True, True, True, False])
+    out = cutoff_ranks(columns, eligible)
+    assert list(out) == ["spend_last_90d_rank"]                   # a ratio is not ranked
+    np.testing.assert_allclose(out["spend_last_90d_rank"], [0.25, 0.875, 0.5, 0.875, np.nan, np.nan])
+
+
+def test_only_levels_are_ranked():
+    names = ["spend_last_14d", "spend_prev_window", "monetary", "spend_90d", "spend_prev_180d", "purchases_90d",
+             "recency_days", "units_per_invoice", "purchases_90d_share", "trend_90d", "recency_vs_gap",
+             "last30_share_of_window", "basket_units_trend", "return_share", "Country"]
+    assert ranked_columns(names) == names[:8]
+
+
+def test_ranks_do_not_move_with_the_level_of_spend_nor_with_later_transactions():
+    tx = _shop(seed=3)
+    ids = pd.Index(np.sort(tx["customer_id"].unique()))
+    before = _features(tx, ids)
+    ranks = [c for c in before.columns if c.endswith("_rank")]
+    assert {"spend_last_90d_rank", "monetary_rank", "recency_days_rank", "frequency_rank"} <= set(ranks)
+    assert "window_vs_prev_rank" not in ranks and not (set(ranks) & set(_features(tx, ids, ranks=False).columns))
+    eligible = before["spend_last_90d"].to_numpy() > 0
+    assert before.loc[~eligible, ranks].isna().all().all()
+    assert before.loc[eligible, "spend_last_90d_rank"].between(0, 1).all()
+    # eight times every amount (exact in binary): spend levels change, their ranks do not
+    richer = _features(tx.assign(amount=tx["amount"] * 8), ids)
+    assert not np.allclose(richer["monetary"], before["monetary"])
+    pd.testing.assert_frame_equal(richer[ranks], before[ranks])
+    # transactions at or after the cutoff changed and moved between customers: nothing moves
+    later = tx["ts"] >= CUTOFF
+    moved = tx.loc[later].copy()
+    moved["customer_id"] = np.random.default_rng(0).permutation(moved["customer_id"].to_numpy())
+    after = _features(pd.concat([tx.loc[~later], moved]), ids)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_the_model_uses_the_ranks_by_default():
+    data = CustomerData(transactions=_shop(n=400, seed=5), as_of=AS_OF)
+    features = data.features()
+    warnings.filterwarnings("ignore", category=UserWarning)
+    on = ClvDecline(n_estimators=20, n_origins=2).fit(features, data=data)
+    off = ClvDecline(n_estimators=20, n_origins=2, rank_features=False).fit(features, data=data)
+    assert "monetary_rank" in on.model_.booster_.feature_name()
+    assert not any(c.endswith("_rank") for c in off.model_.booster_.feature_name())
