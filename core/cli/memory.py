@@ -20,7 +20,7 @@ import sys
 M_MMAP_THRESHOLD = -3
 #: fixed (setting it stops glibc from raising it after large frees, up to 32 MB): an array of 1 MB
 #: or more is returned when freed; smaller ones reuse the heap (measured: 128 KB, glibc's starting
-#: value, saves ~10 MB more at 10k customers but costs ~10 % more system time at 100k)
+#: value, saves ~10 MB more at 10k customers but costs ~0.5 s more system time at 100k)
 MMAP_THRESHOLD = 1024 * 1024
 
 
