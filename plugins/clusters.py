@@ -8,6 +8,7 @@ adjusted Rand index of bootstrap refits.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection
 from typing import Any
 
@@ -167,17 +168,20 @@ class Clusters(microseg.SegmentationMethod):
             raise ConfigError("clusters: no behaviour features; give a transactions or events source")
         return cols
 
-    def _matrix(self, customers: pd.DataFrame) -> np.ndarray:
-        x = customers[self.columns_].astype("float64").copy()
+    def _transformed(self, raw: pd.DataFrame) -> np.ndarray:
+        """The feature columns with missing values filled and skewed amounts log-transformed
+        (before scaling)."""
+        x = raw.copy()
         for c in self.columns_:
-            if c == "recency_days":
-                x[c] = x[c].fillna(self.fill_[c])
-            x[c] = x[c].fillna(self.fill_.get(c, 0.0))
+            x[c] = x[c].fillna(self.fill_[c])
             if c in LOG_FEATURES:
                 x[c] = np.log1p(x[c].clip(lower=0))
             elif c.startswith("trend_"):
                 x[c] = np.log(x[c].clip(lower=1e-3))
-        return np.clip(self.scaler_.transform(x.to_numpy()), -5, 5)
+        return x.to_numpy()
+
+    def _matrix(self, customers: pd.DataFrame) -> np.ndarray:
+        return np.clip(self.scaler_.transform(self._transformed(customers[self.columns_].astype("float64"))), -5, 5)
 
     def _model(self, k: int, seed: int | None):
         # scikit-learn loads when a model is built, not at plugin registration (keeps the CLI fast); the
@@ -204,15 +208,9 @@ class Clusters(microseg.SegmentationMethod):
                 self.fill_[c] = 0.0
         from sklearn.preprocessing import RobustScaler
         self.scaler_ = RobustScaler(quantile_range=(10, 90))
-        filled = raw.copy()
-        for c in self.columns_:
-            filled[c] = filled[c].fillna(self.fill_[c])
-            if c in LOG_FEATURES:
-                filled[c] = np.log1p(filled[c].clip(lower=0))
-            elif c.startswith("trend_"):
-                filled[c] = np.log(filled[c].clip(lower=1e-3))
-        self.scaler_.fit(filled.to_numpy())
-        x = self._matrix(customers)
+        filled = self._transformed(raw)
+        x = np.clip(self.scaler_.fit(filled).transform(filled), -5, 5)       # what _matrix(customers) gives
+        del filled
         rng = np.random.default_rng(self.random_state)
         sample = x if len(x) <= self.sample_size else x[rng.choice(len(x), self.sample_size, replace=False)]
         distinct = len(np.unique(np.round(sample, 6), axis=0))
@@ -224,7 +222,25 @@ class Clusters(microseg.SegmentationMethod):
         labels = self.model_.predict(x)
         self._profile(customers, labels)
         self.deviations_ = self._deviations(x, labels)
+        self._fitted = (weakref.ref(customers), customers.index, labels, self._distances(x, labels))
         return self
+
+    def _distances(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+        """Each row's distance to its cluster centre (None for a model without centres)."""
+        centres = getattr(self.model_, "cluster_centers_", None)
+        return None if centres is None else np.linalg.norm(x - centres[labels], axis=1)
+
+    def _applied(self, customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """Cluster numbers and distances to the centre of ``customers``: those computed in
+        :meth:`fit` when these are the customers it was given (a run fits, assigns and scores the
+        same frame: the matrix and the predictions are not computed again), else anew."""
+        cached = getattr(self, "_fitted", None)
+        if cached is not None and cached[0]() is customers and cached[1] is customers.index:
+            return cached[2], cached[3]
+        x = self._matrix(customers)
+        with limited_threads(self.n_jobs, *SKLEARN):
+            labels = self.model_.predict(x)
+        return labels, self._distances(x, labels)
 
     def _choose_k(self, sample: np.ndarray, distinct: int) -> tuple[int, float | None]:
         """k with the best silhouette among models fitted on ``sample`` (at most ``SELECT_ROWS`` rows)."""
@@ -300,8 +316,7 @@ class Clusters(microseg.SegmentationMethod):
 
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame) -> pd.Series:
-        with limited_threads(self.n_jobs, *SKLEARN):
-            labels = self.model_.predict(self._matrix(customers))
+        labels = self._applied(customers)[0]
         return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
@@ -309,10 +324,7 @@ class Clusters(microseg.SegmentationMethod):
         itself is the label: a number for it would be banded as if it measured something."""
         out = pd.DataFrame(index=customers.index)
         if hasattr(self.model_, "cluster_centers_"):
-            x = self._matrix(customers)
-            with limited_threads(self.n_jobs, *SKLEARN):
-                labels = self.model_.predict(x)
-            out["distance"] = np.linalg.norm(x - self.model_.cluster_centers_[labels], axis=1)
+            out["distance"] = self._applied(customers)[1]
         return out
 
     def describe(self, label: str) -> str:

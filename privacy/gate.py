@@ -173,19 +173,20 @@ class _State:
         sel = np.flatnonzero((target >= 0) & (need[c] > 0))
         groups, keys = pd.factorize(c[sel] * width + target[sel])
         gsize = np.bincount(groups)
-        frame = pd.DataFrame({"cell": keys // width, "size": gsize, "g": np.arange(len(gsize))})
-        by_size = frame.sort_values(["cell", "size", "g"])
-        smallest = by_size.drop_duplicates("cell", keep="first").set_index("cell")["g"]
-        largest = by_size.drop_duplicates("cell", keep="last").set_index("cell")
+        cell_of = np.asarray(keys, dtype=np.int64) // width
+        # groups by cell, then size, then group number: each cell's smallest group first, its largest last
+        by_size = np.lexsort((np.arange(len(gsize)), gsize, cell_of))
+        cells = cell_of[by_size]
+        edge = np.flatnonzero(cells[1:] != cells[:-1])
+        smallest, largest = by_size[np.r_[0, edge + 1]], by_size[np.r_[edge, len(by_size) - 1]]
         order = np.argsort(groups, kind="stable")     # each group's members, lowest customer first
         starts = np.r_[0, np.cumsum(gsize)]
         back = []
-        for cell, (size, g) in zip(largest.index.to_numpy(), largest[["size", "g"]].to_numpy()):
-            short = int(need[cell])
-            if size - short >= self.k:
+        for g, s_g in zip(largest.tolist(), smallest.tolist()):
+            short = int(need[cell_of[g]])
+            if gsize[g] - short >= self.k:
                 back.append(sel[order[starts[g]:starts[g] + short]])
             else:
-                s_g = int(smallest[cell])
                 back.append(sel[order[starts[s_g]:starts[s_g + 1]]])
         idx = np.concatenate(back)
         target[idx], held[idx] = -1, False

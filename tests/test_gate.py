@@ -133,3 +133,40 @@ def test_a_customer_without_a_label_is_stored_with_an_empty_value(tmp_path):
     assert {k: len(v) for k, v in release.members.items()} == {"a:x": 60, "a:": 60}
     row = next(r for r in release.segment_rows if r["key"] == "a:")
     assert row["label"] == "" and row["method"] == "no label" and row["released_size"] == 60
+
+
+def _top_up_by_rule(k, c, target, need, width):
+    """The top-up rule written out cell by cell (an oracle for the vectorised ``_State._top_up``)."""
+    target = target.copy()
+    for cell in sorted(set(c[(target >= 0) & (need[c] > 0)].tolist())):
+        members = {}
+        for i in np.flatnonzero((c == cell) & (target >= 0)):
+            members.setdefault(int(target[i]), []).append(i)        # customers ascending within a group
+        first_seen = sorted(members, key=lambda t: members[t][0])   # group number: order of appearance
+        ranked = sorted(first_seen, key=lambda t: (len(members[t]), first_seen.index(t)))
+        largest, smallest = members[ranked[-1]], members[ranked[0]]
+        short = int(need[cell])
+        for i in (largest[:short] if len(largest) - short >= k else smallest):
+            target[i] = -1
+    return target
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_top_up_matches_the_rule_cell_by_cell(seed):
+    from microseg.privacy.gate import _State
+    rng = np.random.default_rng(seed)
+    n, cells, width, k = int(rng.integers(5, 400)), int(rng.integers(1, 12)), int(rng.integers(2, 7)), int(rng.integers(2, 9))
+    c = rng.integers(0, cells, n)
+    target = np.where(rng.random(n) < 0.8, rng.integers(0, width, n), -1)
+    need = np.where(rng.random(cells) < 0.7, rng.integers(1, k + 1, cells), 0)
+    if not ((target >= 0) & (need[c] > 0)).any():
+        need[c[target >= 0][:1]] = 1 if (target >= 0).any() else need
+    if not ((target >= 0) & (need[c] > 0)).any():
+        return
+    state = _State.__new__(_State)
+    state.k = k
+    got, held = target.copy(), target >= 0
+    state._top_up(c, got, held, need, width)
+    want = _top_up_by_rule(k, c, target, need, width)
+    assert (got == want).all()
+    assert not held[got != target].any()                            # kept back: no longer held

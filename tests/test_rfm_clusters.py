@@ -83,3 +83,19 @@ def test_rfm_and_clusters_on_online_retail_slice():
     assert labels.value_counts().sum() == len(f) and labels.nunique() >= 5
     c = Clusters(n_bootstrap=2).fit(f)
     assert c.assign(f).nunique() == c.k_ and c.report()["stability_ari"] is not None
+
+
+def test_clusters_reuse_the_fit_predictions_for_the_frame_fitted_on(monkeypatch):
+    """assign/scores on the frame fit was given reuse fit's matrix and predictions (no second
+    prediction), with the same labels and distances as computed anew on a copy of the frame."""
+    f = _frame(500)
+    c = Clusters(n_clusters=4, n_bootstrap=0).fit(f)
+    fresh_labels, fresh_scores = c.assign(f.copy()), c.scores(f.copy())
+
+    def no_predict(*args, **kwargs):
+        raise AssertionError("predicted again on the frame fit was given")
+    monkeypatch.setattr(c.model_, "predict", no_predict)
+    assert c.assign(f).equals(fresh_labels)
+    pd.testing.assert_frame_equal(c.scores(f), fresh_scores, check_exact=True)
+    with pytest.raises(AssertionError, match="predicted again"):
+        c.assign(f.copy())                      # another frame: computed anew
