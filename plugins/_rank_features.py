@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
-import pandas as pd
 
 from microseg.feature_words import RANK_SUFFIX
 
@@ -35,6 +34,53 @@ def ranked_columns(names: Iterable[str]) -> list[str]:
     return [c for c in names if c in LEVELS or LEVEL_PATTERN.match(c)]
 
 
+def percentiles(values: np.ndarray) -> np.ndarray:
+    """Each value's percentile among the non-missing ``values``: its rank (ties share their mean
+    rank) ÷ their count, NaN where missing — bit for bit ``pd.Series(values).rank(pct=True)``.
+    Whole numbers in a narrow range (counts, days) are counted rather than sorted."""
+    values = np.asarray(values, dtype="float64")
+    out = np.full(len(values), np.nan)
+    known = np.flatnonzero(~np.isnan(values))
+    if not len(known):
+        return out
+    x = values[known]
+    lo, hi = x.min(), x.max()
+    if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 4 * len(x) and np.array_equal(x, np.floor(x)):
+        out[known] = _mean_ranks_by_count((x - lo).astype(np.int64)) / len(x)
+    else:
+        out[known] = _mean_ranks_by_sort(x) / len(x)
+    return out
+
+
+def _mean_ranks_by_count(codes: np.ndarray) -> np.ndarray:
+    """Each of the non-negative integer ``codes``' rank, ties sharing their mean: with ``start``
+    smaller values and ``end`` not larger ones, the mean of ranks start+1 .. end (an exact half)."""
+    counts = np.bincount(codes)
+    end = np.cumsum(counts)
+    return ((2 * end - counts + 1) / 2.0)[codes]
+
+
+def _mean_ranks_by_sort(x: np.ndarray) -> np.ndarray:
+    """As :func:`_mean_ranks_by_count` for any values (no NaN), from one argsort: of float32 keys
+    when they leave ``x`` in order (float32 rounding keeps order, so only values it merges can
+    come out of order — checked), else of ``x``; ties share their group's bounds, so the sort need
+    not be stable."""
+    with np.errstate(over="ignore"):                         # beyond float32's range: ±inf, still in order
+        order = np.argsort(x.astype(np.float32))             # the cheaper key, kept only if it sorts x
+    ordered = x[order]
+    if not np.all(ordered[1:] >= ordered[:-1]):              # float32 merged distinct values out of order
+        order = np.argsort(x)
+        ordered = x[order]
+    first = np.empty(len(x), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    mean = (starts + 1 + np.append(starts[1:], len(x))) / 2.0
+    ranks = np.empty(len(x))
+    ranks[order] = mean[np.cumsum(first) - 1]
+    return ranks
+
+
 def cutoff_ranks(columns: dict[str, np.ndarray], eligible: np.ndarray) -> dict[str, np.ndarray]:
     """``<name>_rank`` for each of :func:`ranked_columns` in ``columns``: its percentile among the
     ``eligible`` rows with a value (NaN elsewhere)."""
@@ -42,6 +88,6 @@ def cutoff_ranks(columns: dict[str, np.ndarray], eligible: np.ndarray) -> dict[s
     out = {}
     for name in ranked_columns(columns):
         rank = np.full(len(eligible), np.nan)
-        rank[eligible] = pd.Series(np.asarray(columns[name], dtype="float64")[eligible]).rank(pct=True).to_numpy()
+        rank[eligible] = percentiles(np.asarray(columns[name], dtype="float64")[eligible])
         out[name + RANK_SUFFIX] = rank
     return out

@@ -65,3 +65,38 @@ def test_the_model_uses_the_ranks_by_default():
     off = ClvDecline(n_estimators=20, n_origins=2, rank_features=False).fit(features, data=data)
     assert "monetary_rank" in on.model_.booster_.feature_name()
     assert not any(c.endswith("_rank") for c in off.model_.booster_.feature_name())
+
+
+def _rank_cases() -> list[np.ndarray]:
+    """Hand-made and random columns for every path of ``percentiles``: whole numbers (counted),
+    cents, values float32 cannot tell apart, infinities, signed zeros, missing values, overflow."""
+    rng = np.random.default_rng(7)
+    cases = [np.array([]), np.array([np.nan, np.nan]), np.array([3.0]), np.array([2.0, 2.0, 2.0]),
+             np.array([0.0, -0.0, 1.0, np.inf, -np.inf, np.nan, 1.0, 2.5]),
+             np.array([1.0, 1.0 + 2 ** -40, 1.0 - 2 ** -40, 1.0, 1.0 + 2 ** -40]),     # one float32 value
+             np.array([1e300, -1e300, 3e38, 5e38, np.nan, 0.0])]                       # float32 overflow
+    for n in (50, 5_000, 40_000):
+        whole = rng.poisson(6, n).astype(float)
+        whole[rng.random(n) < 0.1] = np.nan
+        cases += [whole, whole * 1e6, whole - 3.0, np.round(rng.lognormal(3, 1, n), 2),
+                  rng.normal(size=n), 1.0 + rng.integers(0, 50, n) * 2.0 ** -35,
+                  rng.choice([0.1 + 0.2, 0.3, 0.30000000000000004, -0.0, 0.0, np.inf], n)]
+    return cases
+
+
+def test_percentiles_equal_pandas_rank_bit_for_bit():
+    from microseg.plugins._rank_features import percentiles
+    for values in _rank_cases():
+        expected = pd.Series(values, dtype="float64").rank(pct=True).to_numpy()
+        np.testing.assert_array_equal(percentiles(values), expected)
+
+
+def test_cutoff_ranks_equal_pandas_rank_among_the_eligible():
+    rng = np.random.default_rng(3)
+    columns = {"monetary": np.round(rng.lognormal(4, 1, 3_000), 2), "recency_days": rng.integers(0, 90, 3_000) * 1.0}
+    eligible = rng.random(3_000) < 0.6
+    out = cutoff_ranks(columns, eligible)
+    for name, values in columns.items():
+        expected = np.full(3_000, np.nan)
+        expected[eligible] = pd.Series(values[eligible]).rank(pct=True).to_numpy()
+        np.testing.assert_array_equal(out[name + "_rank"], expected)
