@@ -8,7 +8,6 @@ adjusted Rand index of bootstrap refits.
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Collection
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 import microseg
 from microseg import progress
 from microseg.errors import ConfigError
+from microseg.fit_memo import FitMemo, memo_for
 from microseg.threads import limited_threads
 
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "avg_basket", "interpurchase_days", "return_share",
@@ -222,7 +222,7 @@ class Clusters(microseg.SegmentationMethod):
         labels = self.model_.predict(x)
         self._profile(customers, labels)
         self.deviations_ = self._deviations(x, labels)
-        self._fitted = (weakref.ref(customers), customers.index, labels, self._distances(x, labels))
+        self._fitted = FitMemo((labels, self._distances(x, labels)), customers)
         return self
 
     def _distances(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -234,9 +234,9 @@ class Clusters(microseg.SegmentationMethod):
         """Cluster numbers and distances to the centre of ``customers``: those computed in
         :meth:`fit` when these are the customers it was given (a run fits, assigns and scores the
         same frame: the matrix and the predictions are not computed again), else anew."""
-        cached = getattr(self, "_fitted", None)
-        if cached is not None and cached[0]() is customers and cached[1] is customers.index:
-            return cached[2], cached[3]
+        cached = memo_for(self, "_fitted", customers)
+        if cached is not None:
+            return cached
         x = self._matrix(customers)
         with limited_threads(self.n_jobs, *SKLEARN):
             labels = self.model_.predict(x)

@@ -17,7 +17,6 @@ spend trend, whichever ranks its training rows better) for the model quality gat
 """
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ import pandas as pd
 import microseg
 from microseg import progress
 from microseg.errors import ConfigError
+from microseg.fit_memo import FitMemo, memo_for
 from microseg.feature_words import in_words
 from microseg.plugins._basket_features import basket_features
 from microseg.plugins._btyd import btyd_features
@@ -485,7 +485,7 @@ class ClvDecline(microseg.SegmentationMethod):
         self.comparison_ = self._comparison(table, trained_on, x_ev, y_ev, p_ev, protocol)
         self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
         scored, xp = self._score(customers, data)
-        self._scored = (weakref.ref(customers), customers.index, weakref.ref(data), scored)
+        self._scored = FitMemo(scored, customers, data)
         self.drivers_ = self._drivers(customers, scored, xp)
         return self
 
@@ -557,10 +557,8 @@ class ClvDecline(microseg.SegmentationMethod):
     def _scored_for(self, customers: pd.DataFrame, data: Any) -> pd.DataFrame:
         """:meth:`_score`'s per-customer frame: the one computed in :meth:`fit` when these are
         the customers and data it was given (a run scores every customer once), else anew."""
-        cached = getattr(self, "_scored", None)
-        if cached is not None and cached[0]() is customers and cached[1] is customers.index and cached[2]() is data:
-            return cached[3]
-        return self._score(customers, data)[0]
+        cached = memo_for(self, "_scored", customers, data)
+        return cached if cached is not None else self._score(customers, data)[0]
 
     def assign(self, customers: pd.DataFrame, *, data: Any = None) -> pd.Series:
         return self._labels(self._scored_for(customers, data))

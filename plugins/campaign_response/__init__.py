@@ -14,7 +14,6 @@ and their learner is chosen by validation inside the training rows only.
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
@@ -23,6 +22,7 @@ import pandas as pd
 
 import microseg
 from microseg.errors import ConfigError
+from microseg.fit_memo import FitMemo, memo_for
 from microseg.threads import limited_threads
 from microseg.plugins.campaign_response import uplift as uplift_unit
 from microseg.plugins.campaign_response.channel import ChannelPreference, channel_response
@@ -147,7 +147,7 @@ class CampaignResponse(microseg.SegmentationMethod):
             self._fit(customers, data)
             # the fitted customers' labels and scores, computed once here: assign and scores reuse
             # them for this very frame (they change no state, as the method contract requires)
-            self._segmented = (weakref.ref(customers), customers.index, self._segment_anew(customers))
+            self._segmented = FitMemo(self._segment_anew(customers), customers)
         return self
 
     def _fit(self, customers: pd.DataFrame, data: Any) -> "CampaignResponse":
@@ -184,9 +184,9 @@ class CampaignResponse(microseg.SegmentationMethod):
     def _segment(self, customers: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
         """Labels and scores of the fitted strategy, plus the customer attributes shown as scores
         (for the frame ``fit`` was given: computed there once)."""
-        cached = getattr(self, "_segmented", None)
-        if cached is not None and cached[0]() is customers and cached[1] is customers.index:
-            return cached[2]
+        cached = memo_for(self, "_segmented", customers)
+        if cached is not None:
+            return cached
         with limited_threads(self.n_jobs, *SKLEARN):
             return self._segment_anew(customers)
 
