@@ -67,12 +67,16 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     amount = _take(tx, "amount", rows, "float64")
     age_days = ((np.datetime64(as_of) - (ts if rows is None else ts[rows])) / np.timedelta64(1, "s")) / 86400.0
 
-    line_codes, line_weight = codes, np.where(amount > 0, amount, 0.0)
-    line_total = np.bincount(line_codes, weights=line_weight, minlength=n)
-    mixes = [_mix(line_codes, _take(tx, role, rows), line_weight, line_total, ids, prefix,
-                  (levels or {}).get(role))
-             for role, prefix in (("channel", "share_"), ("category", "share_cat_")) if role in tx.columns]
-    if "invoice" in tx.columns:
+    roles = [(role, prefix) for role, prefix in (("channel", "share_"), ("category", "share_cat_"))
+             if role in tx.columns]
+    baskets_of_lines = "invoice" in tx.columns
+    # each line's purchase spend and its total per customer: the mixes' weights and, when every
+    # line is a purchase occasion (no invoices), the gross spend below
+    line_weight = np.where(amount > 0, amount, 0.0) if roles or not baskets_of_lines else None
+    line_total = np.bincount(codes, weights=line_weight, minlength=n) if line_weight is not None else None
+    mixes = [_mix(codes, _take(tx, role, rows), line_weight, line_total, ids, prefix, (levels or {}).get(role))
+             for role, prefix in roles]
+    if baskets_of_lines:
         # one purchase occasion per invoice: sum its lines, keep its time
         baskets = (pd.DataFrame({"c": codes, "i": _take(tx, "invoice", rows), "a": amount, "d": age_days})
                    .groupby(["c", "i"], sort=False).agg(a=("a", "sum"), d=("d", "min")))
@@ -84,7 +88,7 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     freq = np.bincount(who, minlength=n)
     out["frequency"] = freq.astype("int64")
     out["monetary"] = np.bincount(codes, weights=amount, minlength=n)
-    gross = np.bincount(codes, weights=np.where(bought, amount, 0.0), minlength=n)
+    gross = np.bincount(codes, weights=np.where(bought, amount, 0.0), minlength=n) if baskets_of_lines else line_total
     returns = np.bincount(codes, weights=np.where(amount < 0, -amount, 0.0), minlength=n)
 
     recency = np.full(n, np.nan)
@@ -201,7 +205,9 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         out["response_rate"] = np.where(out["contacts"] > 0, out["responses"] / out["contacts"], np.nan)
     if "channel" in ev.columns:
-        ch_codes, channels = pd.factorize(ev["channel"].to_numpy()[keep], sort=True)
+        channel = ev["channel"]       # text is factorised as stored (Arrow: no object copy of every row)
+        values = channel.array[keep] if isinstance(channel.dtype, pd.StringDtype) else channel.to_numpy()[keep]
+        ch_codes, channels = pd.factorize(values, sort=True)
         for i, ch in enumerate(channels):
             mask = ch_codes == i
             out[f"contacts_{slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")
