@@ -43,12 +43,21 @@ def segment_digest(key: bytes, segment: dict[str, Any]) -> str:
 
 
 def members_digest(customer_nos: np.ndarray) -> str:
-    return hashlib.sha256(np.sort(np.asarray(customer_nos, dtype="<i8")).tobytes()).hexdigest()[:32]
+    """Digest of a segment's members in ascending order (already sorted ones, as the gate gives
+    them, are not sorted again)."""
+    nos = np.asarray(customer_nos, dtype="<i8")
+    if len(nos) > 1 and not (nos[1:] >= nos[:-1]).all():
+        nos = np.sort(nos)
+    return hashlib.sha256(nos.tobytes()).hexdigest()[:32]
 
 
 def table_digest(customer_nos: np.ndarray, keys: Sequence[str | None], lists: Sequence[str]) -> str:
     h = hashlib.sha256(np.asarray(customer_nos, dtype="<i8").tobytes())
-    h.update("\x1f".join("" if k is None else str(k) for k in keys).encode())
+    try:
+        text = "\x1f".join(keys)                # keys that are all text (pseudonyms): as they are
+    except TypeError:                           # no key (None) or another type: as text, None as ""
+        text = "\x1f".join("" if k is None else str(k) for k in keys)
+    h.update(text.encode())
     h.update("\x1e".join(lists).encode())
     return h.hexdigest()
 

@@ -100,3 +100,59 @@ def test_event_features_of_text_as_stored_equal_those_of_python_strings(dtype):
     got = event_features(ev, ids, pd.Timestamp("2024-08-01"))
     plain = event_features(ev.assign(channel=channel.astype(object).to_numpy()), ids, pd.Timestamp("2024-08-01"))
     pd.testing.assert_frame_equal(got, plain, check_exact=True)
+
+
+# ------------------------------------------------------------------------------- the store write
+def test_members_digest_sorts_only_what_is_not_sorted():
+    from microseg.privacy.release_record import members_digest
+    rng = np.random.default_rng(3)
+    members = np.sort(rng.choice(10_000, 700, replace=False))
+    plain = __import__("hashlib").sha256(np.sort(members).astype("<i8").tobytes()).hexdigest()[:32]
+    assert members_digest(members) == plain
+    assert members_digest(rng.permutation(members)) == plain
+    assert members_digest(members.astype(np.int32)) == plain
+    assert members_digest(np.array([], np.int64)) == members_digest(np.array([], np.int32))
+
+
+@pytest.mark.parametrize("keys", [["a1", "b2", "c3"], ["a1", None, "c3"], [1, 2, 3], [None, None, None], []])
+def test_table_digest_takes_text_keys_as_they_are_and_converts_the_others(keys):
+    import hashlib
+
+    from microseg.privacy.release_record import table_digest
+    nos, lists = np.arange(len(keys)), ["[1]"] * len(keys)
+    h = hashlib.sha256(np.asarray(nos, dtype="<i8").tobytes())
+    h.update("\x1f".join("" if k is None else str(k) for k in keys).encode())
+    h.update("\x1e".join(lists).encode())
+    assert table_digest(nos, keys, lists) == h.hexdigest()
+
+
+@pytest.mark.parametrize("keys", [np.array(["a", "b"], dtype=object), np.array(["a", None, 3], dtype=object),
+                                  np.array(["x", "yz"]), np.array([4, 5])])
+def test_stored_keys_are_the_texts_of_the_keys(keys):
+    from microseg.store.store import _texts
+    got = _texts(keys)
+    assert got == keys.astype(str).tolist() and all(type(v) is str for v in got)
+
+
+def test_memberships_name_the_ids_the_segments_were_stored_with(tmp_path):
+    """Segments are inserted without RETURNING and their ids read back: each customer's stored list
+    holds the ids of exactly its segments, also with an earlier run's segments in the table."""
+    from microseg.privacy.pseudonym import pseudonymise
+    from microseg.store import Store
+    key = b"k" * 32
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    row = {"as_of": "2024-01-01", "config_hash": "c", "policy_hash": "p", "input_fingerprint": "{}",
+           "plugin_versions": "{}", "timings": "{}", "n_customers": 40, "k": 2, "report": "{}"}
+    labels = ["z", "a", "m", "b"]
+    segments = [{"key": f"f:{x}", "family": "f", "method": "m", "label": x, "description": "", "parent_key": None,
+                 "size": 10, "status": "released", "released_as": None, "reason": "", "released_size": 10}
+                for x in labels]
+    rng = np.random.default_rng(4)
+    members = {f"f:{x}": np.sort(rng.choice(40, 10, replace=False)) for x in labels}
+    for _ in range(2):
+        run_id = store.write_run(row, segments, members, pseudonymise(range(40), key), None, [], key)
+    by_id = {s.id: s.key for s in store.segments(run_id)}
+    assert [by_id[i] for i in sorted(by_id)] == [s["key"] for s in segments]
+    got = store.memberships(run_id)
+    for seg_key, nos in members.items():
+        assert sorted(got.loc[got["segment_id"].map(by_id) == seg_key, "customer_no"]) == nos.tolist()

@@ -67,6 +67,16 @@ def resolve_url(db: str | None, config_url: str | None = None) -> str:
     return url
 
 
+def _texts(keys: np.ndarray) -> list[str]:
+    """Stored customer keys as Python strings: an object array of strings (pseudonyms, original
+    ids as text) as it is, anything else converted."""
+    if keys.dtype == object:
+        values = keys.tolist()
+        if all(type(v) is str for v in values):
+            return values
+    return keys.astype(str).tolist()
+
+
 class Store:
     """The run store. All writes of a run happen in one transaction, one run's write at a time."""
 
@@ -192,18 +202,19 @@ class Store:
             self._check_history_unchanged(conn, run.get("namespace"))
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             killpoints.checkpoint("store.run")
-            seg_rows = [{**s, "run_id": run_id} for s in segments]
-            ids = conn.execute(insert(Segment).returning(Segment.id, Segment.key, sort_by_parameter_order=True),
-                               seg_rows).all() if seg_rows else []      # every model withheld: no segment
-            seg_id = {key: sid for sid, key in ids}
+            if segments:                                             # every model withheld: no segment
+                conn.execute(insert(Segment), [{**s, "run_id": run_id} for s in segments])
+            # the rows as stored (ids in insertion order): their ids for the memberships, the rows for the record
+            stored_segs = [dict(r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
+                                                         .order_by(Segment.id)).mappings()]
+            seg_id = {s["key"]: s["id"] for s in stored_segs}
             positions, lists, key_col = np.array([], dtype=np.int64), [], []
             if members:
                 keys = sorted(members, key=seg_id.__getitem__)       # segment ids ascending per customer
                 seg_col = np.concatenate([np.full(len(members[k]), seg_id[k], dtype=np.int64) for k in keys])
                 cust_col = np.concatenate([np.asarray(members[k], dtype=np.int64) for k in keys])
                 positions, lists = group_int_lists(cust_col, seg_col)
-                key_col = (customer_keys[positions].astype(str).tolist() if customer_keys is not None
-                           else [None] * len(positions))
+                key_col = _texts(customer_keys[positions]) if customer_keys is not None else [None] * len(positions)
                 with self._index_after_load(conn, RunCustomer.__table__):
                     self._bulk(conn, RunCustomer.__table__, ("run_id", "customer_no", "customer_key", "segment_ids"),
                                zip(repeat(run_id), positions.tolist(), key_col, lists), total=len(positions))
@@ -211,8 +222,6 @@ class Store:
                 conn.execute(insert(ReleaseCells).values(run_id=run_id, **cells))
             killpoints.checkpoint("store.cells")
             stored_run = dict(conn.execute(select(Run).where(Run.id == run_id)).mappings().one())
-            stored_segs = [dict(r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
-                                                         .order_by(Segment.id)).mappings()]
             record = build_record(secret, stored_run, stored_segs, members, positions, key_col, lists, cells)
             append_events(conn, [*((kind, run_id, payload) for kind, payload in audit),
                                  ("run.release", run_id, record)], secret)
