@@ -156,3 +156,36 @@ def test_memberships_name_the_ids_the_segments_were_stored_with(tmp_path):
     got = store.memberships(run_id)
     for seg_key, nos in members.items():
         assert sorted(got.loc[got["segment_id"].map(by_id) == seg_key, "customer_no"]) == nos.tolist()
+
+
+# ------------------------------------------------------------------------------- spend windows
+def test_buckets_by_lookup_are_the_binary_search_ones():
+    from microseg.data import BUCKET_TABLE, buckets
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        step = int(rng.choice([1, 7, 3600 * 5, 86400]))
+        edges = np.unique(rng.integers(-50, 50, rng.integers(1, 8)) * step + int(rng.integers(-10**6, 10**6)))
+        values = rng.integers(edges.min() - 100 * step, edges.max() + 100 * step, rng.integers(0, 300))
+        expected = np.searchsorted(edges, values, side="right") - 1
+        got = buckets(values, edges)
+        assert got.dtype == expected.dtype and (got == expected).all()
+    wide = np.array([0, 1, BUCKET_TABLE + 7])              # no common step: the binary search
+    values = np.arange(-3, BUCKET_TABLE + 10, 997)
+    assert (buckets(values, wide) == np.searchsorted(wide, values, side="right") - 1).all()
+
+
+def test_window_spends_over_day_bounds_are_the_per_window_sums():
+    from microseg.data import CustomerData
+    rng = np.random.default_rng(6)
+    tx = _transactions(rng, n=6000)
+    ids = pd.Index(np.arange(300), name="customer_id")
+    data = CustomerData(customers=pd.DataFrame(index=ids), transactions=tx.loc[tx["customer_id"] < 300],
+                        as_of=pd.Timestamp("2025-01-01"))
+    cutoffs = [pd.Timestamp("2024-12-01") - pd.Timedelta(days=30 * i) for i in range(8)]
+    windows = [(c - pd.Timedelta(days=182), c) for c in cutoffs] + [(pd.Timestamp("2023-03-05 10:17:03"),
+                                                                       pd.Timestamp("2023-09-01"))]
+    got = data.window_spends(ids, windows)
+    for j, (start, end) in enumerate(windows):
+        inside = tx.loc[(tx["ts"] >= start) & (tx["ts"] < end) & (tx["customer_id"] < 300)]
+        expected = inside.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0).to_numpy()
+        np.testing.assert_allclose(got[:, j], np.round(expected, 6), rtol=0, atol=1e-9)
