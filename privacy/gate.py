@@ -179,7 +179,7 @@ class _State:
         cells = cell_of[by_size]
         edge = np.flatnonzero(cells[1:] != cells[:-1])
         smallest, largest = by_size[np.r_[0, edge + 1]], by_size[np.r_[edge, len(by_size) - 1]]
-        order = np.argsort(groups, kind="stable")     # each group's members, lowest customer first
+        order = stable_order(groups)                  # each group's members, lowest customer first
         starts = np.r_[0, np.cumsum(gsize)]
         back = []
         for g, s_g in zip(largest.tolist(), smallest.tolist()):
@@ -239,6 +239,14 @@ class _State:
         self.cell_root = self.cell_root[parent] & (tag[first] == 0)
         self.cell_active = self.cell_active[parent] & (best[parent] > 0)
         return True
+
+
+def stable_order(codes: np.ndarray) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")`` of non-negative value codes, through 16-bit integers
+    when they fit (NumPy sorts those by radix: the same order, several times faster)."""
+    if len(codes) and codes.min() >= 0 and codes.max() < 2**15:
+        codes = codes.astype(np.int16)
+    return np.argsort(codes, kind="stable")
 
 
 def apply_gate(columns: list[Column], k: int, strata: Strata | None = None) -> GateOutcome:

@@ -23,7 +23,7 @@ from microseg.privacy.columns import (MICRO, NO_SCORE, WITHHELD, Column, attribu
                                       micro_keys, score_column)
 from microseg.privacy.decisions import candidate_rows
 from microseg.privacy.counts import display_size
-from microseg.privacy.gate import GateOutcome, Strata, apply_gate
+from microseg.privacy.gate import GateOutcome, Strata, apply_gate, stable_order
 from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
 
@@ -153,7 +153,7 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
     extra_rows: list[dict[str, Any]] = []
     for j, col in enumerate(columns):
         code = outcome.codes[j, rel]
-        order = np.argsort(code, kind="stable")
+        order = stable_order(code)
         bounds = np.flatnonzero(np.diff(code[order])) + 1
         for chunk in np.split(order, bounds) if len(order) else []:
             c = int(code[chunk[0]])
@@ -168,7 +168,7 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
     if spec.micro_dims:
         all_codes, keys_of = micro_keys(spec.micro_dims, columns, outcome.codes)
         codes = all_codes[rel]
-        order = np.argsort(codes, kind="stable")
+        order = stable_order(codes)
         bounds = np.flatnonzero(np.diff(codes[order])) + 1
         for chunk in np.split(order, bounds) if len(order) else []:
             key = keys_of[codes[chunk[0]]]
@@ -176,8 +176,10 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
             if key.endswith(f":{WITHHELD}"):
                 extra_rows.append(value_row(Column(MICRO, "family", [WITHHELD], np.zeros((1, 0), np.int32)),
                                              WITHHELD, len(chunk)))
-    merged = {k: np.sort(np.concatenate(v)) for k, v in members.items()}
+    # each part is ascending: a stable sort merges the runs (the same array as any sort)
+    merged = {k: np.sort(np.concatenate(v), kind="stable") for k, v in members.items()}
     return merged, extra_rows
+
 
 
 #: the ``method`` of rows that stand for a released value of a column, not for a method's segment

@@ -189,3 +189,14 @@ def test_window_spends_over_day_bounds_are_the_per_window_sums():
         inside = tx.loc[(tx["ts"] >= start) & (tx["ts"] < end) & (tx["customer_id"] < 300)]
         expected = inside.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0).to_numpy()
         np.testing.assert_allclose(got[:, j], np.round(expected, 6), rtol=0, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------- the gate
+@pytest.mark.parametrize("high", [1, 16, 2**15 - 1, 2**15, 2**31 - 1])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_stable_order_is_numpys_stable_argsort(high, dtype):
+    from microseg.privacy.gate import stable_order
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 5000):
+        codes = rng.integers(0, high + 1, n).astype(dtype)
+        np.testing.assert_array_equal(stable_order(codes), np.argsort(codes, kind="stable"))
