@@ -100,3 +100,13 @@ def test_cutoff_ranks_equal_pandas_rank_among_the_eligible():
         expected = np.full(3_000, np.nan)
         expected[eligible] = pd.Series(values[eligible]).rank(pct=True).to_numpy()
         np.testing.assert_array_equal(out[name + "_rank"], expected)
+
+
+def test_float32_order_is_a_stable_sort_of_the_float32_values():
+    from microseg.plugins._rank_features import _float32_order
+    for values in _rank_cases():
+        known = values[~np.isnan(values)]
+        with np.errstate(over="ignore"):
+            f = known.astype(np.float32)
+        expected = np.lexsort((~np.signbit(f), f))        # by value, -0.0 before 0.0, else by position
+        np.testing.assert_array_equal(_float32_order(known), expected)
