@@ -80,6 +80,8 @@ def _rank_cases() -> list[np.ndarray]:
         whole[rng.random(n) < 0.1] = np.nan
         cases += [whole, whole * 1e6, whole - 3.0, np.round(rng.lognormal(3, 1, n), 2),
                   rng.normal(size=n), 1.0 + rng.integers(0, 50, n) * 2.0 ** -35,
+                  # cents summed in different orders: equal amounts a few float64 ulps apart
+                  np.round(rng.lognormal(5, 2, n), 2) * (1 + rng.integers(-2, 3, n) * 2.0 ** -52),
                   rng.choice([0.1 + 0.2, 0.3, 0.30000000000000004, -0.0, 0.0, np.inf], n)]
     return cases
 
