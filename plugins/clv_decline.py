@@ -281,7 +281,7 @@ class ClvDecline(microseg.SegmentationMethod):
                  subsample: float = 1.0, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  gap_features: bool = True, activity_features: bool = False, basket_features: bool = True,
                  rank_features: bool = True,
-                 max_training_rows: int | None = 30_000,
+                 max_training_rows: int | None = 25_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio
