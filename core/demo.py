@@ -247,7 +247,7 @@ def _plain_text(frame: pd.DataFrame) -> list[Any] | None:
     out = []
     for c in frame.columns:
         s = frame[c]
-        if s.dtype.kind in "iu":                 # Arrow writes integers as str() does
+        if s.dtype.kind in "iu" and not s.isna().any():      # Arrow writes integers as str() does
             out.append(pc.cast(pa.array(s.to_numpy()), pa.large_string()))
         elif s.dtype.kind == "b" or (s.dtype.kind == "f" and not s.isna().any()):
             out.append(pa.array(s.astype(str).array).cast(pa.large_string()))   # Python's repr of floats
@@ -275,12 +275,12 @@ def _bytes_of(text: Any) -> bytes:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame.to_csv(path, index=False)`` (gzip level 1 for a ``.gz`` path: ~3× faster to write
     than level 9, ~25 % larger) with the same text; plain columns are joined by Arrow in one pass
-    (several times faster than pandas' row writer on the demo's 360,000 transactions)."""
+    (the demo's three files: 0.7-0.9 s against 1.3 s joining pandas strings, 2.1-2.7 s with ``to_csv``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     gz = path.suffix == ".gz"
     header = ",".join(map(str, frame.columns))
-    plain = len(frame) and not any(_NEEDS_QUOTES.search(str(c)) for c in frame.columns)
+    plain = len(frame) and len(frame.columns) and not any(_NEEDS_QUOTES.search(str(c)) for c in frame.columns)
     parts = _plain_text(frame) if plain else None
     if parts is not None:
         comma, newline = pa.scalar(",", pa.large_string()), pa.scalar(os.linesep, pa.large_string())

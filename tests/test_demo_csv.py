@@ -50,3 +50,11 @@ def test_plain_columns_are_written_without_pandas(tmp_path, monkeypatch):
     write_csv(frame, tmp_path / "a.csv.gz")
     with gzip.open(tmp_path / "a.csv.gz", "rb") as fh:
         assert fh.read() == expected
+
+
+def test_integers_with_missing_values_go_through_pandas(tmp_path):
+    frame = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "s": pd.array(["a", "b", "c"], dtype="string")})
+    assert _plain_text(frame) is None
+    write_csv(frame, tmp_path / "a.csv")
+    frame.to_csv(tmp_path / "b.csv", index=False)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
