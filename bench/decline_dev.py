@@ -152,17 +152,20 @@ def compared(data, defaults: dict, base: dict, params: dict, repeats: int) -> di
 
 
 def versus_figures(data, defaults: dict, base: dict, params: dict, seeds: list[int]) -> dict:
-    """Backtest / validation ROC AUC of the ``base`` and ``params`` settings at each seed (the
-    pair computed one after the other on the same data) and their means."""
+    """Backtest / validation ROC AUC, trees and fit CPU seconds of the ``base`` and ``params``
+    settings at each seed (the pair computed one after the other on the same data) and the means."""
     out: dict[str, dict] = {"versus": {"params": base}, "with_set": {"params": params}}
     for seed in seeds:
         for name, extra in (("versus", base), ("with_set", params)):
             r = evaluate(data, defaults | {"n_jobs": 1, "random_state": seed} | extra)
             out[name].setdefault("backtest_auc", []).append(r["backtest_auc"])
             out[name].setdefault("validation_auc", []).append(r["validation_auc"])
+            out[name].setdefault("n_trees", []).append(r["n_trees"])
+            out[name].setdefault("fit_cpu_s", []).append(r["fit_cpu_s"])
     for res in out.values():
         res["mean_backtest_auc"] = round(statistics.fmean(res["backtest_auc"]), 4)
         res["mean_validation_auc"] = round(statistics.fmean(v or 0 for v in res["validation_auc"]), 4)
+        res["mean_n_trees"] = round(statistics.fmean(res["n_trees"]), 1)
     return {"seeds": seeds} | out
 
 

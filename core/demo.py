@@ -10,6 +10,7 @@ import gzip
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -237,37 +238,60 @@ include_scores = false
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 
-def _plain_text(frame: pd.DataFrame) -> list[pd.Series] | None:
-    """Each column as the text ``DataFrame.to_csv`` writes for it, when that is just ``str`` of
-    every value (no missing value, no text needing quotes); else None."""
+def _plain_text(frame: pd.DataFrame) -> list[Any] | None:
+    """Each column as the text ``DataFrame.to_csv`` writes for its values (Arrow strings) when that
+    is just ``str`` of every value (integers, booleans, floats and strings, none missing); else
+    None. Whether a value needs quotes is checked on the joined text (:func:`_needs_quotes`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     out = []
     for c in frame.columns:
         s = frame[c]
-        if s.dtype.kind in "biu":
-            out.append(s.astype(str))
-        elif s.dtype.kind == "f" and not s.isna().any():
-            out.append(s.astype(str))
-        elif isinstance(s.dtype, pd.StringDtype) and not s.isna().any() and not s.str.contains(_NEEDS_QUOTES).any():
-            out.append(s)
+        if s.dtype.kind in "iu" and not s.isna().any():      # Arrow writes integers as str() does
+            out.append(pc.cast(pa.array(s.to_numpy()), pa.large_string()))
+        elif s.dtype.kind == "b" or (s.dtype.kind == "f" and not s.isna().any()):
+            out.append(pa.array(s.astype(str).array).cast(pa.large_string()))   # Python's repr of floats
+        elif isinstance(s.dtype, pd.StringDtype) and not s.isna().any():
+            out.append(pa.array(s.array).cast(pa.large_string()))
         else:
             return None
     return out
 
 
+def _needs_quotes(body: bytes, rows: int, columns: int) -> bool:
+    """Whether a value in ``body`` (``rows`` lines of ``columns`` values joined by commas) holds a
+    comma, a quote or a line break: then it holds more of them than the separators alone."""
+    sep = os.linesep.encode()
+    return (b'"' in body or body.count(b",") != rows * (columns - 1)
+            or body.count(b"\n") != rows * sep.count(b"\n") or body.count(b"\r") != rows * sep.count(b"\r"))
+
+
+def _bytes_of(text: Any) -> bytes:
+    """The values of an Arrow large-string array written one after the other."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
+    return text.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame.to_csv(path, index=False)`` (gzip level 1 for a ``.gz`` path: ~3× faster to write
-    than level 9, ~25 % larger) with the same text; plain columns are joined as text in one pass
-    (about twice as fast as pandas' row writer on the demo's 360,000 transactions)."""
+    than level 9, ~25 % larger) with the same text; plain columns are joined by Arrow in one pass
+    (the demo's three files: 0.7-0.9 s against 1.3 s joining pandas strings, 2.1-2.7 s with ``to_csv``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     gz = path.suffix == ".gz"
-    parts = _plain_text(frame)
-    if parts is None or not len(frame) or _NEEDS_QUOTES.search("".join(map(str, frame.columns))):
+    header = ",".join(map(str, frame.columns))
+    plain = len(frame) and len(frame.columns) and not any(_NEEDS_QUOTES.search(str(c)) for c in frame.columns)
+    parts = _plain_text(frame) if plain else None
+    if parts is not None:
+        comma, newline = pa.scalar(",", pa.large_string()), pa.scalar(os.linesep, pa.large_string())
+        lines = pc.binary_join_element_wise(*parts, comma) if len(parts) > 1 else parts[0]
+        body = _bytes_of(pc.binary_join_element_wise(lines, pa.scalar("", pa.large_string()), newline))
+        if _needs_quotes(body, len(frame), frame.shape[1]):
+            parts = None
+    if parts is None:
         frame.to_csv(path, index=False, compression={"method": "gzip", "compresslevel": 1} if gz else None)
         return
-    line = parts[0]
-    for part in parts[1:]:
-        line = line + "," + part
-    text = os.linesep.join([",".join(map(str, frame.columns)), *line.tolist(), ""])
-    data = text.encode("utf-8")
+    data = (header + os.linesep).encode("utf-8") + body
     if gz:
         with gzip.GzipFile(path, "wb", compresslevel=1, mtime=0) as fh:
             fh.write(data)

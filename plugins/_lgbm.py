@@ -31,10 +31,16 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
                     continue
                 cats[col] = sorted(levels.index.tolist())
             if col in cats:
-                text = s.astype("string")
-                known = text.where(text.isin(cats[col]))          # unseen levels become missing
-                out[col] = pd.Categorical(known, categories=cats[col])
+                out[col] = as_levels(s, cats[col])
     return pd.DataFrame(out, index=frame.index), cats
+
+
+def as_levels(values: pd.Series, levels: list) -> pd.Categorical:
+    """``values`` as text, a categorical with the fixed ``levels`` (unseen ones and missing
+    values become missing): each distinct value is looked up once, not every row."""
+    codes, uniques = pd.factorize(values.astype("string"))           # missing: -1
+    lookup = np.append(pd.Index(levels).get_indexer(pd.Index(uniques, dtype=object)), -1)
+    return pd.Categorical.from_codes(lookup[codes], categories=levels)
 
 
 class BoosterModel:

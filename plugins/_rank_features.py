@@ -60,17 +60,40 @@ def _mean_ranks_by_count(codes: np.ndarray) -> np.ndarray:
     return ((2 * end - counts + 1) / 2.0)[codes]
 
 
-def _mean_ranks_by_sort(x: np.ndarray) -> np.ndarray:
-    """As :func:`_mean_ranks_by_count` for any values (no NaN), from one argsort: of float32 keys
-    when they leave ``x`` in order (float32 rounding keeps order, so only values it merges can
-    come out of order — checked), else of ``x``; ties share their group's bounds, so the sort need
-    not be stable."""
+def _float32_order(x: np.ndarray) -> np.ndarray:
+    """The positions that sort ``x`` by its float32 values (equal ones in position order): one
+    SIMD sort of 64-bit keys — the float32 value's bits made order-preserving as unsigned, then
+    the position — about half the time of an argsort of the float32 values."""
     with np.errstate(over="ignore"):                         # beyond float32's range: ±inf, still in order
-        order = np.argsort(x.astype(np.float32))             # the cheaper key, kept only if it sorts x
+        bits = x.astype(np.float32).view(np.uint32)
+    # negative floats: every bit flipped (larger magnitude first); the others: the sign bit set
+    flip = (-(bits >> np.uint32(31)).view(np.int32)).view(np.uint32) | np.uint32(1 << 31)
+    key = (bits ^ flip).astype(np.uint64) << np.uint64(32)
+    key |= np.arange(len(x), dtype=np.uint64)
+    key.sort()
+    key &= np.uint64(0xFFFFFFFF)
+    return key.view(np.int64)
+
+
+def _mean_ranks_by_sort(x: np.ndarray) -> np.ndarray:
+    """As :func:`_mean_ranks_by_count` for any values (no NaN), from one sort of float32 keys.
+
+    float32 rounding keeps order, so only values it merges into one float32 value can come out
+    of order; those values' groups are re-sorted on ``x`` (a group's values all lie between its
+    neighbours', so one sort of all of them together keeps the groups apart). Ties share their
+    group's bounds, so the order within equal values does not matter."""
+    order = _float32_order(x) if len(x) < 2 ** 32 else np.argsort(x.astype(np.float32))
     ordered = x[order]
-    if not np.all(ordered[1:] >= ordered[:-1]):              # float32 merged distinct values out of order
-        order = np.argsort(x)
-        ordered = x[order]
+    out_of_order = np.flatnonzero(ordered[1:] < ordered[:-1])
+    if len(out_of_order):
+        with np.errstate(over="ignore"):
+            merged = x.astype(np.float32)[order]
+        group = np.cumsum(np.append(True, merged[1:] != merged[:-1])) - 1
+        redo = np.zeros(group[-1] + 1, dtype=bool)
+        redo[group[out_of_order]] = True
+        at = np.flatnonzero(redo[group])                     # the positions of the groups to re-sort
+        fixed = at[np.argsort(ordered[at], kind="stable")]
+        order[at], ordered[at] = order[fixed], ordered[fixed]
     first = np.empty(len(x), dtype=bool)
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])

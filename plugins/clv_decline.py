@@ -255,6 +255,11 @@ class ClvDecline(microseg.SegmentationMethod):
     risk_thresholds : decline probabilities from which a customer is "wavering" / "declining";
         by default (``None``) the training rows' decline rate (above-average risk) and 0.5 (more
         likely than not), so the tiers follow the data rather than fixed numbers
+    n_estimators : at most this many trees (the early-stopping fit's number of trees is the best
+        on the validation cutoff, up to this)
+    subsample : share of the training rows each tree is fitted on (LightGBM bagging; 1.0 by
+        default: every tree sees every row — faster per tree, and level or better on the
+        development data, docs/methods-clv-campaign.md)
     early_stopping_rounds : trees without a validation gain (log loss) before the number of trees
         is fixed
     max_bin : LightGBM histogram buckets per feature (the rows of every fit are binned once)
@@ -270,13 +275,13 @@ class ClvDecline(microseg.SegmentationMethod):
     def __init__(self, *, horizon_days: int = 90, ratio: float = 0.5, n_origins: int = 7,
                  origin_step_days: int | None = None, max_training_customers: int | None = 50_000,
                  value_quantiles: tuple[float, float] = (0.5, 0.8),
-                 risk_thresholds: tuple[float, float] | None = None, n_estimators: int = 300,
+                 risk_thresholds: tuple[float, float] | None = None, n_estimators: int = 150,
                  learning_rate: float = 0.1, early_stopping_rounds: int = 30, num_leaves: int = 7,
                  min_child_samples: int = 50, max_bin: int = 63, bin_sample: int = 20_000, btyd: bool = False,
-                 subsample: float = 0.4, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
+                 subsample: float = 1.0, colsample_bytree: float = 0.3, reg_lambda: float = 20.0,
                  gap_features: bool = True, activity_features: bool = False, basket_features: bool = True,
                  rank_features: bool = True,
-                 max_training_rows: int | None = 30_000,
+                 max_training_rows: int | None = 25_000,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
         self.horizon_days = horizon_days
         self.ratio = ratio

@@ -150,13 +150,20 @@ def _distinct_first(values: pd.Series) -> pd.Series:
 
 
 def _sample_distinct(series: pd.Series, size: int) -> list[str]:
+    """At most ``size`` distinct non-empty values of ``series`` as text (a seeded sample of them,
+    in first-seen order when all fit)."""
+    if series.dtype.kind in "iu":     # distinct integers have distinct texts: only the sampled ones become text
+        return _sampled(pd.unique(series.dropna().to_numpy()), size).astype(str).tolist()
     text = _distinct_first(series.dropna()).astype(str).str.strip()
     text = text[text != ""]
-    distinct = pd.unique(text.to_numpy())
+    return [str(v) for v in _sampled(pd.unique(text.to_numpy()), size)]
+
+
+def _sampled(distinct: np.ndarray, size: int) -> np.ndarray:
+    """``distinct`` when it has at most ``size`` values, else a seeded sample of ``size`` of them."""
     if len(distinct) > size:
-        rng = np.random.default_rng(0)
-        distinct = distinct[rng.choice(len(distinct), size, replace=False)]
-    return [str(v) for v in distinct]
+        distinct = distinct[np.random.default_rng(0).choice(len(distinct), size, replace=False)]
+    return distinct
 
 
 TEXT_THRESHOLD = 0.4   # presidio's phone pattern scores 0.4 without context words
@@ -204,23 +211,35 @@ def _value_evidence(values: list[str], column: str, analyzer: Any, entities: lis
 
 def _best_name_match(series: pd.Series, column: str, name_recs: list[ColumnNameRecognizer],
                      values: list[str]) -> ColumnNameRecognizer | None:
-    """The most specific name recognizer whose value check (if any) the column passes."""
+    """The most specific name recognizer whose value check (if any) the column passes. The
+    column's distinct count is only computed for a recognizer that uses it (``max_distinct``, or
+    its own ``check_values``): on a 2-million-row table it costs more than the rest of the scan."""
     candidates = []
-    seen: list = []                  # (values as text, distinct count), computed when a recognizer needs them
+    sample: list[str] | None = None       # the values as text, sampled when a recognizer needs them
+    n_distinct: int | None = None
     for i, rec in enumerate(name_recs):
         try:
             length = rec.match_length(column) if hasattr(rec, "match_length") else int(rec.matches(column))
             if not length:
                 continue
             if hasattr(rec, "check_values"):
-                if not seen:
-                    seen[:] = [values or _sample_distinct(series, 200), int(series.nunique(dropna=True))]
-                if not rec.check_values(*seen)[0]:
+                if sample is None:
+                    sample = values or _sample_distinct(series, 200)
+                if n_distinct is None and _uses_distinct_count(rec):
+                    n_distinct = int(series.nunique(dropna=True))
+                if not rec.check_values(sample, -1 if n_distinct is None else n_distinct)[0]:
                     continue
         except Exception as exc:  # noqa: BLE001 - a third-party recognizer
             raise recognizer_failed(rec, exc) from None
         candidates.append((length, rec.score, i, rec))
     return max(candidates, key=lambda c: c[:3])[3] if candidates else None
+
+
+def _uses_distinct_count(rec: object) -> bool:
+    """Whether ``rec.check_values`` reads its ``n_distinct`` argument: the built-in check only
+    when ``max_distinct`` is set; a subclass's own check is assumed to."""
+    own_check = getattr(type(rec), "check_values", None) is not ColumnNameRecognizer.check_values
+    return own_check or getattr(rec, "max_distinct", None) is not None
 
 
 def _person_names(series: pd.Series, values: list[str]) -> bool:

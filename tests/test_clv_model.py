@@ -154,3 +154,24 @@ def test_row_table_is_the_same_whatever_the_window_batch(monkeypatch):
     apart = cd._RowTable(m, data, f.index, None, cutoffs)
     pd.testing.assert_frame_equal(together.x, apart.x)
     assert np.array_equal(together.y, apart.y)
+
+
+def test_by_default_every_tree_is_fitted_on_every_training_row():
+    data = CustomerData(transactions=_shop(seed=2), as_of=AS_OF)
+    f = data.features()
+    for kw, bagged in (({}, False), ({"subsample": 0.4}, True)):
+        m = ClvDecline(n_estimators=30, n_origins=2, **kw).fit(f, data=data)
+        roots = [t["tree_structure"].get("internal_count") for t in m.model_.booster_.dump_model()["tree_info"]]
+        assert len(roots) == m.n_trees_
+        assert all(r == m.training_rows_ for r in roots) != bagged, (kw, roots[:3], m.training_rows_)
+
+
+def test_the_documented_defaults_are_the_code_defaults():
+    import inspect
+    from pathlib import Path
+    defaults = {k: p.default for k, p in inspect.signature(ClvDecline).parameters.items()}
+    text = " ".join((Path(__file__).parents[1] / "docs" / "methods-clv-campaign.md").read_text().split())
+    for phrase in (f"at most `n_estimators` {defaults['n_estimators']} trees",
+                   f"no row bagging (`subsample` {defaults['subsample']};",
+                   f"At most `max_training_rows` ({defaults['max_training_rows']:,}) rows per fit".replace(",", " ")):
+        assert phrase in text, phrase

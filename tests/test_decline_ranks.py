@@ -80,6 +80,8 @@ def _rank_cases() -> list[np.ndarray]:
         whole[rng.random(n) < 0.1] = np.nan
         cases += [whole, whole * 1e6, whole - 3.0, np.round(rng.lognormal(3, 1, n), 2),
                   rng.normal(size=n), 1.0 + rng.integers(0, 50, n) * 2.0 ** -35,
+                  # cents summed in different orders: equal amounts a few float64 ulps apart
+                  np.round(rng.lognormal(5, 2, n), 2) * (1 + rng.integers(-2, 3, n) * 2.0 ** -52),
                   rng.choice([0.1 + 0.2, 0.3, 0.30000000000000004, -0.0, 0.0, np.inf], n)]
     return cases
 
@@ -100,3 +102,13 @@ def test_cutoff_ranks_equal_pandas_rank_among_the_eligible():
         expected = np.full(3_000, np.nan)
         expected[eligible] = pd.Series(values[eligible]).rank(pct=True).to_numpy()
         np.testing.assert_array_equal(out[name + "_rank"], expected)
+
+
+def test_float32_order_is_a_stable_sort_of_the_float32_values():
+    from microseg.plugins._rank_features import _float32_order
+    for values in _rank_cases():
+        known = values[~np.isnan(values)]
+        with np.errstate(over="ignore"):
+            f = known.astype(np.float32)
+        expected = np.lexsort((~np.signbit(f), f))        # by value, -0.0 before 0.0, else by position
+        np.testing.assert_array_equal(_float32_order(known), expected)
