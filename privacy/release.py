@@ -181,7 +181,6 @@ def _released_values(spec: ReleaseSpec, columns: list[Column], outcome: GateOutc
     return merged, extra_rows
 
 
-
 #: the ``method`` of rows that stand for a released value of a column, not for a method's segment
 VALUE_ROW_METHODS = frozenset({"withheld", "no label", "score band", "attribute"})
 
