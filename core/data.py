@@ -197,14 +197,30 @@ class CustomerData:
         return ev.reset_index(drop=True)
 
     def restrict(self, keep: pd.Index | np.ndarray) -> "CustomerData":
-        """A copy with only the customers in ``keep`` (e.g. those who consented)."""
+        """A copy with only the customers in ``keep`` (e.g. those who consented).
+
+        When ``keep`` are distinct customers of the customers table, the transactions are
+        selected through their cached customer positions (:meth:`tx_codes`), which the copy
+        inherits, renumbered: the transactions' ids are matched once, not once here and once in
+        the copy."""
         keep_ids = pd.Index(keep)
-        cust = self.customers.loc[self.customers.index.isin(keep_ids)] if self.customers is not None else None
-        tx = (self.transactions.loc[self.transactions["customer_id"].isin(keep_ids)]
-              if self.transactions is not None else None)
+        kept = self.customers.index.isin(keep_ids) if self.customers is not None else None
+        cust = self.customers.loc[kept] if self.customers is not None else None
+        tx, tx_codes = self.transactions, None
+        if (tx is not None and kept is not None and keep_ids.is_unique and self.customers.index.is_unique
+                and int(kept.sum()) == len(keep_ids)):
+            renumber = np.where(kept, np.cumsum(kept) - 1, -1).astype(np.int32)
+            codes = self.tx_codes(self.customers.index)
+            rows = (codes >= 0) & kept[np.maximum(codes, 0)]
+            tx, tx_codes = tx.loc[rows], renumber[codes[rows]]
+        elif tx is not None:
+            tx = tx.loc[tx["customer_id"].isin(keep_ids)]
         ev = self.events.loc[self.events["customer_id"].isin(keep_ids)] if self.events is not None else None
-        return CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
-                            signup_column=self.signup_column, windows=self.windows)
+        out = CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
+                           signup_column=self.signup_column, windows=self.windows)
+        if tx_codes is not None:
+            out._cache[("tx_codes", id(out.ids))] = (out.ids, tx_codes)
+        return out
 
     # ------------------------------------------------------------------ the privacy step's access
     # (microseg.privacy.protect: one partition per table here; the Dask engine works on its workers)
