@@ -200,28 +200,3 @@ def test_stable_order_is_numpys_stable_argsort(high, dtype):
     for n in (0, 1, 5000):
         codes = rng.integers(0, high + 1, n).astype(dtype)
         np.testing.assert_array_equal(stable_order(codes), np.argsort(codes, kind="stable"))
-
-
-# ------------------------------------------------------------------------------- the report
-def test_withheld_table_words_each_reason_once_with_the_same_text():
-    from microseg.report import html
-    from microseg.report.html import esc
-    from microseg.report.words import count, reason
-    base = [("merged into its parent: on its own it would form cells of fewer than k customers", "merged",
-             "micro:A › B"), ("withheld: releasing it would form cells of fewer than k customers", "withheld", None),
-            ("differencing with 'micro:A': difference < k", "withheld", None), ("", "not-released", None)]
-    segments = [{"key": f"micro:A › {i}", "family": "micro", "label": f"{i:03d}", "size": 10 + i, "reason": r,
-                 "status": st, "released_as": ra} for i, (r, st, ra) in enumerate(base * 5)]
-    segments.append({"key": "micro:A", "family": "micro", "label": "A", "size": 99, "status": "released"})
-    page = html._Page({"run": {"id": 1, "k": 5}, "report": {"segments": segments}})
-    calls = []
-    real = html.reason
-    html.reason = lambda *a: calls.append(a) or real(*a)
-    try:
-        table = page._withheld_table(page.withheld)
-    finally:
-        html.reason = real
-    rows = [[esc(s["family"]), esc(s["label"]), esc(count(s.get("size"))), esc(s.get("status", "")),
-             esc(reason(s, page.labels, 5))] for s in sorted(page.withheld, key=lambda s: (s["family"], s["label"]))]
-    assert table == html._table(["method", "segment", "customers", "decision", "why"], rows, numeric=(2,))
-    assert len(calls) == len(base)

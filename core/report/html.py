@@ -381,15 +381,8 @@ class _Page:
                              "customers) held back and why.")
 
     def _withheld_table(self, segments: list[dict[str, Any]]) -> str:
-        why: dict[tuple[Any, ...], str] = {}       # a reason in words depends on these three fields alone
-
-        def reason_of(s: dict[str, Any]) -> str:
-            key = (s.get("reason"), s.get("status", ""), s.get("released_as"))
-            if key not in why:
-                why[key] = esc(reason(s, self.labels, self.k))
-            return why[key]
-        rows = [[esc(s["family"]), esc(s["label"]), esc(count(s.get("size"))), esc(s.get("status", "")), reason_of(s)]
-                for s in sorted(segments, key=lambda s: (s["family"], s["label"]))]
+        rows = [[esc(s["family"]), esc(s["label"]), esc(count(s.get("size"))), esc(s.get("status", "")),
+                 esc(reason(s, self.labels, self.k))] for s in sorted(segments, key=lambda s: (s["family"], s["label"]))]
         return _table(["method", "segment", "customers", "decision", "why"], rows, numeric=(2,))
 
     def _loss(self) -> str:
