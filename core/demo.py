@@ -10,7 +10,7 @@ import gzip
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,21 @@ AS_OF = pd.Timestamp("2026-10-01")
 HISTORY_DAYS = 730
 
 
+def draws(rng: np.random.Generator, bounds: list[tuple[int, int]], n: int) -> np.ndarray:
+    """``n`` rows of one integer per ``(low, high)`` of ``bounds``: the numbers (and the state
+    ``rng`` is left in) of ``[[rng.integers(lo, hi) for lo, hi in bounds] for _ in range(n)]``,
+    drawn in one call (array bounds draw element by element, in order)."""
+    low, high = (np.tile([b[i] for b in bounds], n) for i in (0, 1))
+    return rng.integers(low, high).reshape(n, len(bounds))
+
+
+def labels(names: Sequence[str] | np.ndarray, codes: np.ndarray) -> Any:
+    """``np.asarray(names)[codes]`` as pandas text (Arrow strings, what a frame makes of that
+    array) without a NumPy string per row."""
+    import pyarrow as pa
+    return pd.array(pa.array(list(names), pa.large_string()).take(codes), dtype="str")
+
+
 def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
     """Customers, transactions and campaign contacts (with a control group)."""
     rng = np.random.default_rng(seed)
@@ -45,9 +60,10 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
     age = np.clip(rng.normal(43, 15, n), 18, 92).astype(int)
     birth = AS_OF - pd.to_timedelta(age * 365.25 + rng.integers(0, 365, n), unit="D")
     signup = AS_OF - pd.to_timedelta(rng.integers(20, 6 * 365, n), unit="D")
-    phone = np.where(rng.random(n) < 0.7,
-                     [f"+44 7{rng.integers(100, 999)} {rng.integers(100000, 999999)}" for _ in range(n)],
-                     [f"07{rng.integers(100, 999)} {rng.integers(100000, 999999)}" for _ in range(n)])
+    mobile = rng.random(n) < 0.7
+    intl = [f"+44 7{a} {b}" for a, b in draws(rng, [(100, 999), (100000, 999999)], n).tolist()]
+    local = [f"07{a} {b}" for a, b in draws(rng, [(100, 999), (100000, 999999)], n).tolist()]
+    phone = np.where(mobile, intl, local)
     customers = pd.DataFrame({
         "customer_id": ids,
         "first_name": first,
@@ -57,11 +73,11 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
         "phone": phone,
         "birth_date": birth.strftime("%Y-%m-%d"),
         # rng.choice(seq) is seq[rng.integers(0, len(seq))]: the same draws, without a list → array per call
-        "address": [f"{rng.integers(1, 200)} {STREETS[rng.integers(0, len(STREETS))]} "
-                    f"{SUFFIX[rng.integers(0, len(SUFFIX))]}" for _ in range(n)],
+        "address": [f"{no} {STREETS[street]} {SUFFIX[suffix]}"
+                    for no, street, suffix in draws(rng, [(1, 200), (0, len(STREETS)), (0, len(SUFFIX))], n).tolist()],
         "city": [CITIES[i][0] for i in city_idx],
-        "postcode": [f"{CITIES[i][2]}{rng.integers(1, 20)} {rng.integers(1, 9)}{chr(65 + rng.integers(0, 26))}"
-                     f"{chr(65 + rng.integers(0, 26))}" for i in city_idx],
+        "postcode": [f"{CITIES[i][2]}{a} {b}{chr(65 + c)}{chr(65 + d)}" for i, (a, b, c, d)
+                     in zip(city_idx, draws(rng, [(1, 20), (1, 9), (0, 26), (0, 26)], n).tolist())],
         "region": [CITIES[i][1] for i in city_idx],
         "age": age,
         "gender": rng.choice(["F", "M", "X"], n, p=[0.49, 0.48, 0.03]),
@@ -90,12 +106,13 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
     amount = np.round(basket[rows] * rng.lognormal(0, 0.4, len(rows)), 2)
     returns = rng.random(len(rows)) < 0.03
     amount[returns] *= -1
-    pref_tx_channel = rng.choice(["store", "web", "app"], n, p=[0.45, 0.35, 0.2])
-    tx_channel = np.where(rng.random(len(rows)) < 0.75, pref_tx_channel[rows],
-                          rng.choice(["store", "web", "app"], len(rows)))
-    transactions = pd.DataFrame({"customer_id": ids[rows], "ts": ts.strftime("%Y-%m-%d %H:%M:%S"),
-                                 "amount": amount, "channel": tx_channel,
-                                 "category": rng.choice(CATEGORIES, len(rows))})
+    # rng.choice(len(seq), …) draws what rng.choice(seq, …) does; the labels are taken by position
+    tx_channels = ["store", "web", "app"]
+    pref_tx_channel = rng.choice(len(tx_channels), n, p=[0.45, 0.35, 0.2])
+    tx_channel = np.where(rng.random(len(rows)) < 0.75, pref_tx_channel[rows], rng.choice(len(tx_channels), len(rows)))
+    transactions = pd.DataFrame({"customer_id": labels(ids, rows), "ts": ts.strftime("%Y-%m-%d %H:%M:%S"),
+                                 "amount": amount, "channel": labels(tx_channels, tx_channel),
+                                 "category": labels(CATEGORIES, rng.choice(len(CATEGORIES), len(rows)))})
     transactions = transactions[ts < AS_OF + pd.Timedelta(days=90)]
 
     # campaign contacts: 60% of customers respond well to one favourite channel; 20% control holdout;
@@ -114,12 +131,12 @@ def generate(n: int = 20_000, seed: int = 7) -> dict[str, pd.DataFrame]:
     p = organic[crow] + treated * affinity[crow, ch] * np.where(persuadable[crow], 1.0, 0.15)
     sent_day = rng.integers(0, HISTORY_DAYS, len(crow))
     events = pd.DataFrame({
-        "customer_id": ids[crow],
-        "campaign": np.array([f"CMP{c:03d}" for c in range(HISTORY_DAYS // 30 + 1)])[sent_day // 30],
+        "customer_id": labels(ids, crow),
+        "campaign": labels([f"CMP{c:03d}" for c in range(HISTORY_DAYS // 30 + 1)], sent_day // 30),
         "sent_at": ((AS_OF - pd.Timedelta(days=HISTORY_DAYS)) + pd.to_timedelta(sent_day, unit="D")).strftime("%Y-%m-%d"),
-        "channel": np.array(CHANNELS)[ch],
-        "group": np.where(treated, "treatment", "control"),
-        "responded": np.where(rng.random(len(crow)) < p, "yes", "no"),
+        "channel": labels(CHANNELS, ch),
+        "group": labels(["control", "treatment"], treated.astype(np.int8)),
+        "responded": labels(["no", "yes"], (rng.random(len(crow)) < p).astype(np.int8)),
     })
     return {"customers": customers, "transactions": transactions, "events": events}
 
