@@ -20,6 +20,20 @@ def truthy(values: pd.Series) -> np.ndarray:
     return values.astype(str).str.strip().str.lower().isin({"1", "true", "yes", "y", "t"}).to_numpy()
 
 
+def members(values: pd.Series, among: Iterable) -> np.ndarray:
+    """``values.isin(among)`` as booleans; text values (Arrow strings) against text are looked up
+    by Arrow's hash set (pandas makes a Python scalar of every one of ``among``: ~10x slower on the
+    demo's 233,000 contacts)."""
+    among = among if isinstance(among, (pd.Index, pd.Series, np.ndarray)) else list(among)
+    if isinstance(values.dtype, pd.StringDtype) and pd.api.types.infer_dtype(among, skipna=False) == "string":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        text = pa.array(values.array)
+        found = pc.is_in(text, value_set=pa.array(np.asarray(among, dtype=object), type=text.type))
+        return found.to_numpy(zero_copy_only=False)
+    return values.isin(among).to_numpy()
+
+
 def outcome(customers: pd.DataFrame, column: str | None) -> np.ndarray | None:
     """1 responded, 0 not (customer-level outcome column), or None without one."""
     if not column:

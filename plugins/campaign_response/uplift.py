@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from microseg.plugins.campaign_response.inputs import Split
+from microseg.plugins.campaign_response.inputs import Split, members
 from microseg.plugins.comparison import ModelComparison
 
 PERSUADABLES, SURE_THINGS, LOST_CAUSES, SLEEPING_DOGS = "Persuadables", "Sure things", "Lost causes", "Sleeping dogs"
@@ -108,7 +108,7 @@ class ContactUplift(UpliftModel):
     def fit(self, x: pd.DataFrame, events: pd.DataFrame) -> "ContactUplift":
         from microseg.plugins._uplift import LEARNERS, choose_uplift
         from microseg.plugins.curves import qini_points
-        ev = events.loc[events["customer_id"].isin(x.index)].reset_index(drop=True)
+        ev = events.loc[members(events["customer_id"], x.index)].reset_index(drop=True)
         rows = self._contact_rows(x, ev)
         y = ev["responded"].to_numpy(dtype=int)
         t = ev["treatment"].to_numpy(dtype=int)
@@ -116,7 +116,7 @@ class ContactUplift(UpliftModel):
         rng = np.random.default_rng(seed)
         ids = pd.unique(ev["customer_id"])
         held = set(rng.choice(ids, int(len(ids) * (self.split.test_size or 0.3)), replace=False).tolist())
-        te = ev["customer_id"].isin(held).to_numpy()
+        te = members(ev["customer_id"], held)
         tr_idx = np.flatnonzero(~te)
         sel = tr_idx if len(tr_idx) <= CHOOSE_ROWS else rng.choice(tr_idx, CHOOSE_ROWS, replace=False)
         (learner, kind), cv = choose_uplift(rows.iloc[sel], y[sel], t[sel], self.lgbm_params, seed,
