@@ -266,6 +266,8 @@ def _plain_text(frame: pd.DataFrame) -> list[Any] | None:
         s = frame[c]
         if s.dtype.kind in "iu" and not s.isna().any():      # Arrow writes integers as str() does
             out.append(pc.cast(pa.array(s.to_numpy()), pa.large_string()))
+        elif s.dtype.kind == "f" and (cents := cents_text(s.to_numpy())) is not None:
+            out.append(cents)
         elif s.dtype.kind == "b" or (s.dtype.kind == "f" and not s.isna().any()):
             out.append(pa.array(s.astype(str).array).cast(pa.large_string()))   # Python's repr of floats
         elif isinstance(s.dtype, pd.StringDtype) and not s.isna().any():
@@ -273,6 +275,31 @@ def _plain_text(frame: pd.DataFrame) -> list[Any] | None:
         else:
             return None
     return out
+
+
+#: the text of a whole number of cents' last two digits after the point (Python drops trailing zeros)
+_CENTS = [f"{c:02d}".rstrip("0") or "0" for c in range(100)]
+
+
+def cents_text(x: np.ndarray) -> Any:
+    """``str()`` of each float as Arrow large strings when every one is a whole number of cents
+    below 10^13 in size (amounts rounded to 2 decimals), else None. ``c / 100`` is then the double
+    nearest to that decimal, and no other decimal of at most two places is (doubles that size are
+    finer than 0.005 apart), so Python's shortest round-trip text is that decimal, written
+    positionally with its trailing zeros dropped (``100.0``, ``23.5``, ``-0.0``). ~4x faster than
+    ``astype(str)``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if x.dtype != np.float64 or not len(x) or not np.isfinite(x).all() or np.abs(x).max() >= 1e13:
+        return None       # float32's text is its own shortest repr
+    cents = np.rint(x * 100)
+    if not (cents / 100 == x).all():
+        return None
+    whole, part = np.divmod(np.abs(cents).astype(np.int64), 100)
+    units = pc.cast(pa.array(whole), pa.large_string())
+    minus, empty, point = (pa.scalar(t, pa.large_string()) for t in ("-", "", "."))
+    signed = pc.if_else(pa.array(np.signbit(x)), pc.binary_join_element_wise(minus, units, empty), units)
+    return pc.binary_join_element_wise(signed, pa.array(_CENTS, pa.large_string()).take(part), point)
 
 
 def _needs_quotes(body: bytes, rows: int, columns: int) -> bool:

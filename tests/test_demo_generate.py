@@ -43,3 +43,19 @@ def test_small_demo_is_what_the_per_row_generator_gave():
     frames = generate(300, seed=3)
     digests = {k: hashlib.sha256(v.to_csv(index=False).encode()).hexdigest()[:16] for k, v in frames.items()}
     assert digests == {"customers": "e67cffd2fa30ff95", "transactions": "6cdb996b32ae2547", "events": "99b01df909982864"}
+
+
+def test_cents_text_is_python_str_of_each_amount():
+    from microseg.demo import cents_text
+    rng = np.random.default_rng(0)
+    x = np.round(rng.lognormal(3, 2, 20_000) * np.where(rng.random(20_000) < 0.1, -1, 1), 2)
+    x = np.concatenate([x, [0.0, -0.0, 0.01, -0.01, 0.1, 0.5, 100.0, -100.0, 2.67, 1.01, 0.07, 1e12,
+                            9_999_999_999_999.99, 123_456_789_012.34, -0.05]])
+    assert cents_text(x).to_pylist() == pd.Series(x).astype(str).tolist()
+
+
+@pytest.mark.parametrize("x", [[2.675], [0.1 + 0.2], [0.001], [np.nan], [np.inf], [1e13], [], [1e-5]])
+def test_cents_text_declines_what_is_not_whole_cents(x):
+    from microseg.demo import cents_text
+    assert cents_text(np.array(x, dtype=np.float64)) is None
+    assert cents_text(np.array([0.5, 0.25], dtype=np.float32)) is None      # float32 has its own text
