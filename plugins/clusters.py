@@ -113,6 +113,16 @@ def silhouette_scores(x: np.ndarray, labelings: list[np.ndarray], block: int = 2
     return out
 
 
+def distinct_rows(x: np.ndarray, cap: int, head: int = 2_000) -> int:
+    """``min(cap, number of distinct rows of x rounded to 6 decimals)``, counted on the first
+    ``head`` rows when they already reach ``cap`` (a sample's first rows nearly always do):
+    the distinct rows of all of a 20,000-row sample cost ~30 ms."""
+    found = len(np.unique(np.round(x[:head], 6), axis=0))
+    if found < cap and len(x) > head:
+        found = len(np.unique(np.round(x, 6), axis=0))
+    return min(found, cap)
+
+
 class Clusters(microseg.SegmentationMethod):
     """Behavioural clusters (MiniBatchKMeans by default, GaussianMixture as an option).
 
@@ -213,7 +223,7 @@ class Clusters(microseg.SegmentationMethod):
         del filled
         rng = np.random.default_rng(self.random_state)
         sample = x if len(x) <= self.sample_size else x[rng.choice(len(x), self.sample_size, replace=False)]
-        distinct = len(np.unique(np.round(sample, 6), axis=0))
+        distinct = distinct_rows(sample, self._distinct_cap())
         select = sample if len(sample) <= SELECT_ROWS else sample[np.sort(rng.choice(len(sample), SELECT_ROWS,
                                                                                      replace=False))]
         self.k_, self.silhouette_ = self._choose_k(select, distinct)
@@ -224,6 +234,11 @@ class Clusters(microseg.SegmentationMethod):
         self.deviations_ = self._deviations(x, labels)
         self._fitted = FitMemo((labels, self._distances(x, labels)), customers)
         return self
+
+    def _distinct_cap(self) -> int:
+        """A count of distinct rows at or above which the choice of k no longer depends on it."""
+        top = int(self.k_range[1]) + 1 if self.n_clusters == "auto" else int(self.n_clusters)
+        return max(top, 3)
 
     def _distances(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
         """Each row's distance to its cluster centre (None for a model without centres)."""
@@ -317,7 +332,8 @@ class Clusters(microseg.SegmentationMethod):
     # ------------------------------------------------------------------ apply
     def assign(self, customers: pd.DataFrame) -> pd.Series:
         labels = self._applied(customers)[0]
-        return pd.Series([self.names_[int(c)] for c in labels], index=customers.index)
+        names = np.array([self.names_[c] for c in range(self.k_)], dtype=object)
+        return pd.Series(names[labels].tolist(), index=customers.index)     # a list: the dtype a list of names gets
 
     def scores(self, customers: pd.DataFrame) -> pd.DataFrame:
         """Distance to the customer's cluster centre (how typical they are of it). The cluster
