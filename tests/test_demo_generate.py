@@ -42,7 +42,8 @@ def test_small_demo_is_what_the_per_row_generator_gave():
     NumPy labels) wrote them."""
     frames = generate(300, seed=3)
     digests = {k: hashlib.sha256(v.to_csv(index=False).encode()).hexdigest()[:16] for k, v in frames.items()}
-    assert digests == {"customers": "e67cffd2fa30ff95", "transactions": "6cdb996b32ae2547", "events": "99b01df909982864"}
+    assert digests == {"customers": "e67cffd2fa30ff95", "transactions": "6cdb996b32ae2547",
+                       "events": "99b01df909982864"}
 
 
 def test_cents_text_is_python_str_of_each_amount():

@@ -1,4 +1,5 @@
-"""The uplift lookups through Arrow: level codes are `pd.Index(levels).get_indexer` of the values as text, members are `isin`."""
+"""The uplift lookups through Arrow: level codes are ``pd.Index(levels).get_indexer`` of the values
+as text, members are ``isin``."""
 from __future__ import annotations
 
 import numpy as np
