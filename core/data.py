@@ -93,7 +93,7 @@ class CustomerData:
                 tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
             parts.append(tf)
         if self.events is not None:
-            parts.append(event_features(self.events, ids, when))
+            parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids)))
         frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         frame.index.name = "customer_id"
         if when == self.as_of:
@@ -181,6 +181,15 @@ class CustomerData:
         hit = self._cache.get(key)
         if hit is None or hit[0] is not ids:
             hit = (ids, ids.get_indexer(self.transactions["customer_id"].to_numpy()).astype(np.int32))
+            self._cache[key] = hit
+        return hit[1]
+
+    def ev_codes(self, ids: pd.Index) -> np.ndarray:
+        """Position in ``ids`` of every campaign event's customer (−1 when absent), computed once per ids."""
+        key = ("ev_codes", id(ids))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not ids:
+            hit = (ids, ids.get_indexer(self.events["customer_id"].to_numpy()).astype(np.int32))
             self._cache[key] = hit
         return hit[1]
 

@@ -188,14 +188,18 @@ def _mix(codes: np.ndarray, values: np.ndarray, weight: np.ndarray, total: np.nd
     return pd.DataFrame(cols, index=ids)
 
 
-def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Contacts and responses per customer (overall and per channel) before ``as_of``."""
+def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
+                   codes: np.ndarray | None = None) -> pd.DataFrame:
+    """Contacts and responses per customer (overall and per channel) before ``as_of``; ``codes``
+    may give each event's position in ``ids`` (−1: not a customer)."""
     n = len(ids)
     ev = events
+    codes = row_positions(ids, ev["customer_id"]) if codes is None else np.asarray(codes)
+    take = codes >= 0
     if "ts" in ev.columns:
-        ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(as_of)]
-    codes = row_positions(ids, ev["customer_id"])
-    keep = codes >= 0
+        take &= ev["ts"].to_numpy() < np.datetime64(as_of)
+    # the events used, as positions in events: their columns are read there (the frame is not copied)
+    keep = np.flatnonzero(take)
     codes = codes[keep]
     responded = ev["responded"].to_numpy(dtype=bool)[keep] if "responded" in ev.columns else np.zeros(len(codes), bool)
     out: dict[str, np.ndarray] = {

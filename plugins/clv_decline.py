@@ -145,6 +145,15 @@ def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int
     return out
 
 
+def rows_frame(columns: dict[str, Any], ids: pd.Index, rows: np.ndarray) -> pd.DataFrame:
+    """``pd.DataFrame(columns, index=ids).iloc[rows]`` without a frame of every row: numpy
+    numbers and flags are taken at ``rows`` directly; other columns (text, pandas arrays) go through
+    a frame of all rows, so their type is inferred as it would be there."""
+    direct = {c for c, v in columns.items() if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"}
+    rest = pd.DataFrame({c: v for c, v in columns.items() if c not in direct}, index=ids).iloc[rows]
+    return pd.DataFrame({c: columns[c][rows] if c in direct else rest[c] for c in columns}, index=ids[rows])
+
+
 def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) -> np.ndarray:
     """``model``'s positive-class probability for every row of ``x``, ``chunk`` rows at a time
     (LightGBM copies the rows it predicts on into one array: the chunks cap that copy)."""
@@ -352,8 +361,9 @@ class ClvDecline(microseg.SegmentationMethod):
         False: every customer's features, the eligible ones' labels and the eligibility mask).
         ``spends`` may hold the :meth:`_label_windows` already computed."""
         columns, y, eligible = self._labelled_columns(data, ids, cutoff, spends, static)
-        x = pd.DataFrame(columns, index=ids)
-        return (x.loc[eligible], y) if select else (x, y, eligible)
+        if select:
+            return rows_frame(columns, ids, np.flatnonzero(eligible)), y
+        return pd.DataFrame(columns, index=ids), y, eligible
 
     def _labelled_columns(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp,
                           spends: dict[str, np.ndarray] | None = None, static: pd.DataFrame | None = None
@@ -557,14 +567,13 @@ class ClvDecline(microseg.SegmentationMethod):
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days, self.activity_features))
         past = spends[f"spend_last_{self.horizon_days}d"]
-        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
-                             self.btyd, self.random_state, self.gap_features, self.activity_features,
-                             self.basket_features, self.rank_features)
-        xp = prepare(x, self.categories_)[0]
-        del x                                                      # float64 features: the float32 copy is kept
+        x = history_columns(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
+                            self.btyd, self.random_state, self.gap_features, self.activity_features,
+                            self.basket_features, self.rank_features)
         eligible = past > 0
-        if not eligible.all():
-            xp = xp.loc[eligible]
+        # only the eligible customers' rows are framed and prepared (the float32 copy is kept)
+        xp = prepare(rows_frame(x, ids, np.flatnonzero(eligible)), self.categories_)[0]
+        del x
         prob = np.full(len(ids), np.nan)
         prob[eligible] = predict_in_chunks(self.model_, xp)
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
