@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import DEFAULT_WINDOWS, count_baskets, event_features, purchase_lines, transaction_features
+from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_features, purchase_lines,
+                               transaction_features)
 from microseg.lgbm import classifier
 
 #: customers × window bounds summed at once by :meth:`CustomerData.window_spends` (2 MB of float64)
@@ -93,7 +94,10 @@ class CustomerData:
                 tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
             parts.append(tf)
         if self.events is not None:
-            parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids)))
+            channels = self._cache.get("ev_channels")
+            if channels is None and "channel" in self.events.columns:
+                channels = self._cache["ev_channels"] = channel_levels(self.events)
+            parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
         frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         frame.index.name = "customer_id"
         if when == self.as_of:

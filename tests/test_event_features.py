@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from microseg.data import CustomerData
-from microseg.features import event_features, row_positions, slug
+from microseg.features import channel_levels, event_features, row_positions, slug
 
 
 def _filtered_first(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -39,13 +39,16 @@ def _events(seed: int = 0, n: int = 400) -> pd.DataFrame:
 
 def test_event_features_are_the_filtered_events_counted():
     events = _events()
+    events.loc[events["ts"] >= pd.Timestamp("2025-10-01"), "channel"] = "post"    # a channel seen only late
+    events.loc[events["customer_id"] >= 55, "channel"] = "letter"                 # and one only of others
     ids = pd.Index(np.arange(5, 50), name="customer_id")
     codes = ids.get_indexer(events["customer_id"].to_numpy()).astype(np.int32)
     for as_of in ("2025-01-01", "2025-03-15", "2026-06-01"):
         expected = _filtered_first(events, ids, pd.Timestamp(as_of))
         for given in (None, codes):
-            got = event_features(events, ids, pd.Timestamp(as_of), codes=given)
-            pd.testing.assert_frame_equal(got, expected, check_exact=True)
+            for channels in (None, channel_levels(events)):
+                got = event_features(events, ids, pd.Timestamp(as_of), codes=given, channels=channels)
+                pd.testing.assert_frame_equal(got, expected, check_exact=True)
     untimed = events.drop(columns=["ts", "channel"])
     pd.testing.assert_frame_equal(event_features(untimed, ids, pd.Timestamp("2025-06-01")),
                                   _filtered_first(untimed, ids, pd.Timestamp("2025-06-01")), check_exact=True)
