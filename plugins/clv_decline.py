@@ -145,13 +145,17 @@ def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int
     return out
 
 
-def rows_frame(columns: dict[str, Any], ids: pd.Index, rows: np.ndarray) -> pd.DataFrame:
+def rows_frame(columns: dict[str, Any], ids: pd.Index, rows: np.ndarray, numbers: Any = None) -> pd.DataFrame:
     """``pd.DataFrame(columns, index=ids).iloc[rows]`` without a frame of every row: numpy
-    numbers and flags are taken at ``rows`` directly; other columns (text, pandas arrays) go through
-    a frame of all rows, so their type is inferred as it would be there."""
+    numbers and flags are taken at ``rows`` directly (as ``numbers`` when given, e.g. float32 for
+    :func:`prepare`, which keeps float32 columns as they are); other columns (text, pandas arrays)
+    go through a frame of all rows, so their type is inferred as it would be there."""
     direct = {c for c, v in columns.items() if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"}
     rest = pd.DataFrame({c: v for c, v in columns.items() if c not in direct}, index=ids).iloc[rows]
-    return pd.DataFrame({c: columns[c][rows] if c in direct else rest[c] for c in columns}, index=ids[rows])
+    taken = {c: columns[c][rows] for c in direct}
+    if numbers is not None:
+        taken = {c: v.astype(numbers) for c, v in taken.items()}
+    return pd.DataFrame({c: taken[c] if c in direct else rest[c] for c in columns}, index=ids[rows])
 
 
 def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) -> np.ndarray:
@@ -572,7 +576,7 @@ class ClvDecline(microseg.SegmentationMethod):
                             self.basket_features, self.rank_features)
         eligible = past > 0
         # only the eligible customers' rows are framed and prepared (the float32 copy is kept)
-        xp = prepare(rows_frame(x, ids, np.flatnonzero(eligible)), self.categories_)[0]
+        xp = prepare(rows_frame(x, ids, np.flatnonzero(eligible), np.float32), self.categories_)[0]
         del x
         prob = np.full(len(ids), np.nan)
         prob[eligible] = predict_in_chunks(self.model_, xp)

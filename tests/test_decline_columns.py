@@ -63,3 +63,25 @@ def test_labelled_rows_are_the_eligible_rows_of_the_columns():
     columns, y2, eligible = m._labelled_columns(data, ids, cutoff)
     pd.testing.assert_frame_equal(x, pd.DataFrame(columns, index=ids).loc[eligible])
     assert np.array_equal(y, y2) and eligible.sum() == len(y)
+
+
+def test_rows_frame_is_the_frame_at_those_rows_and_prepares_alike():
+    from microseg.plugins._lgbm import prepare
+    from microseg.plugins.clv_decline import rows_frame
+    rng = np.random.default_rng(5)
+    n = 40
+    floats = rng.normal(0, 1e3, n)
+    floats[[0, 5]] = np.nan
+    columns = {"f64": floats, "i64": rng.integers(-2**40, 2**40, n), "flag": rng.random(n) < 0.5,
+               "text": np.array(rng.choice(["a", "b", None], n), dtype=object),
+               "city": pd.array(rng.choice(["Oslo", "Faro"], n), dtype="str"),
+               "when": pd.Timestamp("2025-01-01").to_datetime64() + np.arange(n).astype("timedelta64[D]"),
+               "nullable": pd.array(rng.integers(0, 9, n), dtype="Int64")}
+    ids = pd.Index(np.arange(100, 100 + n), name="customer_id")
+    rows = np.array([1, 3, 5, 6, 20, 39])
+    expected = pd.DataFrame(columns, index=ids).iloc[rows]
+    pd.testing.assert_frame_equal(rows_frame(columns, ids, rows), expected)
+    prepared, cats = prepare(pd.DataFrame(columns, index=ids))
+    got = prepare(rows_frame(columns, ids, rows, np.float32), cats)[0]
+    pd.testing.assert_frame_equal(got, prepare(expected, cats)[0], check_exact=True)
+    pd.testing.assert_frame_equal(got, prepared.iloc[rows], check_exact=True)
