@@ -13,6 +13,7 @@ import pandas as pd
 
 from microseg.errors import ConfigError
 from microseg.method import Assignment
+from microseg.sorting import stable_order
 
 KEY_SEP = "|"
 UNASSIGNED = "Unassigned"
@@ -74,12 +75,13 @@ def microsegments(dimensions: list[str], assignments: dict[str, Assignment], ids
     for level, (codes, uniques) in enumerate(label_arrays, start=1):
         combined = combined * (len(uniques) + 1) + codes
         combined_codes, combined_uniques = pd.factorize(combined, sort=True)
-        order = np.argsort(combined_codes, kind="stable")
+        order = stable_order(combined_codes)
+        names = [str(u) for u in uniques]                 # once per level, not one Index lookup per segment
         bounds = np.flatnonzero(np.diff(combined_codes[order])) + 1
         new_parts: dict[int, tuple[str, ...]] = {}
         for chunk in np.split(order, bounds):
             first = chunk[0]
-            parts = (*([] if level == 1 else parts_of[int(prev_codes[first])]), str(uniques[codes[first]]))
+            parts = (*([] if level == 1 else parts_of[int(prev_codes[first])]), names[codes[first]])
             new_parts[int(combined_codes[first])] = parts
             descs = [desc_maps[i].get(p, p) for i, p in enumerate(parts)]
             out.append(SegmentSpec(

@@ -24,9 +24,10 @@ from microseg.privacy.columns import (MICRO, NO_SCORE, WITHHELD, Column, attribu
                                       micro_keys, score_column)
 from microseg.privacy.decisions import candidate_rows
 from microseg.privacy.counts import display_size
-from microseg.privacy.gate import GateOutcome, Strata, apply_gate, stable_order
+from microseg.privacy.gate import GateOutcome, Strata, apply_gate
 from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
+from microseg.sorting import stable_order
 
 #: segment rows that are released values of a column rather than candidate segments
 VALUE_KINDS = ("score band", "attribute", "withheld", "no label")
