@@ -41,7 +41,9 @@ def method_segments(instance_id: str, method_name: str, assignment: Assignment,
     codes, uniques = pd.factorize(assignment.labels, sort=True)      # on the Series: no object copy
     ok = pos >= 0
     pos, codes = pos[ok].astype("int64"), codes[ok]
-    order = np.lexsort((pos, codes))
+    # by label, then customer: customers already in order need only a stable sort by label
+    in_order = len(pos) < 2 or bool((pos[1:] >= pos[:-1]).all())
+    order = stable_order(codes) if in_order else np.lexsort((pos, codes))
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     out = []
     for chunk in np.split(order, bounds) if len(order) else []:

@@ -24,3 +24,17 @@ def test_every_level_is_the_customers_sharing_its_labels():
             want.append(("micro:" + "|".join(parts), " × ".join(parts), level, np.sort(rows).tolist()))
     assert [(s.key, s.label, s.level, s.members.tolist()) for s in got] == want
     assert all(s.parent == (None if s.level == 1 else s.key.rsplit("|", 1)[0]) for s in got)
+
+
+def test_method_segments_are_each_labels_customers_in_order():
+    """Labels in customer order (one stable sort) or not (lexsort), one or several per customer."""
+    from microseg.compose import method_segments
+    rng = np.random.default_rng(12)
+    ids = pd.Index(np.arange(300), name="customer_id")
+    single = pd.Series(rng.choice(["b", "a", "c"], 300), index=ids)
+    multi = pd.Series(rng.choice(["b", "a", "c"], 450), index=np.sort(rng.integers(0, 300, 450)))
+    for labels in (single, single.sample(frac=1, random_state=1), multi, multi.sample(frac=1, random_state=2)):
+        got = method_segments("m", "rules", Assignment(labels), ids)
+        want = {lab: np.unique(ids.get_indexer(labels.index[labels == lab])).tolist()
+                for lab in sorted(set(labels))}
+        assert {s.label: s.members.tolist() for s in got} == want and [s.label for s in got] == sorted(want)
