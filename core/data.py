@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import DEFAULT_WINDOWS, count_baskets, event_features, purchase_lines, transaction_features
+from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_features, purchase_lines,
+                               transaction_features)
 from microseg.lgbm import classifier
 
 #: customers × window bounds summed at once by :meth:`CustomerData.window_spends` (2 MB of float64)
@@ -93,7 +94,10 @@ class CustomerData:
                 tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
             parts.append(tf)
         if self.events is not None:
-            parts.append(event_features(self.events, ids, when))
+            channels = self._cache.get("ev_channels")
+            if channels is None and "channel" in self.events.columns:
+                channels = self._cache["ev_channels"] = channel_levels(self.events)
+            parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
         frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         frame.index.name = "customer_id"
         if when == self.as_of:
@@ -181,6 +185,15 @@ class CustomerData:
         hit = self._cache.get(key)
         if hit is None or hit[0] is not ids:
             hit = (ids, ids.get_indexer(self.transactions["customer_id"].to_numpy()).astype(np.int32))
+            self._cache[key] = hit
+        return hit[1]
+
+    def ev_codes(self, ids: pd.Index) -> np.ndarray:
+        """Position in ``ids`` of every campaign event's customer (−1 when absent), computed once per ids."""
+        key = ("ev_codes", id(ids))
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not ids:
+            hit = (ids, ids.get_indexer(self.events["customer_id"].to_numpy()).astype(np.int32))
             self._cache[key] = hit
         return hit[1]
 

@@ -188,14 +188,29 @@ def _mix(codes: np.ndarray, values: np.ndarray, weight: np.ndarray, total: np.nd
     return pd.DataFrame(cols, index=ids)
 
 
-def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Contacts and responses per customer (overall and per channel) before ``as_of``."""
+def channel_levels(events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Each event's channel as a code into the sorted channels (−1: missing), for
+    :func:`event_features` (text is factorised as stored: Arrow gets no object copy of every row)."""
+    channel = events["channel"]
+    codes, levels = pd.factorize(channel.array if isinstance(channel.dtype, pd.StringDtype) else channel.to_numpy(),
+                                 sort=True)
+    return codes, pd.Index(levels)
+
+
+def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
+                   codes: np.ndarray | None = None,
+                   channels: tuple[np.ndarray, pd.Index] | None = None) -> pd.DataFrame:
+    """Contacts and responses per customer (overall and per channel) before ``as_of``; ``codes``
+    may give each event's position in ``ids`` (−1: not a customer), ``channels`` the events'
+    :func:`channel_levels`."""
     n = len(ids)
     ev = events
+    codes = row_positions(ids, ev["customer_id"]) if codes is None else np.asarray(codes)
+    take = codes >= 0
     if "ts" in ev.columns:
-        ev = ev.loc[ev["ts"].to_numpy() < np.datetime64(as_of)]
-    codes = row_positions(ids, ev["customer_id"])
-    keep = codes >= 0
+        take &= ev["ts"].to_numpy() < np.datetime64(as_of)
+    # the events used, as positions in events: their columns are read there (the frame is not copied)
+    keep = np.flatnonzero(take)
     codes = codes[keep]
     responded = ev["responded"].to_numpy(dtype=bool)[keep] if "responded" in ev.columns else np.zeros(len(codes), bool)
     out: dict[str, np.ndarray] = {
@@ -205,10 +220,11 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         out["response_rate"] = np.where(out["contacts"] > 0, out["responses"] / out["contacts"], np.nan)
     if "channel" in ev.columns:
-        channel = ev["channel"]       # text is factorised as stored (Arrow: no object copy of every row)
-        values = channel.array[keep] if isinstance(channel.dtype, pd.StringDtype) else channel.to_numpy()[keep]
-        ch_codes, channels = pd.factorize(values, sort=True)
-        for i, ch in enumerate(channels):
+        # the channels these events use, in sorted order (as factorising only them would give)
+        level_codes, levels = channels if channels is not None else channel_levels(ev)
+        ch_codes = level_codes[keep]
+        used = np.flatnonzero(np.bincount(ch_codes[ch_codes >= 0], minlength=len(levels)))
+        for i, ch in zip(used, levels[used]):
             mask = ch_codes == i
             out[f"contacts_{slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")
             out[f"responses_{slug(ch)}"] = np.bincount(codes[mask & responded], minlength=n).astype("int64")

@@ -66,7 +66,25 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
                      static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
                      btyd: bool = True, seed: int | None = 0, gaps: bool = True,
                      activity: bool = False, baskets: bool = False, ranks: bool = False) -> pd.DataFrame:
-    """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend.
+    """:func:`history_columns` as one frame indexed by ``ids``."""
+    return pd.DataFrame(history_columns(data, ids, cutoff, horizon, static, spends, btyd, seed, gaps, activity,
+                                        baskets, ranks), index=ids)
+
+
+def _as_float64(values: pd.Series) -> np.ndarray:
+    """``values.to_numpy(dtype="float64", na_value=np.nan)``, without its copy and missing-value
+    pass for numpy numbers (whose missing values are NaN already)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        return values.to_numpy(dtype="float64")
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
+                    static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
+                    btyd: bool = True, seed: int | None = 0, gaps: bool = True,
+                    activity: bool = False, baskets: bool = False, ranks: bool = False) -> dict[str, Any]:
+    """Behaviour at ``cutoff`` plus spend windows and scale-free ratios that describe a trend, as
+    columns (numpy or pandas arrays in ``ids``' order) by name.
 
     ``static`` holds the customer attributes the method may use (the masked frame it was given);
     the raw customers table of ``data`` is never used as features. ``spends`` may hold the
@@ -79,13 +97,14 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
     """
     frame = data.features(cutoff)
     raw_attributes = set(data.customers.columns) if data.customers is not None else set()
-    base = frame[[c for c in frame.columns if c not in raw_attributes]]
-    if not base.index.equals(ids):
-        base = base.reindex(ids)
+    # the behaviour columns, each taken from the frame once (not copied into a frame of their own)
+    base = {c: s for c, s in frame.items() if c not in raw_attributes}
+    if not frame.index.equals(ids):
+        base = {c: s.reindex(ids) for c, s in base.items()}
     windows = trend_windows(cutoff, horizon, activity)
     spends = spends if spends is not None else window_columns(data, ids, windows)
-    col = {c: base[c].to_numpy(dtype="float64", na_value=np.nan) for c in base.columns
-           if pd.api.types.is_numeric_dtype(base[c].dtype) and not pd.api.types.is_bool_dtype(base[c].dtype)}
+    col = {c: _as_float64(s) for c, s in base.items()
+           if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)}
     f = {name: np.asarray(spends[name], dtype="float64") for name in windows if name.startswith("spend_")}
     if activity:
         f |= activity_shape(spends, (cutoff - data.tx_date_range()[0]) / pd.Timedelta(days=1))
@@ -107,23 +126,36 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
         if gaps and "frequency" in col:
             for name in [c for c in col if c.startswith("purchases_") and c.endswith("d")]:
                 f[f"{name}_share"] = np.where(col["frequency"] > 0, col[name] / np.maximum(col["frequency"], 1), np.nan)
-        if btyd and {"frequency", "recency_days"} <= set(base.columns):
-            b = btyd_features(base, horizon, seed)
+        if btyd and {"frequency", "recency_days"} <= set(base):
+            b = btyd_features(pd.DataFrame(base), horizon, seed)
             f["p_alive"] = b["p_alive"].to_numpy()
             f["expected_purchases"] = b["expected_purchases"].to_numpy()
             if "avg_basket" in col:
                 f["expected_spend"] = f["expected_purchases"] * col["avg_basket"]
                 f["expected_vs_window"] = np.where(cur > 0, f["expected_spend"] / cur, np.nan)
     # one frame from the columns (base's kept as they are, then the new ones, then the attributes)
-    out = {c: base[c].to_numpy() for c in base.columns if c not in f} | f
+    out = {c: s.to_numpy() for c, s in base.items() if c not in f} | f
     if ranks:
         out |= cutoff_ranks(col | f, cur > 0)
     if static is not None:
-        attributes = static[[c for c in static.columns if c not in base.columns and c not in f]]
+        attributes = static[[c for c in static.columns if c not in base and c not in f]]
         if not attributes.index.equals(ids):
             attributes = attributes.reindex(ids)
-        out |= {c: attributes[c].array for c in attributes.columns}
-    return pd.DataFrame(out, index=ids)
+        out |= {c: s.array for c, s in attributes.items()}
+    return out
+
+
+def rows_frame(columns: dict[str, Any], ids: pd.Index, rows: np.ndarray, numbers: Any = None) -> pd.DataFrame:
+    """``pd.DataFrame(columns, index=ids).iloc[rows]`` without a frame of every row: numpy
+    numbers and flags are taken at ``rows`` directly (as ``numbers`` when given, e.g. float32 for
+    :func:`prepare`, which keeps float32 columns as they are); other columns (text, pandas arrays)
+    go through a frame of all rows, so their type is inferred as it would be there."""
+    direct = {c for c, v in columns.items() if isinstance(v, np.ndarray) and v.dtype.kind in "biuf"}
+    rest = pd.DataFrame({c: v for c, v in columns.items() if c not in direct}, index=ids).iloc[rows]
+    taken = {c: columns[c][rows] for c in direct}
+    if numbers is not None:
+        taken = {c: v.astype(numbers) for c, v in taken.items()}
+    return pd.DataFrame({c: taken[c] if c in direct else rest[c] for c in columns}, index=ids[rows])
 
 
 def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) -> np.ndarray:
@@ -133,9 +165,18 @@ def predict_in_chunks(model: Any, x: pd.DataFrame, chunk: int = PREDICT_ROWS) ->
     return np.concatenate(parts) if parts else np.array([])
 
 
-def _stacked_as_number(column: pd.Series) -> bool:
-    """Whether the row table holds ``column`` as float32 numbers (else as it is: text, categories, flags)."""
+def _stacked_as_number(column: Any) -> bool:
+    """Whether the row table holds ``column`` (a series or an array) as float32 numbers (else as
+    it is: text, categories, flags)."""
     return pd.api.types.is_float_dtype(column.dtype) or pd.api.types.is_integer_dtype(column.dtype)
+
+
+def _float32_rows(column: Any, rows: np.ndarray) -> np.ndarray:
+    """``column``'s values at positions ``rows`` as float32 (missing: NaN), bit for bit what a
+    frame's ``to_numpy(dtype="float32", na_value=np.nan)`` holds for them."""
+    if isinstance(column, np.ndarray):
+        return column[rows].astype(np.float32)
+    return np.asarray(column.to_numpy(dtype="float32", na_value=np.nan))[rows]
 
 
 def _capped(n: int, cap: int | None, seed: int | None, cutoff: pd.Timestamp) -> np.ndarray:
@@ -172,24 +213,27 @@ class _RowTable:
             for t in cutoffs[i:i + batch]:
                 spends[t] = dict(zip(windows[t], sums[at:at + len(windows[t])]))
                 at += len(windows[t])
-        blocks, other, taken = [], {}, []
-        numeric: list[str] = []
+        numbers: dict[str, list[np.ndarray]] = {}
+        other: dict[str, list[pd.Series]] = {}
+        taken: list[np.ndarray] = []
         names: list[str] = []
         for t in cutoffs:
             # the customer attributes are the same at every cutoff: taken once below, not per cutoff
-            x, y, eligible = method._labelled(data, ids, t, None, select=False, spends=spends.pop(t))
+            x, y, eligible = method._labelled_columns(data, ids, t, spends.pop(t))
             rows = np.flatnonzero(eligible)
             sample = _capped(len(y), cap, method.random_state, t)
             keep = np.arange(len(y)) if t == evaluated else sample
             rows = rows[keep]
-            if not names:
-                names = list(x.columns)
-                numeric = [c for c in names if _stacked_as_number(x[c])]
-            # the kept rows' numbers in one array, as float32 (what LightGBM is given anyway)
-            blocks.append(x[numeric].to_numpy(dtype="float32", na_value=np.nan)[rows])
+            names = names or list(x)
+            # the kept rows' numbers as float32 (what LightGBM is given anyway), column by column
             for c in names:
-                if c not in numeric:
-                    other.setdefault(c, []).append(x[c].iloc[rows])
+                if _stacked_as_number(x[c]):
+                    numbers.setdefault(c, []).append(_float32_rows(x[c], rows))
+            text = [c for c in names if c not in numbers]
+            if text:
+                frame = pd.DataFrame({c: x[c] for c in text}, index=ids)
+                for c in text:
+                    other.setdefault(c, []).append(frame[c].iloc[rows])
             taken.append(rows)
             labels.append(np.asarray(y)[keep])
             self._all[t] = np.arange(end, end + len(keep))
@@ -199,10 +243,8 @@ class _RowTable:
         self.y = np.concatenate(labels) if labels else np.array([], dtype=int)
         positions = np.concatenate(taken) if taken else np.array([], dtype=np.int64)
         idx = ids[positions]
-        block = np.concatenate(blocks) if blocks else np.empty((0, len(numeric)), dtype="float32")
-        del blocks
-        cols = {c: block[:, j] for j, c in enumerate(numeric)}
-        columns = {c: cols[c] if c in cols else pd.concat(other[c]).set_axis(idx) for c in names}
+        columns = {c: np.concatenate(numbers.pop(c)) if c in numbers else pd.concat(other[c]).set_axis(idx)
+                   for c in names}
         if static is not None:
             attributes = static[[c for c in static.columns if c not in columns]]
             if not attributes.index.equals(ids):
@@ -213,7 +255,7 @@ class _RowTable:
                               if _stacked_as_number(s)
                               else s.iloc[positions].set_axis(idx))
         x = pd.DataFrame(columns, index=idx)
-        del columns, cols, block
+        del columns
         self.x, self.categories = prepare(x)
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
@@ -322,14 +364,24 @@ class ClvDecline(microseg.SegmentationMethod):
         """Eligible customers' features at ``cutoff`` and their decline labels (with ``select``
         False: every customer's features, the eligible ones' labels and the eligibility mask).
         ``spends`` may hold the :meth:`_label_windows` already computed."""
+        columns, y, eligible = self._labelled_columns(data, ids, cutoff, spends, static)
+        if select:
+            return rows_frame(columns, ids, np.flatnonzero(eligible)), y
+        return pd.DataFrame(columns, index=ids), y, eligible
+
+    def _labelled_columns(self, data: Any, ids: pd.Index, cutoff: pd.Timestamp,
+                          spends: dict[str, np.ndarray] | None = None, static: pd.DataFrame | None = None
+                          ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        """Every customer's features at ``cutoff`` (:func:`history_columns`), the eligible
+        customers' decline labels and the eligibility mask."""
         spends = dict(spends) if spends is not None else window_columns(data, ids, self._label_windows(cutoff))
         past, future = spends[f"spend_last_{self.horizon_days}d"], spends.pop("future")
         eligible = past > 0
-        x = history_features(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
-                             self.random_state, self.gap_features, self.activity_features, self.basket_features,
-                             self.rank_features)
+        x = history_columns(data, ids, cutoff, self.horizon_days, static, spends, self.btyd,
+                            self.random_state, self.gap_features, self.activity_features, self.basket_features,
+                            self.rank_features)
         y = (future[eligible] < self.ratio * past[eligible]).astype(int)
-        return (x.loc[eligible], y) if select else (x, y, eligible)
+        return x, y, eligible
 
     def _label_windows(self, cutoff: pd.Timestamp) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """The trend windows before ``cutoff`` and the label's window after it (``future``)."""
@@ -519,14 +571,13 @@ class ClvDecline(microseg.SegmentationMethod):
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days, self.activity_features))
         past = spends[f"spend_last_{self.horizon_days}d"]
-        x = history_features(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
-                             self.btyd, self.random_state, self.gap_features, self.activity_features,
-                             self.basket_features, self.rank_features)
-        xp = prepare(x, self.categories_)[0]
-        del x                                                      # float64 features: the float32 copy is kept
+        x = history_columns(data, ids, as_of, self.horizon_days, self._static_of(customers, data), spends,
+                            self.btyd, self.random_state, self.gap_features, self.activity_features,
+                            self.basket_features, self.rank_features)
         eligible = past > 0
-        if not eligible.all():
-            xp = xp.loc[eligible]
+        # only the eligible customers' rows are framed and prepared (the float32 copy is kept)
+        xp = prepare(rows_frame(x, ids, np.flatnonzero(eligible), np.float32), self.categories_)[0]
+        del x
         prob = np.full(len(ids), np.nan)
         prob[eligible] = predict_in_chunks(self.model_, xp)
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
