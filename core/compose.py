@@ -13,6 +13,7 @@ import pandas as pd
 
 from microseg.errors import ConfigError
 from microseg.method import Assignment
+from microseg.sorting import stable_order
 
 KEY_SEP = "|"
 UNASSIGNED = "Unassigned"
@@ -40,7 +41,9 @@ def method_segments(instance_id: str, method_name: str, assignment: Assignment,
     codes, uniques = pd.factorize(assignment.labels, sort=True)      # on the Series: no object copy
     ok = pos >= 0
     pos, codes = pos[ok].astype("int64"), codes[ok]
-    order = np.lexsort((pos, codes))
+    # by label, then customer: customers already in order need only a stable sort by label
+    in_order = len(pos) < 2 or bool((pos[1:] >= pos[:-1]).all())
+    order = stable_order(codes) if in_order else np.lexsort((pos, codes))
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     out = []
     for chunk in np.split(order, bounds) if len(order) else []:
@@ -74,12 +77,13 @@ def microsegments(dimensions: list[str], assignments: dict[str, Assignment], ids
     for level, (codes, uniques) in enumerate(label_arrays, start=1):
         combined = combined * (len(uniques) + 1) + codes
         combined_codes, combined_uniques = pd.factorize(combined, sort=True)
-        order = np.argsort(combined_codes, kind="stable")
+        order = stable_order(combined_codes)
+        names = [str(u) for u in uniques]                 # once per level, not one Index lookup per segment
         bounds = np.flatnonzero(np.diff(combined_codes[order])) + 1
         new_parts: dict[int, tuple[str, ...]] = {}
         for chunk in np.split(order, bounds):
             first = chunk[0]
-            parts = (*([] if level == 1 else parts_of[int(prev_codes[first])]), str(uniques[codes[first]]))
+            parts = (*([] if level == 1 else parts_of[int(prev_codes[first])]), names[codes[first]])
             new_parts[int(combined_codes[first])] = parts
             descs = [desc_maps[i].get(p, p) for i, p in enumerate(parts)]
             out.append(SegmentSpec(

@@ -74,9 +74,27 @@ def _sorted_groups(score: np.ndarray, stable_reverse: bool) -> tuple[np.ndarray,
     return order, np.r_[0, np.flatnonzero(np.diff(s)) + 1]
 
 
+#: ties at most this long are summed row by row (a pass per row of the longest tie), longer ones by reduceat
+SHORT_TIES = 16
+
+
 def _by_group(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sums over each group of tied rows (no work when there is no tie)."""
-    return values if len(starts) == len(values) else np.add.reduceat(values, starts, axis=0)
+    """Sums over each group of tied rows (no work when there is no tie).
+
+    A few short ties (scores are mostly distinct) are added in place, the j-th row of every tie at
+    once, onto a copy of each group's first row — the additions of ``np.add.reduceat`` in its order
+    (the same numbers), without its pass over every row."""
+    if len(starts) == len(values):
+        return values
+    sizes = np.diff(np.r_[starts, len(values)])
+    longest = int(sizes.max())
+    if longest > SHORT_TIES or (len(values) - len(starts)) * 8 > len(values):
+        return np.add.reduceat(values, starts, axis=0)
+    out = values[starts]
+    for j in range(1, longest):
+        tied = np.flatnonzero(sizes > j)
+        out[tied] += values[starts[tied] + j]
+    return out
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ import pandas as pd
 from microseg.privacy.cells import check_cells
 from microseg.privacy.columns import Column
 from microseg.privacy.counts import display_size  # noqa: F401  (re-exported: microseg.migration uses it)
+from microseg.sorting import stable_order
 
 
 @dataclass
@@ -239,14 +240,6 @@ class _State:
         self.cell_root = self.cell_root[parent] & (tag[first] == 0)
         self.cell_active = self.cell_active[parent] & (best[parent] > 0)
         return True
-
-
-def stable_order(codes: np.ndarray) -> np.ndarray:
-    """``np.argsort(codes, kind="stable")`` of non-negative value codes, through 16-bit integers
-    when they fit (NumPy sorts those by radix: the same order, several times faster)."""
-    if len(codes) and codes.min() >= 0 and codes.max() < 2**15:
-        codes = codes.astype(np.int16)
-    return np.argsort(codes, kind="stable")
 
 
 def apply_gate(columns: list[Column], k: int, strata: Strata | None = None) -> GateOutcome:

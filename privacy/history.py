@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from microseg.privacy.cells import cell_ids
 from microseg.privacy.columns import Column
@@ -145,10 +146,14 @@ def cell_table(outcome: GateOutcome) -> tuple[np.ndarray, list[str], list[list[s
     """This run's cells for the history: per released customer a cell code (over value *texts*,
     as exported), the family column names and each cell's family values."""
     rel = outcome.released
-    texts = [np.asarray(c.values, dtype=object)[outcome.codes[j, rel]] for j, c in enumerate(outcome.columns)]
-    codes, _ = cell_ids(texts) if texts else (np.zeros(int(rel.sum()), dtype=np.int64), None)
+    released = outcome.codes[:, rel]
+    # each value code as the number of its text (codes with the same text: the same number), so the
+    # cells are those of the texts without a text per customer
+    text_no = [pd.factorize(np.asarray(c.values, dtype=object), use_na_sentinel=False)[0] for c in outcome.columns]
+    same_text = [no[released[j]] for j, no in enumerate(text_no)]
+    codes, _ = cell_ids(same_text) if same_text else (np.zeros(int(rel.sum()), dtype=np.int64), None)
     families = [j for j, c in enumerate(outcome.columns) if c.holdable]
     first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
-    values = [[str(texts[j][i]) for j in families] for i in first.tolist()]
+    values = [[str(outcome.columns[j].values[released[j, i]]) for j in families] for i in first.tolist()]
     return codes.astype(np.int32), [outcome.columns[j].name for j in families], values

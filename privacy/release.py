@@ -9,6 +9,7 @@ statuses and reasons come from :mod:`microseg.privacy.decisions`, the run report
 """
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections import Counter
@@ -23,9 +24,10 @@ from microseg.privacy.columns import (MICRO, NO_SCORE, WITHHELD, Column, attribu
                                       micro_keys, score_column)
 from microseg.privacy.decisions import candidate_rows
 from microseg.privacy.counts import display_size
-from microseg.privacy.gate import GateOutcome, Strata, apply_gate, stable_order
+from microseg.privacy.gate import GateOutcome, Strata, apply_gate
 from microseg.privacy.history import build_strata, cell_table, earlier_releases, key_hashes
 from microseg.privacy.scope import ReleaseScope
+from microseg.sorting import stable_order
 
 #: segment rows that are released values of a column rather than candidate segments
 VALUE_KINDS = ("score band", "attribute", "withheld", "no label")
@@ -57,9 +59,13 @@ class Release:
     scope: dict[str, Any]
     k: int
     timings: dict[str, float] = field(default_factory=dict)     # seconds: columns, history, gate, rows
+    _loss: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def loss(self) -> dict[str, Any]:
-        return self.outcome.loss() | {"stranded_customers": display_size(self.outcome.stranded, self.k)}
+        """The gate's loss figures (computed once: the report and the audit trail each ask; a copy each time)."""
+        if self._loss is None:
+            self._loss = self.outcome.loss() | {"stranded_customers": display_size(self.outcome.stranded, self.k)}
+        return copy.deepcopy(self._loss)
 
     def audit_summary(self) -> dict[str, Any]:
         counts = Counter(r["status"] for r in self.segment_rows)

@@ -34,3 +34,23 @@ def test_parse_accepts_any_json_spacing_and_empty_lists():
 def test_negative_values_are_refused():
     with pytest.raises(ValueError):
         group_int_lists(np.array([1]), np.array([-1]))
+
+
+def _reference_texts(owners: np.ndarray, values: np.ndarray) -> tuple[list[int], list[str]]:
+    """The stored format spelled out: each number right-aligned in the width of the largest."""
+    width = len(str(int(values.max())))
+    distinct = sorted(set(owners.tolist()))
+    return distinct, ["[" + ",".join(str(v).rjust(width) for o, v in zip(owners.tolist(), values.tolist()) if o == d)
+                      + "]" for d in distinct]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs, st.booleans())
+def test_texts_are_the_fixed_width_format(items, small):
+    """Byte for byte the stored format, for small values (looked up by value) and large ones (by code)."""
+    if not items:
+        return
+    owners = np.array([o for o, _ in items], dtype=np.int64)
+    values = np.array([v % 1000 if small else v for _, v in items], dtype=np.int64)
+    distinct, texts = group_int_lists(owners, values)
+    assert (distinct.tolist(), texts) == _reference_texts(owners, values)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -261,3 +262,22 @@ def test_a_bad_mode_does_not_hide_a_bad_column(tmp_path):
     doc = json.loads(cli_run("check", str(shop(tmp_path, bad)), "--json", "--no-scan").stdout)
     messages = [p["message"] for p in doc["problems"]]
     assert any("mode must be" in m for m in messages) and any("'agee'" in m for m in messages)
+
+
+def test_parquet_head_is_the_first_rows_across_files_and_row_groups(tmp_path):
+    """The sample (memory-mapped reads) is the data set's first rows, whatever the files' row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from microseg.loading import _parquet_head
+    frame = pd.DataFrame({"customer_id": np.arange(5_000), "city": np.array(["Oslo", "Bergen"] * 2_500, dtype=object),
+                          "amount": np.linspace(0, 1, 5_000)})
+    files = []
+    for i, part in enumerate((frame.iloc[:3_000], frame.iloc[3_000:])):
+        files.append(tmp_path / f"part-{i}.parquet")
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), files[-1], row_group_size=700)
+    for nrows in (1, 700, 2_999, 3_500, 10_000):
+        head = _parquet_head(files, ["customer_id", "amount"], nrows)
+        want = frame[["customer_id", "amount"]].head(nrows)
+        assert head["customer_id"].tolist() == want["customer_id"].tolist()
+        assert head["amount"].tolist() == want["amount"].tolist()

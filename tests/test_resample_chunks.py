@@ -32,3 +32,27 @@ def test_strata_sizes_hold_in_every_chunk(small_chunks):
         assert (w[strata == s].sum(axis=0) == size).all()
     again = np.concatenate(list(resample_weights(100, 10, 1, strata=strata)), axis=1)
     assert np.array_equal(w, again)                                  # seeded: the same resamples
+
+
+@pytest.mark.parametrize("kind", ["classifier", "uplift-few-ties", "uplift"])
+def test_replicates_do_not_depend_on_the_metric_chunk(monkeypatch, kind):
+    """Metrics computed over fewer resample columns at a time (METRIC_CELLS; at least two) give the very same
+    numbers."""
+    from microseg.plugins.comparison import ModelComparison
+    rng = np.random.default_rng(7)
+    n = 600
+    y = rng.integers(0, 2, n)
+    score = rng.random(n).round(2)                                   # ties
+    if kind == "classifier":
+        check = ModelComparison("m", "classifier", "roc_auc", "base", y, score, baseline_score=rng.random(n).round(1))
+    else:
+        uplift = score if kind == "uplift" else rng.integers(0, 5, n) / 4    # ≤ 64 tie groups: the dense product
+        check = ModelComparison("m", "uplift", "qini_auc", "random", y, uplift, treatment=rng.integers(0, 2, n))
+    results = []
+    for cells in (1_000_000, 250_000, 6_000, 600):                   # all 50 resamples at once … two at a time
+        monkeypatch.setattr(comparison, "METRIC_CELLS", cells)
+        results.append(check.replicates(50, 0))
+    for other in results[1:]:
+        for name, (model, base) in results[0].items():
+            assert np.array_equal(model, other[name][0], equal_nan=True)
+            assert np.array_equal(base, other[name][1], equal_nan=True)

@@ -50,8 +50,9 @@ def _segment_rows(store: Store, run_id: int) -> list[SimpleNamespace]:
     from microseg.store.models import Segment
     columns = (Segment.key, Segment.family, Segment.method, Segment.reason)
     with store.engine.connect() as conn:
-        found = conn.execute(select(*columns).where(Segment.run_id == run_id).order_by(Segment.id)).mappings()
-        return [SimpleNamespace(**row) for row in found]
+        found = conn.execute(select(*columns).where(Segment.run_id == run_id).order_by(Segment.id))
+        return [SimpleNamespace(key=key, family=family, method=method, reason=reason)   # tuples: no mapping per row
+                for key, family, method, reason in found]
 
 
 def previous_run_of(store: Store, run_id: int, config_hash: str) -> Any:

@@ -111,7 +111,7 @@ def _piece(piece: str, labels: dict[str, str], k: int) -> str:
     if m:
         return (f"withheld so that “{label_of(m.group(1), labels)}” minus its released sub-segments cannot "
                 f"single out fewer than {k} customers (differencing)")
-    quotes = [i for i, ch in enumerate(piece) if ch == "'"]       # keys quoted in the piece: between two quotes
+    quotes = [i for i, ch in enumerate(piece) if ch == "'"] if "'" in piece else []   # keys quoted: between two quotes
     quoted = {piece[i + 1:j] for n, i in enumerate(quotes) for j in quotes[n + 1:]}
     found = [key for key in quoted if key in labels]
     if len(found) > 1:                                              # ties in length: in the labels' order

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SPACE, COMMA, OPEN, CLOSE = (ord(c) for c in " ,[]")
+SPACE, COMMA, OPEN, CLOSE, NEWLINE = (ord(c) for c in " ,[]\n")
 
 
 def _digit_table(numbers: np.ndarray, width: int) -> np.ndarray:
@@ -36,20 +36,26 @@ def group_int_lists(owners: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
     owners, values = owners[order], values[order]
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
     counts = np.diff(np.r_[starts, len(owners)])
-    width = len(str(int(values.max())))
+    top = int(values.max())
+    width = len(str(top))
     token = width + 1                                        # separator + digits
     rank = np.arange(len(values)) - np.repeat(starts, counts)
     row = np.repeat(np.arange(len(starts)), counts)
     tokens = np.empty((len(values), token), dtype=np.uint8)
     tokens[:, 0] = np.where(rank == 0, OPEN, COMMA)
-    import pandas as pd                                      # on use: reading a store needs no pandas
-    codes, distinct = pd.factorize(values)                   # a run has few distinct segment ids
-    tokens[:, 1:] = _digit_table(np.asarray(distinct, dtype=np.int64), width)[codes]
-    line = token * int(counts.max()) + 1
-    grid = np.zeros((len(starts), line), dtype=np.uint8)     # NUL padding: dropped by the bytes view
-    grid[:, :-1].reshape(len(starts), -1, token)[row, rank] = tokens
-    grid[np.arange(len(starts)), counts * token] = CLOSE
-    texts = grid.view(f"S{line}").ravel().astype(str).tolist()
+    if top <= 4 * len(values):                               # ids of a run's segments: a table by value
+        tokens[:, 1:] = _digit_table(np.arange(top + 1, dtype=np.int64), width)[values]
+    else:
+        import pandas as pd                                  # on use: reading a store needs no pandas
+        codes, distinct = pd.factorize(values)
+        tokens[:, 1:] = _digit_table(np.asarray(distinct, dtype=np.int64), width)[codes]
+    line = token * int(counts.max()) + 2
+    grid = np.zeros((len(starts), line), dtype=np.uint8)     # NUL padding: dropped below
+    grid[:, :-2].reshape(len(starts), -1, token)[row, rank] = tokens
+    ends = counts * token
+    grid[np.arange(len(starts)), ends] = CLOSE
+    grid[:, -1] = NEWLINE                                    # after every text: one decode and split for all
+    texts = grid[grid != 0].tobytes().decode("ascii").split("\n")[:-1]
     return owners[starts], texts
 
 
