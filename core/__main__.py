@@ -1,4 +1,4 @@
 """``python -m microseg``: the command line."""
-from microseg.cli import cli
+from microseg.cli import main
 
-cli(prog_name="microseg")
+main()

@@ -12,8 +12,10 @@ composed from the URL with its password masked.
 """
 from __future__ import annotations
 
+import atexit
 import math
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,20 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_BUSY_TIMEOUT = 60.0
 BUSY = "the store is busy with another run; retry"
 WRITE = {"microseg_write": True}           # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
+#: every engine made here, so that their connections are closed when the process exits (SQLite then
+#: folds its write-ahead log into the file and removes it, also when the command line leaves
+#: without the interpreter's teardown: microseg.cli.fast_exit)
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _close_engines() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
+atexit.register(_close_engines)
 
 
 class StoreError(InputError):
@@ -109,6 +125,7 @@ def make_engine(parsed: URL, bounds: Timeouts) -> Engine:
     if name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+    _ENGINES.add(engine)
     return engine
 
 
