@@ -57,3 +57,14 @@ def test_arrow_buffers_come_from_the_c_allocator_unless_the_user_says(env, backe
     code = "import microseg.cli, pyarrow; print(pyarrow.default_memory_pool().backend_name)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env, check=True)
     assert out.stdout.strip() == backend
+
+
+def test_the_console_command_collects_garbage_less_often() -> None:
+    """``microseg`` (main) sets the thresholds in its own process; importing the command line
+    from Python leaves the interpreter's own."""
+    probe = ("import gc, microseg.cli as c; print(gc.get_threshold()); "
+             "c.cli.main = lambda **kw: print(gc.get_threshold()); c.main()")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    imported, in_main = done.stdout.split("\n")[:2]
+    assert imported == "(700, 10, 10)" and in_main == str(memory.GC_THRESHOLDS)
