@@ -181,19 +181,18 @@ class CustomerData:
 
     def tx_codes(self, ids: pd.Index) -> np.ndarray:
         """Position in ``ids`` of every transaction's customer (−1 when absent), computed once per ids."""
-        key = ("tx_codes", id(ids))
-        hit = self._cache.get(key)
-        if hit is None or hit[0] is not ids:
-            hit = (ids, ids.get_indexer(self.transactions["customer_id"].to_numpy()).astype(np.int32))
-            self._cache[key] = hit
-        return hit[1]
+        return self._positions("tx_codes", self.transactions, ids)
 
     def ev_codes(self, ids: pd.Index) -> np.ndarray:
         """Position in ``ids`` of every campaign event's customer (−1 when absent), computed once per ids."""
-        key = ("ev_codes", id(ids))
+        return self._positions("ev_codes", self.events, ids)
+
+    def _positions(self, name: str, table: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+        """``table``'s customers as positions in ``ids`` (int32, −1: absent), cached as ``(name, id(ids))``."""
+        key = (name, id(ids))
         hit = self._cache.get(key)
         if hit is None or hit[0] is not ids:
-            hit = (ids, ids.get_indexer(self.events["customer_id"].to_numpy()).astype(np.int32))
+            hit = (ids, ids.get_indexer(table["customer_id"].to_numpy()).astype(np.int32))
             self._cache[key] = hit
         return hit[1]
 
