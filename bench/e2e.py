@@ -16,6 +16,7 @@ Both run LightGBM single-threaded (`--lgbm-jobs 1` for the baseline, `n_jobs = 1
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -169,6 +170,15 @@ def profile_microseg(data: Path, cfg: Path, env: dict[str, str]) -> Path:
     return target
 
 
+def compile_package() -> None:
+    """microseg's bytecode written as a regular (non-editable) install writes it, so that no run
+    compiles the package's source again (where ``PYTHONDONTWRITEBYTECODE`` is set, an editable
+    install would: ~0.1 s of every run at 10,000 customers)."""
+    for folder in ("core", "plugins", "privacy"):
+        if not compileall.compile_dir(REPO / folder, quiet=1):
+            raise SystemExit(f"microseg's {folder}/ does not compile")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="+", default=[100_000])
@@ -182,6 +192,7 @@ def main() -> None:
     if not BASELINE.is_file():
         raise SystemExit(f"baseline not found: {BASELINE} (it lives in ../shared/bench)")
     env = {**os.environ, "MICROSEG_BENCH_KEY": "bench-key-0123456789abcdef"}
+    compile_package()
     results: dict[int, dict[str, list[Run]]] = {}
     profiles = []
     for n in a.n:
