@@ -62,13 +62,31 @@ def key_hashes(keys: np.ndarray) -> np.ndarray:
     """64-bit hashes of stored customer keys: a key of 16+ hex digits (a pseudonym) by its
     leading 16 digits, any other key text by BLAKE2b — decided per key, so a key hashes the same
     whatever it is listed with."""
-    texts = [str(k) for k in keys]
+    texts = keys.tolist() if _all_text(keys) else [str(k) for k in keys]
+    lengths = set(map(len, texts))
     try:
-        if all(len(t) >= 16 for t in texts):
-            return np.frombuffer(bytes.fromhex("".join(t[:16] for t in texts)), dtype=">u8").astype(np.uint64)
+        if min(lengths, default=16) >= 16:
+            return np.frombuffer(bytes.fromhex(_heads(texts, lengths)), dtype=">u8").astype(np.uint64)
     except ValueError:
         pass
     return np.fromiter((_key_hash(t) for t in texts), dtype=np.uint64, count=len(texts))
+
+
+def _all_text(keys: np.ndarray) -> bool:
+    """An object array of ``str`` only (pseudonyms): its items are their own text."""
+    return isinstance(keys, np.ndarray) and keys.dtype == object and set(map(type, keys.tolist())) <= {str}
+
+
+def _heads(texts: list[str], lengths: set[int]) -> str:
+    """The leading 16 characters of each text, joined (texts of 16+ characters, their ``lengths``);
+    ASCII texts of one length (pseudonyms) are cut in one array step instead of one slice per text."""
+    if len(lengths) == 1:
+        joined = "".join(texts)
+        if joined.isascii():
+            width = next(iter(lengths))
+            grid = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(len(texts), width)
+            return grid[:, :16].tobytes().decode("ascii")
+    return "".join(t[:16] for t in texts)
 
 
 def _key_hash(text: str) -> int:
