@@ -34,28 +34,27 @@ def group_int_lists(owners: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
         raise ValueError("only non-negative integers are encoded")
     order = np.argsort(owners, kind="stable")
     owners, values = owners[order], values[order]
-    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-    counts = np.diff(np.r_[starts, len(owners)])
+    first = np.r_[True, owners[1:] != owners[:-1]]
+    starts = np.flatnonzero(first)
     top = int(values.max())
     width = len(str(top))
     token = width + 1                                        # separator + digits
-    rank = np.arange(len(values)) - np.repeat(starts, counts)
-    row = np.repeat(np.arange(len(starts)), counts)
-    tokens = np.empty((len(values), token), dtype=np.uint8)
-    tokens[:, 0] = np.where(rank == 0, OPEN, COMMA)
     if top <= 4 * len(values):                               # ids of a run's segments: a table by value
-        tokens[:, 1:] = _digit_table(np.arange(top + 1, dtype=np.int64), width)[values]
+        digits = _digit_table(np.arange(top + 1, dtype=np.int64), width)[values]
     else:
         import pandas as pd                                  # on use: reading a store needs no pandas
         codes, distinct = pd.factorize(values)
-        tokens[:, 1:] = _digit_table(np.asarray(distinct, dtype=np.int64), width)[codes]
-    line = token * int(counts.max()) + 2
-    grid = np.zeros((len(starts), line), dtype=np.uint8)     # NUL padding: dropped below
-    grid[:, :-2].reshape(len(starts), -1, token)[row, rank] = tokens
-    ends = counts * token
-    grid[np.arange(len(starts)), ends] = CLOSE
-    grid[:, -1] = NEWLINE                                    # after every text: one decode and split for all
-    texts = grid[grid != 0].tobytes().decode("ascii").split("\n")[:-1]
+        digits = _digit_table(np.asarray(distinct, dtype=np.int64), width)[codes]
+    # one buffer, every text followed by "]\n": value i's token starts after i tokens and the
+    # "]\n" of the owners before its own
+    at = np.arange(len(values)) * token + 2 * (np.cumsum(first) - 1)
+    out = np.empty(len(values) * token + 2 * len(starts), dtype=np.uint8)
+    out[at] = np.where(first, OPEN, COMMA)
+    for d in range(width):
+        out[at + 1 + d] = digits[:, d]
+    ends = np.r_[at[starts[1:]], len(out)]
+    out[ends - 2], out[ends - 1] = CLOSE, NEWLINE
+    texts = out.tobytes().decode("ascii").split("\n")[:-1]   # one decode and split for all
     return owners[starts], texts
 
 

@@ -72,7 +72,7 @@ def _texts(keys: np.ndarray) -> list[str]:
     ids as text) as it is, anything else converted."""
     if keys.dtype == object:
         values = keys.tolist()
-        if all(type(v) is str for v in values):
+        if set(map(type, values)) <= {str}:
             return values
     return keys.astype(str).tolist()
 
