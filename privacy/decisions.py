@@ -3,7 +3,7 @@ a note when some were coarsened), merged into its parent, or withheld — a reas
 never a count or a customer."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,6 +25,8 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
     runs_text = ", ".join(map(str, earlier_runs))
     # per customer: held in some microsegment dimension (once, not a copy of those rows per candidate)
     micro_held = outcome.held[[col_of[d] for d in spec.micro_dims]].any(axis=0) if released_micro else None
+    seen_all = strata.code > 0
+    flags: dict[int, np.ndarray] = {}          # per family column: its customers' fate as bits (_fate_bits)
     rows = []
     for s in segs:
         size_out = len(members.get(s.key, ()))
@@ -38,22 +40,25 @@ def candidate_rows(spec: Any, segs: list[Any], columns: list[Column], outcome: G
         elif not len(mine):
             row |= {"status": "withheld", "reason": "none of its customers may be released (marketing consent)"}
         else:
-            finer = np.zeros(len(mine), dtype=bool)
             if s.family == MICRO:
                 now = micro_now[mine]
                 below = np.zeros(len(micro_names), dtype=bool)
                 below[below_of.get(s.key, [])] = True       # names starting with s.key + KEY_SEP
                 finer = below[now]                          # released in one of its finer microsegments
                 lowered = (now != micro_code.get(s.key, -1)) & ~finer
-                held = micro_held[mine]
-                counts = np.bincount(now[lowered], minlength=len(micro_names)) if lowered.any() else np.zeros(1)
+                any_lowered = bool(lowered.any())
+                counts = np.bincount(now[lowered], minlength=len(micro_names)) if any_lowered else np.zeros(1)
                 target = micro_names[int(counts.argmax())] if counts.any() else None
+                fate = Fate(any_lowered, bool(finer.any()), bool(finer.all()), bool(micro_held[mine].any()),
+                            bool((lowered & seen_all[mine]).any()))
             else:
                 j = col_of[s.family]
-                lowered = coarse[j, mine]
-                held = outcome.held[j, mine]
-                target = f"{s.family}:{WITHHELD}" if (outcome.codes[j, mine] == 0).any() else None
-            row |= decision(s, size_out, lowered, finer, held, strata.code[mine] > 0, target, runs_text)
+                if j not in flags:
+                    flags[j] = _fate_bits(coarse[j], outcome.held[j], outcome.codes[j] == 0, seen_all)
+                bits = int(np.bitwise_or.reduce(flags[j][mine]))
+                target = f"{s.family}:{WITHHELD}" if bits & WITHHELD_BIT else None
+                fate = Fate(bool(bits & LOWERED_BIT), False, False, bool(bits & HELD_BIT), bool(bits & SEEN_BIT))
+            row |= decision(s, size_out, fate, target, runs_text)
         rows.append(row)
     return rows
 
@@ -70,21 +75,41 @@ def _finer_names(names: list[str]) -> dict[str, list[int]]:
     return out
 
 
-def decision(s: Any, size_out: int, lowered: np.ndarray, finer: np.ndarray, held: np.ndarray, seen: np.ndarray,
-              target: str | None, runs_text: str) -> dict[str, Any]:
-    """Status and reason of one candidate from its members' fate: ``lowered`` (released coarser or
-    not at all), ``finer`` (in a finer microsegment), ``held``, ``seen`` (in an earlier release)."""
+class Fate(NamedTuple):
+    """What the gate did to a candidate's releasable members: some ``lowered`` (released coarser or
+    not at all), some / all ``finer`` (in a finer microsegment), some ``held``, some lowered that
+    were ``seen`` in an earlier release."""
+
+    lowered: bool
+    some_finer: bool
+    all_finer: bool
+    held: bool
+    lowered_seen: bool
+
+
+LOWERED_BIT, HELD_BIT, WITHHELD_BIT, SEEN_BIT = 1, 2, 4, 8
+
+
+def _fate_bits(lowered: np.ndarray, held: np.ndarray, withheld: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Per customer of one column: lowered, held, released as ``*``, lowered and seen, as bits
+    (a candidate's fate is then one gather and one OR-reduce)."""
+    return (lowered * np.uint8(LOWERED_BIT) | held * np.uint8(HELD_BIT) | withheld * np.uint8(WITHHELD_BIT)
+            | (lowered & seen) * np.uint8(SEEN_BIT)).astype(np.uint8)
+
+
+def decision(s: Any, size_out: int, fate: Fate, target: str | None, runs_text: str) -> dict[str, Any]:
+    """Status and reason of one candidate from its members' :class:`Fate`."""
     across = ""
-    if held.any():
+    if fate.held:
         across = f"; some customers keep the value an earlier release gave them (runs {runs_text})"
-    elif (lowered & seen).any() and runs_text:
+    elif fate.lowered_seen and runs_text:
         across = f"; checked together with earlier releases (runs {runs_text})"
     if size_out:
-        notes = (["released as the remainder of its released finer microsegments"] if finer.any() else []) + (
+        notes = (["released as the remainder of its released finer microsegments"] if fate.some_finer else []) + (
             ["partly released: some customers are released with a coarser value, which keeps every cell ≥ k"
-             + across] if lowered.any() else [])
+             + across] if fate.lowered else [])
         return {"status": "released", "reason": "; ".join(notes)}
-    if finer.all():
+    if fate.all_finer:
         return {"status": "withheld", "reason": "every one of its released customers is in one of its finer "
                                                 "microsegments"}
     if s.family == MICRO and s.parent is not None and target and not target.endswith(f":{WITHHELD}"):
