@@ -85,8 +85,26 @@ class CustomerData:
         when = pd.Timestamp(as_of) if as_of is not None else self.as_of
         if when in self._cache:
             return self._cache[when]
+        parts = ([self.customers] if self.customers is not None else []) + self._behaviour_parts(when)
+        frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
+        frame.index.name = "customer_id"
+        if when == self.as_of:
+            self._cache[when] = frame
+        return frame
+
+    def behaviour_columns(self, as_of: pd.Timestamp | str | None = None) -> dict[str, pd.Series]:
+        """The columns of :meth:`features` that are not customer attributes, by name in the frame's
+        order: the cached frame's, or computed without joining them to the attributes (a training
+        cutoff's behaviour, not its copy of every attribute)."""
+        when = pd.Timestamp(as_of) if as_of is not None else self.as_of
+        raw = set(self.customers.columns) if self.customers is not None else set()
+        parts = [self._cache[when]] if when in self._cache else self._behaviour_parts(when)
+        return {c: s for part in parts for c, s in part.items() if c not in raw}
+
+    def _behaviour_parts(self, when: pd.Timestamp) -> list[pd.DataFrame]:
+        """The transaction and event features as of ``when`` (frames indexed by :attr:`ids`)."""
         ids = self.ids
-        parts = [self.customers] if self.customers is not None else []
+        parts = []
         if self.transactions is not None:
             tf = transaction_features(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
             if self.signup_column and self.customers is not None:
@@ -98,11 +116,7 @@ class CustomerData:
             if channels is None and "channel" in self.events.columns:
                 channels = self._cache["ev_channels"] = channel_levels(self.events)
             parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
-        frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
-        frame.index.name = "customer_id"
-        if when == self.as_of:
-            self._cache[when] = frame
-        return frame
+        return parts
 
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last transaction time."""

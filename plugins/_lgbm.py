@@ -1,6 +1,7 @@
 """LightGBM helpers: categorical handling, rows binned once for several fits (early stopping), SHAP drivers."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -14,10 +15,16 @@ MAX_CATEGORIES = 50
 def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> tuple[pd.DataFrame, dict[str, list]]:
     """Numbers as float32 (half the memory; LightGBM bins them anyway); low-cardinality text as
     pandas categoricals with fixed levels."""
+    return prepare_columns(frame.items(), frame.index, categories)
+
+
+def prepare_columns(columns: Iterable[tuple[str, Any]], index: pd.Index, categories: dict[str, list] | None = None
+                    ) -> tuple[pd.DataFrame, dict[str, list]]:
+    """:func:`prepare` of a frame's ``(name, column)`` pairs (series on ``index`` or numpy
+    arrays in its order) without the frame: the prepared frame is the only one built."""
     out = {}
     cats = dict(categories or {})
-    for col in frame.columns:
-        s = frame[col]
+    for col, s in columns:
         if s.dtype == np.float32:
             out[col] = s                                            # already compact: no copy
         elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
@@ -25,6 +32,7 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
         elif pd.api.types.is_datetime64_any_dtype(s):
             continue
         else:
+            s = s if isinstance(s, pd.Series) else pd.Series(s, index=index)
             if categories is None:
                 levels = s.astype("string").value_counts()
                 if len(levels) > MAX_CATEGORIES or len(levels) < 2:
@@ -32,7 +40,7 @@ def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> t
                 cats[col] = sorted(levels.index.tolist())
             if col in cats:
                 out[col] = as_levels(s, cats[col])
-    return pd.DataFrame(out, index=frame.index), cats
+    return pd.DataFrame(out, index=index), cats
 
 
 def as_levels(values: pd.Series, levels: list) -> pd.Categorical:

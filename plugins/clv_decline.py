@@ -30,7 +30,7 @@ from microseg.feature_words import in_words
 from microseg.plugins._basket_features import basket_features
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
-from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
+from microseg.plugins._lgbm import BinnedRows, prepare, prepare_columns, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._rank_features import cutoff_ranks
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
@@ -79,6 +79,17 @@ def _as_float64(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
+def behaviour_columns(data: Any, cutoff: pd.Timestamp) -> dict[str, pd.Series]:
+    """The behaviour columns (not the raw customer attributes) of ``data.features(cutoff)`` by
+    name: the engine's ``behaviour_columns`` when it has them (no frame joined to the attributes)."""
+    own = getattr(data, "behaviour_columns", None)
+    if own is not None:
+        return own(cutoff)
+    frame = data.features(cutoff)
+    raw_attributes = set(data.customers.columns) if data.customers is not None else set()
+    return {c: s for c, s in frame.items() if c not in raw_attributes}
+
+
 def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
                     static: pd.DataFrame | None = None, spends: dict[str, np.ndarray] | None = None,
                     btyd: bool = True, seed: int | None = 0, gaps: bool = True,
@@ -95,11 +106,8 @@ def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int
     With ``ranks``, each level's percentile among the customers eligible at ``cutoff``
     (:mod:`microseg.plugins._rank_features`).
     """
-    frame = data.features(cutoff)
-    raw_attributes = set(data.customers.columns) if data.customers is not None else set()
-    # the behaviour columns, each taken from the frame once (not copied into a frame of their own)
-    base = {c: s for c, s in frame.items() if c not in raw_attributes}
-    if not frame.index.equals(ids):
+    base = behaviour_columns(data, cutoff)
+    if base and not next(iter(base.values())).index.equals(ids):
         base = {c: s.reindex(ids) for c, s in base.items()}
     windows = trend_windows(cutoff, horizon, activity)
     spends = spends if spends is not None else window_columns(data, ids, windows)
@@ -254,9 +262,8 @@ class _RowTable:
                 columns[c] = (s.to_numpy(dtype="float32", na_value=np.nan)[positions]
                               if _stacked_as_number(s)
                               else s.iloc[positions].set_axis(idx))
-        x = pd.DataFrame(columns, index=idx)
-        del columns
-        self.x, self.categories = prepare(x)
+        # prepared as they are: the one frame built is LightGBM's input
+        self.x, self.categories = prepare_columns(columns.items(), idx)
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
         """The training rows of ``cutoffs``."""
