@@ -30,7 +30,7 @@ from microseg.feature_words import in_words
 from microseg.plugins._basket_features import basket_features
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
-from microseg.plugins._lgbm import BinnedRows, prepare, prepare_columns, top_drivers
+from microseg.plugins._lgbm import BinnedRows, Texts, is_text, prepare, prepare_columns, text_codes, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._rank_features import cutoff_ranks
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
@@ -259,9 +259,13 @@ class _RowTable:
                 attributes = attributes.reindex(ids)
             for c in attributes.columns:
                 s = attributes[c]
-                columns[c] = (s.to_numpy(dtype="float32", na_value=np.nan)[positions]
-                              if _stacked_as_number(s)
-                              else s.iloc[positions].set_axis(idx))
+                if _stacked_as_number(s):
+                    columns[c] = s.to_numpy(dtype="float32", na_value=np.nan)[positions]
+                elif is_text(s):         # factorised once per customer, not once per stacked row
+                    whole = text_codes(s)
+                    columns[c] = Texts(whole.codes[positions], whole.texts)
+                else:
+                    columns[c] = s.iloc[positions].set_axis(idx)
         # prepared as they are: the one frame built is LightGBM's input
         self.x, self.categories = prepare_columns(columns.items(), idx)
 
