@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_features, purchase_lines,
-                               transaction_features)
+from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_columns, purchase_lines,
+                               transaction_columns)
 from microseg.lgbm import classifier
 
 #: customers × window bounds summed at once by :meth:`CustomerData.window_spends` (2 MB of float64)
@@ -85,28 +85,30 @@ class CustomerData:
         when = pd.Timestamp(as_of) if as_of is not None else self.as_of
         if when in self._cache:
             return self._cache[when]
-        parts = ([self.customers] if self.customers is not None else []) + self._behaviour_parts(when)
+        ids = self.ids
+        parts = ([self.customers] if self.customers is not None else []) + [
+            pd.DataFrame(columns, index=ids) for columns in self._behaviour_parts(when, ids)]
         frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         frame.index.name = "customer_id"
         if when == self.as_of:
             self._cache[when] = frame
         return frame
 
-    def behaviour_columns(self, as_of: pd.Timestamp | str | None = None) -> dict[str, pd.Series]:
+    def behaviour_columns(self, as_of: pd.Timestamp | str | None = None) -> dict[str, Any]:
         """The columns of :meth:`features` that are not customer attributes, by name in the frame's
-        order: the cached frame's, or computed without joining them to the attributes (a training
-        cutoff's behaviour, not its copy of every attribute)."""
+        order (in :attr:`ids`' order): the cached frame's series, or numpy arrays computed without
+        building the frame (a training cutoff's behaviour, not its copy of every attribute)."""
         when = pd.Timestamp(as_of) if as_of is not None else self.as_of
         raw = set(self.customers.columns) if self.customers is not None else set()
-        parts = [self._cache[when]] if when in self._cache else self._behaviour_parts(when)
-        return {c: s for part in parts for c, s in part.items() if c not in raw}
+        parts = [dict(self._cache[when].items())] if when in self._cache else self._behaviour_parts(when, self.ids)
+        return {c: v for part in parts for c, v in part.items() if c not in raw}
 
-    def _behaviour_parts(self, when: pd.Timestamp) -> list[pd.DataFrame]:
-        """The transaction and event features as of ``when`` (frames indexed by :attr:`ids`)."""
-        ids = self.ids
+    def _behaviour_parts(self, when: pd.Timestamp, ids: pd.Index) -> list[dict[str, Any]]:
+        """The transaction and event features of ``ids`` (the run's customers) as of ``when``
+        (columns by name, in ``ids``' order)."""
         parts = []
         if self.transactions is not None:
-            tf = transaction_features(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
+            tf = transaction_columns(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
             if self.signup_column and self.customers is not None:
                 signup = pd.to_datetime(self.customers[self.signup_column], errors="coerce")
                 tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
@@ -115,7 +117,7 @@ class CustomerData:
             channels = self._cache.get("ev_channels")
             if channels is None and "channel" in self.events.columns:
                 channels = self._cache["ev_channels"] = channel_levels(self.events)
-            parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
+            parts.append(event_columns(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
         return parts
 
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -86,15 +86,25 @@ def test_behaviour_columns_are_the_feature_frames_columns_without_the_attributes
                               "signup": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")},
                              index=ids)
     ts = pd.Timestamp("2023-06-01") + pd.to_timedelta(rng.integers(0, 500 * 86400, m), "s")
-    tx = pd.DataFrame({"customer_id": rng.choice(ids, m), "ts": ts, "amount": rng.normal(40, 30, m).round(2)})
+    tx = pd.DataFrame({"customer_id": rng.choice(ids, m), "ts": ts, "amount": rng.normal(40, 30, m).round(2),
+                       "channel": rng.choice(["web", "store"], m), "category": rng.choice(["a", "b", "c"], m)})
     events = pd.DataFrame({"customer_id": rng.choice(ids, 200), "ts": ts[:200], "channel": rng.choice(["sms", "email"], 200),
                            "responded": rng.random(200) < 0.3})
-    data = CustomerData(customers=customers, transactions=tx, events=events, as_of=pd.Timestamp("2024-10-01"),
-                        signup_column="signup")
-    for cutoff in (pd.Timestamp("2024-03-01"), data.as_of, pd.Timestamp("2024-03-01")):
-        frame = data.features(cutoff)
-        expected = {c: s for c, s in frame.items() if c not in customers.columns}
-        got = data.behaviour_columns(cutoff)
-        assert list(got) == list(expected)
-        for c, s in expected.items():
-            pd.testing.assert_series_equal(got[c], s, check_exact=True, check_names=False, check_index_type=False)
+    plain = CustomerData(customers=customers, transactions=tx.drop(columns=["channel", "category"]), events=events,
+                         as_of=pd.Timestamp("2024-10-01"), signup_column="signup")
+    mixed = CustomerData(customers=customers, transactions=tx, events=events, as_of=pd.Timestamp("2024-10-01"))
+    for data, cutoff in [(d, t) for d in (plain, mixed) for t in (pd.Timestamp("2024-03-01"), d.as_of, pd.Timestamp("2024-03-01"))]:
+        _check_behaviour_columns(data, cutoff, customers.columns)
+
+
+def _check_behaviour_columns(data, cutoff: pd.Timestamp, attributes: pd.Index) -> None:
+    """``data.behaviour_columns(cutoff)`` against the frame's behaviour columns."""
+    frame = data.features(cutoff)
+    expected = {c: s for c, s in frame.items() if c not in attributes}
+    got = data.behaviour_columns(cutoff)
+    assert list(got) == list(expected)
+    assert ("share_web" in got) == ("channel" in data.transactions.columns)          # the mixes' path too
+    for c, s in expected.items():
+        values = got[c] if isinstance(got[c], np.ndarray) else got[c].to_numpy()
+        assert values.dtype == s.dtype
+        np.testing.assert_array_equal(values, s.to_numpy())
