@@ -110,8 +110,7 @@ class CustomerData:
         if self.transactions is not None:
             tf = transaction_columns(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
             if self.signup_column and self.customers is not None:
-                signup = pd.to_datetime(self.customers[self.signup_column], errors="coerce")
-                tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
+                tf["tenure_days"] = (when - self._signup_dates()).total_seconds() / 86400.0
             parts.append(tf)
         if self.events is not None:
             channels = self._cache.get("ev_channels")
@@ -119,6 +118,13 @@ class CustomerData:
                 channels = self._cache["ev_channels"] = channel_levels(self.events)
             parts.append(event_columns(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
         return parts
+
+    def _signup_dates(self) -> Any:
+        """The customers' sign-up dates (a datetime array, unparseable ones missing), parsed once."""
+        hit = self._cache.get("signup_dates")
+        if hit is None:
+            hit = self._cache["signup_dates"] = pd.to_datetime(self.customers[self.signup_column], errors="coerce").array
+        return hit
 
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last transaction time."""
