@@ -18,7 +18,6 @@ keep raising :class:`SystemExit`.
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 import sys
 import threading
@@ -47,7 +46,10 @@ def can_skip_teardown() -> bool:
     main = threading.main_thread()
     if any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate()):
         return False
-    return not multiprocessing.active_children()
+    # no multiprocessing child unless the module was loaded (by joblib, Dask …): not imported here
+    # only to ask (~6 ms of a command such as `microseg segments`)
+    mp = sys.modules.get("multiprocessing")
+    return mp is None or not mp.active_children()
 
 
 def leave(code: Any) -> None:

@@ -203,7 +203,8 @@ class Store:
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             killpoints.checkpoint("store.run")
             if segments:                                             # every model withheld: no segment
-                conn.execute(insert(Segment), [{**s, "run_id": run_id} for s in segments])
+                self._insert_rows(conn, Segment.__table__, ("run_id", *segments[0]),
+                                  [(run_id, *(s[c] for c in segments[0])) for s in segments])
             # the rows as stored (ids in insertion order): their ids for the memberships, the rows for the record
             stored_segs = [dict(r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
                                                          .order_by(Segment.id)).mappings()]
@@ -272,15 +273,21 @@ class Store:
                 killpoints.checkpoint("store.rows")                  # the last rows, still inside COPY
             return
         # Core executemany of plain tuples in chunks (one transaction: the caller's)
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        if self.dialect != "sqlite":
-            sql = sql.replace("?", "%s")
         rows = iter(rows)
         with progress.task(f"writing {table.name} rows", total) as written:
             while chunk := list(islice(rows, CHUNK)):
-                conn.exec_driver_sql(sql, chunk)
+                self._insert_rows(conn, table, columns, chunk)
                 written.advance(len(chunk))
                 killpoints.checkpoint("store.rows")
+
+    def _insert_rows(self, conn: Any, table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """One executemany of plain tuples (values as the driver takes them: text, numbers, None),
+        without SQLAlchemy's per-row parameter processing (987 segment rows: ~8 ms of it)."""
+        names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+        if self.dialect != "sqlite":
+            sql = sql.replace("?", "%s")
+        conn.exec_driver_sql(sql, rows)
 
     # ------------------------------------------------------------------ reading
     def runs(self) -> list[Run]:
