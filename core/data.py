@@ -94,14 +94,18 @@ class CustomerData:
             self._cache[when] = frame
         return frame
 
-    def behaviour_columns(self, as_of: pd.Timestamp | str | None = None) -> dict[str, Any]:
+    def behaviour_columns(self, as_of: pd.Timestamp | str | None = None) -> tuple[dict[str, Any], pd.Index]:
         """The columns of :meth:`features` that are not customer attributes, by name in the frame's
-        order (in :attr:`ids`' order): the cached frame's series, or numpy arrays computed without
-        building the frame (a training cutoff's behaviour, not its copy of every attribute)."""
+        order, and the customers they list (:attr:`ids`): the cached frame's series, or numpy
+        arrays computed without building the frame (a training cutoff's behaviour, not its copy
+        of every attribute)."""
         when = pd.Timestamp(as_of) if as_of is not None else self.as_of
         raw = set(self.customers.columns) if self.customers is not None else set()
-        parts = [dict(self._cache[when].items())] if when in self._cache else self._behaviour_parts(when, self.ids)
-        return {c: v for part in parts for c, v in part.items() if c not in raw}
+        if when in self._cache:
+            frame = self._cache[when]
+            return {c: s for c, s in frame.items() if c not in raw}, frame.index
+        ids = self.ids
+        return {c: v for part in self._behaviour_parts(when, ids) for c, v in part.items() if c not in raw}, ids
 
     def _behaviour_parts(self, when: pd.Timestamp, ids: pd.Index) -> list[dict[str, Any]]:
         """The transaction and event features of ``ids`` (the run's customers) as of ``when``

@@ -87,7 +87,7 @@ def behaviour_columns(data: Any, cutoff: pd.Timestamp, ids: pd.Index) -> dict[st
     has them (no frame joined to the attributes)."""
     own = getattr(data, "behaviour_columns", None)
     if own is not None:
-        columns, index = own(cutoff), data.ids
+        columns, index = own(cutoff)
     else:
         frame = data.features(cutoff)
         raw_attributes = set(data.customers.columns) if data.customers is not None else set()

@@ -101,7 +101,8 @@ def _check_behaviour_columns(data, cutoff: pd.Timestamp, attributes: pd.Index) -
     """``data.behaviour_columns(cutoff)`` against the frame's behaviour columns."""
     frame = data.features(cutoff)
     expected = {c: s for c, s in frame.items() if c not in attributes}
-    got = data.behaviour_columns(cutoff)
+    got, index = data.behaviour_columns(cutoff)
+    assert index.equals(frame.index)
     assert list(got) == list(expected)
     assert ("share_web" in got) == ("channel" in data.transactions.columns)          # the mixes' path too
     for c, s in expected.items():
