@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/e2e.py --n 10000 100000 1000000 --rounds 2 --write-docs
     .venv/bin/python bench/e2e.py --n 100000 --rounds 1 --profile      # + a pyinstrument profile per N
+    .venv/bin/python bench/e2e.py --n 10000 --without decline           # + microseg without one method (diagnostic)
 
 Generates the baseline's synthetic data once per N with the baseline's own `generate` command
 (seeded: ~20 transactions and ~6 campaign contacts per customer), then alternates baseline and
@@ -140,6 +141,16 @@ def run_baseline(data: Path, env: dict[str, str], lgbm_jobs: int) -> Run:
         "store": f"{db.stat().st_size / 2**20:.0f} MB, {res['rows']['membership']:,} membership rows"})
 
 
+def without_method(config: str, method_id: str) -> str:
+    """``config`` without the ``[[methods]]`` entry ``method_id`` (and without it as a dimension)."""
+    head, *blocks = config.split("[[methods]]")
+    kept = [b for b in blocks if f'id = "{method_id}"' not in b.split("\n", 2)[1]]
+    if len(kept) == len(blocks):
+        raise SystemExit(f"--without: no method with id {method_id!r} in the e2e config")
+    text = "[[methods]]".join([head, *kept])
+    return text.replace(f'"{method_id}", ', "").replace(f', "{method_id}"', "")
+
+
 def run_microseg(data: Path, cfg: Path, env: dict[str, str]) -> Run:
     db = data / "ms.db"
     for suffix in ("", "-wal", "-shm"):
@@ -147,12 +158,13 @@ def run_microseg(data: Path, cfg: Path, env: dict[str, str]) -> Run:
     microseg = str(Path(sys.executable).with_name("microseg"))
     stats, text = measure([microseg, "run", str(cfg), "--db", str(db), "--json"], env)
     report = json.loads(text)
-    ev = report["methods"]["decline"]["evaluation"]
+    ev = report["methods"].get("decline", {}).get("evaluation")
     released = [s for s in report["segments"] if s["status"] == "released"]
     micro = sum(1 for s in released if s["family"] == "micro")
-    protocol = ev["protocol"].split(":")[0]
+    auc = f"{ev['roc_auc']:.3f} ({ev['protocol'].split(':')[0]}: trained before, evaluated on a later cutoff)" \
+        if ev else "(no decline method)"
     return Run(stats["wall_s"], stats["peak_rss_mb"], report["timings"], {
-        "decline AUC": f"{ev['roc_auc']:.3f} ({protocol}: trained before, evaluated on a later cutoff)",
+        "decline AUC": auc,
         "segments released": f"{micro} microsegments (partition, merge-into-parent, differencing-checked) "
                              f"+ {len(released) - micro} method segments",
         "store": f"{db.stat().st_size / 2**20:.0f} MB, one row per released customer"})
@@ -187,6 +199,8 @@ def main() -> None:
     ap.add_argument("--lgbm-jobs", type=int, default=1, help="baseline LightGBM threads (microseg uses n_jobs=1)")
     ap.add_argument("--engine", choices=["pandas", "dask"], default="pandas", help="microseg engine")
     ap.add_argument("--profile", action="store_true", help="also profile one microseg run (needs pyinstrument)")
+    ap.add_argument("--without", metavar="METHOD_ID", default=None,
+                    help="diagnostic: also run microseg without this method (e.g. decline), a third row per N")
     ap.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     a = ap.parse_args()
     if not BASELINE.is_file():
@@ -201,13 +215,19 @@ def main() -> None:
             subprocess.run([sys.executable, str(BASELINE), "generate", "--n", str(n), "--out", str(data)], check=True)
         cfg = data / f"microseg-{a.engine}.toml"
         cfg.write_text(CONFIG.format(data=data.as_posix(), engine=a.engine))
-        results[n] = {"baseline": [], "microseg": []}
+        configs = {"microseg": cfg}
+        if a.without:
+            reduced = data / f"microseg-{a.engine}-without-{a.without}.toml"
+            reduced.write_text(without_method(cfg.read_text(), a.without))
+            configs[f"microseg without {a.without}"] = reduced
+        results[n] = {"baseline": [], **{tool: [] for tool in configs}}
         for r in range(a.rounds):
             results[n]["baseline"].append(run_baseline(data, env, a.lgbm_jobs))
-            results[n]["microseg"].append(run_microseg(data, cfg, env))
-            b, m = results[n]["baseline"][-1], results[n]["microseg"][-1]
-            print(f"n={n:,} round {r + 1}: baseline {b.wall_s:.1f} s {b.peak_rss_mb:,} MB | "
-                  f"microseg {m.wall_s:.1f} s {m.peak_rss_mb:,} MB", flush=True)
+            for tool, path in configs.items():
+                results[n][tool].append(run_microseg(data, path, env))
+            print(f"n={n:,} round {r + 1}: " + " | ".join(
+                f"{tool} {runs[-1].wall_s:.1f} s {runs[-1].peak_rss_mb:,} MB" for tool, runs in results[n].items()),
+                flush=True)
         if a.profile:
             profiles.append(profile_microseg(data, cfg, env))
     table = render(results, a)
@@ -225,7 +245,8 @@ def _verdict(value: float, target: float) -> str:
 
 def render(results: dict[int, dict[str, list[Run]]], a: argparse.Namespace) -> str:
     engine = "" if a.engine == "pandas" else f" --engine {a.engine}"
-    out = [f"Command: `.venv/bin/python bench/e2e.py --n {' '.join(map(str, a.n))} --rounds {a.rounds}{engine}` "
+    without = f" --without {a.without}" if a.without else ""
+    out = [f"Command: `.venv/bin/python bench/e2e.py --n {' '.join(map(str, a.n))} --rounds {a.rounds}{engine}{without}` "
            f"(2 cores; baseline `--lgbm-jobs {a.lgbm_jobs}`, microseg `n_jobs = 1`; each run a fresh process, "
            "baseline and microseg alternating)", "",
            "| N | tool | wall s, median (min–max) | peak RSS MB, max | µs / customer | wall ratio | RSS ratio |",
@@ -235,8 +256,13 @@ def render(results: dict[int, dict[str, list[Run]]], a: argparse.Namespace) -> s
     for n, res in results.items():
         for tool, runs in res.items():
             walls = [r.wall_s for r in runs]
-            wr = _verdict(med[n][tool] / med[n]["baseline"], TARGETS["wall"]) if tool == "microseg" else "1.00"
-            rr = _verdict(rss[n][tool] / rss[n]["baseline"], TARGETS["rss"]) if tool == "microseg" else "1.00"
+            wr, rr = "1.00", "1.00"
+            if tool == "microseg":
+                wr = _verdict(med[n][tool] / med[n]["baseline"], TARGETS["wall"])
+                rr = _verdict(rss[n][tool] / rss[n]["baseline"], TARGETS["rss"])
+            elif tool != "baseline":                       # a diagnostic row: the ratio only, no verdict
+                wr = f"{med[n][tool] / med[n]['baseline']:.2f} (diagnostic)"
+                rr = f"{rss[n][tool] / rss[n]['baseline']:.2f} (diagnostic)"
             out.append(f"| {n:,} | {tool} | {med[n][tool]:.1f} ({min(walls):.1f}–{max(walls):.1f}) | "
                        f"{rss[n][tool]:,} | {med[n][tool] / n * 1e6:.1f} | {wr} | {rr} |")
     if len(results) > 1:

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from microseg.engine import Classifier, customer_attributes
-from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_features, purchase_lines,
-                               transaction_features)
+from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_columns, purchase_lines,
+                               transaction_columns)
 from microseg.lgbm import classifier
 
 #: customers × window bounds summed at once by :meth:`CustomerData.window_spends` (2 MB of float64)
@@ -86,23 +86,49 @@ class CustomerData:
         if when in self._cache:
             return self._cache[when]
         ids = self.ids
-        parts = [self.customers] if self.customers is not None else []
-        if self.transactions is not None:
-            tf = transaction_features(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
-            if self.signup_column and self.customers is not None:
-                signup = pd.to_datetime(self.customers[self.signup_column], errors="coerce")
-                tf["tenure_days"] = ((when - signup).dt.total_seconds() / 86400.0).to_numpy()
-            parts.append(tf)
-        if self.events is not None:
-            channels = self._cache.get("ev_channels")
-            if channels is None and "channel" in self.events.columns:
-                channels = self._cache["ev_channels"] = channel_levels(self.events)
-            parts.append(event_features(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
+        parts = ([self.customers] if self.customers is not None else []) + [
+            pd.DataFrame(columns, index=ids) for columns in self._behaviour_parts(when, ids)]
         frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0].copy()
         frame.index.name = "customer_id"
         if when == self.as_of:
             self._cache[when] = frame
         return frame
+
+    def behaviour_columns(self, as_of: pd.Timestamp | str | None = None) -> tuple[dict[str, Any], pd.Index]:
+        """The columns of :meth:`features` that are not customer attributes, by name in the frame's
+        order, and the customers they list (:attr:`ids`): the cached frame's series, or numpy
+        arrays computed without building the frame (a training cutoff's behaviour, not its copy
+        of every attribute)."""
+        when = pd.Timestamp(as_of) if as_of is not None else self.as_of
+        raw = set(self.customers.columns) if self.customers is not None else set()
+        if when in self._cache:
+            frame = self._cache[when]
+            return {c: s for c, s in frame.items() if c not in raw}, frame.index
+        ids = self.ids
+        return {c: v for part in self._behaviour_parts(when, ids) for c, v in part.items() if c not in raw}, ids
+
+    def _behaviour_parts(self, when: pd.Timestamp, ids: pd.Index) -> list[dict[str, Any]]:
+        """The transaction and event features of ``ids`` (the run's customers) as of ``when``
+        (columns by name, in ``ids``' order)."""
+        parts = []
+        if self.transactions is not None:
+            tf = transaction_columns(self.transactions, ids, when, self.windows, codes=self.tx_codes(ids))
+            if self.signup_column and self.customers is not None:
+                tf["tenure_days"] = (when - self._signup_dates()).total_seconds() / 86400.0
+            parts.append(tf)
+        if self.events is not None:
+            channels = self._cache.get("ev_channels")
+            if channels is None and "channel" in self.events.columns:
+                channels = self._cache["ev_channels"] = channel_levels(self.events)
+            parts.append(event_columns(self.events, ids, when, codes=self.ev_codes(ids), channels=channels))
+        return parts
+
+    def _signup_dates(self) -> Any:
+        """The customers' sign-up dates (a datetime array, unparseable ones missing), parsed once."""
+        hit = self._cache.get("signup_dates")
+        if hit is None:
+            hit = self._cache["signup_dates"] = pd.to_datetime(self.customers[self.signup_column], errors="coerce").array
+        return hit
 
     def tx_date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last transaction time."""

@@ -51,6 +51,31 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     ``levels`` fixes the channel / category levels of the mix columns (default: the largest
     levels in ``tx``); ``codes`` may give each row's position in ``ids`` (−1: not a customer).
     """
+    out, mixes = _transaction_parts(tx, ids, as_of, windows, levels, codes)
+    return _joined(out, mixes, ids)
+
+
+def transaction_columns(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
+                        windows: tuple[int, ...] = DEFAULT_WINDOWS,
+                        levels: dict[str, list] | None = None, codes: np.ndarray | None = None) -> dict[str, Any]:
+    """:func:`transaction_features`' columns by name (numpy arrays in ``ids``' order; series when
+    there are mixes), without building the frame when there are no mixes to join."""
+    out, mixes = _transaction_parts(tx, ids, as_of, windows, levels, codes)
+    return out if not mixes else dict(_joined(out, mixes, ids).items())
+
+
+def _joined(out: dict[str, np.ndarray], mixes: list[pd.DataFrame], ids: pd.Index) -> pd.DataFrame:
+    """The frame of ``out``'s columns with the mix columns joined on."""
+    frame = pd.DataFrame(out, index=ids)
+    for mix in mixes:
+        frame = frame.join(mix)
+    return frame
+
+
+def _transaction_parts(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp, windows: tuple[int, ...],
+                       levels: dict[str, list] | None, codes: np.ndarray | None
+                       ) -> tuple[dict[str, np.ndarray], list[pd.DataFrame]]:
+    """:func:`transaction_features` as its columns without the mixes, and the mix frames."""
     n = len(ids)
     ts = tx["ts"].to_numpy()
     before = ts < np.datetime64(as_of)
@@ -115,10 +140,7 @@ def transaction_features(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
         out[f"spend_prev_{w}d"] = s_prev
         out[f"trend_{w}d"] = (np.maximum(s_cur, 0) + 1.0) / (np.maximum(s_prev, 0) + 1.0)
         out[f"purchases_{w}d"] = np.bincount(codes[cur & bought], minlength=n).astype("int64")
-    frame = pd.DataFrame(out, index=ids)
-    for mix in mixes:
-        frame = frame.join(mix)
-    return frame
+    return out, mixes
 
 
 def _take(tx: pd.DataFrame, column: str, rows: np.ndarray | None, dtype: str | None = None) -> np.ndarray:
@@ -203,6 +225,13 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     """Contacts and responses per customer (overall and per channel) before ``as_of``; ``codes``
     may give each event's position in ``ids`` (−1: not a customer), ``channels`` the events'
     :func:`channel_levels`."""
+    return pd.DataFrame(event_columns(events, ids, as_of, codes, channels), index=ids)
+
+
+def event_columns(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
+                  codes: np.ndarray | None = None,
+                  channels: tuple[np.ndarray, pd.Index] | None = None) -> dict[str, np.ndarray]:
+    """:func:`event_features`' columns by name (numpy arrays in ``ids``' order)."""
     n = len(ids)
     ev = events
     codes = row_positions(ids, ev["customer_id"]) if codes is None else np.asarray(codes)
@@ -228,4 +257,4 @@ def event_features(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
             mask = ch_codes == i
             out[f"contacts_{slug(ch)}"] = np.bincount(codes[mask], minlength=n).astype("int64")
             out[f"responses_{slug(ch)}"] = np.bincount(codes[mask & responded], minlength=n).astype("int64")
-    return pd.DataFrame(out, index=ids)
+    return out

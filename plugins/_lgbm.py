@@ -1,7 +1,8 @@
 """LightGBM helpers: categorical handling, rows binned once for several fits (early stopping), SHAP drivers."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,33 +15,60 @@ MAX_CATEGORIES = 50
 def prepare(frame: pd.DataFrame, categories: dict[str, list] | None = None) -> tuple[pd.DataFrame, dict[str, list]]:
     """Numbers as float32 (half the memory; LightGBM bins them anyway); low-cardinality text as
     pandas categoricals with fixed levels."""
+    return prepare_columns(frame.items(), frame.index, categories)
+
+
+class Texts(NamedTuple):
+    """A text column factorised (:func:`text_codes`): each row's code into ``texts`` (−1: missing)."""
+    codes: np.ndarray
+    texts: pd.Index
+
+
+def text_codes(values: pd.Series) -> Texts:
+    """``values`` as text, factorised (each distinct text once)."""
+    codes, uniques = pd.factorize(values.astype("string"))           # missing: -1
+    return Texts(codes, pd.Index(uniques, dtype=object))
+
+
+def is_text(column: Any) -> bool:
+    """Whether :func:`prepare` takes ``column`` as text (not a number, a flag or a date)."""
+    return not (pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column)
+                or pd.api.types.is_datetime64_any_dtype(column))
+
+
+def prepare_columns(columns: Iterable[tuple[str, Any]], index: pd.Index, categories: dict[str, list] | None = None
+                    ) -> tuple[pd.DataFrame, dict[str, list]]:
+    """:func:`prepare` of a frame's ``(name, column)`` pairs (series on ``index``, numpy arrays
+    or :class:`Texts` in its order) without the frame: the prepared frame is the only one built."""
     out = {}
     cats = dict(categories or {})
-    for col in frame.columns:
-        s = frame[col]
-        if s.dtype == np.float32:
-            out[col] = s                                            # already compact: no copy
-        elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            out[col] = s.astype("float32")
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        else:
+    for col, s in columns:
+        if isinstance(s, Texts) or is_text(s):
+            text = s if isinstance(s, Texts) else text_codes(s if isinstance(s, pd.Series) else pd.Series(s, index=index))
             if categories is None:
-                levels = s.astype("string").value_counts()
-                if len(levels) > MAX_CATEGORIES or len(levels) < 2:
+                present = text.texts[np.unique(text.codes[text.codes >= 0])]      # the distinct texts used
+                if len(present) > MAX_CATEGORIES or len(present) < 2:
                     continue
-                cats[col] = sorted(levels.index.tolist())
+                cats[col] = sorted(present.tolist())
             if col in cats:
-                out[col] = as_levels(s, cats[col])
-    return pd.DataFrame(out, index=frame.index), cats
+                out[col] = _levels_of(text, cats[col])
+        elif s.dtype == np.float32:
+            out[col] = s                                            # already compact: no copy
+        elif not pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.astype("float32")                          # numbers and flags
+    return pd.DataFrame(out, index=index), cats
 
 
 def as_levels(values: pd.Series, levels: list) -> pd.Categorical:
     """``values`` as text, a categorical with the fixed ``levels`` (unseen ones and missing
     values become missing): each distinct value is looked up once, not every row."""
-    codes, uniques = pd.factorize(values.astype("string"))           # missing: -1
-    lookup = np.append(pd.Index(levels).get_indexer(pd.Index(uniques, dtype=object)), -1)
-    return pd.Categorical.from_codes(lookup[codes], categories=levels)
+    return _levels_of(text_codes(values), levels)
+
+
+def _levels_of(text: Texts, levels: list) -> pd.Categorical:
+    """The factorised ``text`` as a categorical with the fixed ``levels`` (others: missing)."""
+    lookup = np.append(pd.Index(levels).get_indexer(text.texts), -1)
+    return pd.Categorical.from_codes(lookup[text.codes], categories=levels)
 
 
 class BoosterModel:

@@ -108,9 +108,10 @@ def cutoff_ranks(columns: dict[str, np.ndarray], eligible: np.ndarray) -> dict[s
     """``<name>_rank`` for each of :func:`ranked_columns` in ``columns``: its percentile among the
     ``eligible`` rows with a value (NaN elsewhere)."""
     eligible = np.asarray(eligible, dtype=bool)
+    rows = np.flatnonzero(eligible)                  # the eligible rows, found once for every column
     out = {}
     for name in ranked_columns(columns):
         rank = np.full(len(eligible), np.nan)
-        rank[eligible] = percentiles(np.asarray(columns[name], dtype="float64")[eligible])
+        rank[rows] = percentiles(np.asarray(columns[name], dtype="float64")[rows])
         out[name + RANK_SUFFIX] = rank
     return out

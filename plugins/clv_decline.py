@@ -30,7 +30,7 @@ from microseg.feature_words import in_words
 from microseg.plugins._basket_features import basket_features
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
-from microseg.plugins._lgbm import BinnedRows, prepare, top_drivers
+from microseg.plugins._lgbm import BinnedRows, Texts, is_text, prepare, prepare_columns, text_codes, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._rank_features import cutoff_ranks
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
@@ -71,12 +71,35 @@ def history_features(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: in
                                         baskets, ranks), index=ids)
 
 
-def _as_float64(values: pd.Series) -> np.ndarray:
+def _as_float64(values: pd.Series | np.ndarray) -> np.ndarray:
     """``values.to_numpy(dtype="float64", na_value=np.nan)``, without its copy and missing-value
     pass for numpy numbers (whose missing values are NaN already)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
-        return values.to_numpy(dtype="float64")
+        return np.asarray(values, dtype="float64")
+    if isinstance(values, np.ndarray):
+        values = pd.Series(values)
     return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def behaviour_columns(data: Any, cutoff: pd.Timestamp, ids: pd.Index) -> dict[str, Any]:
+    """The behaviour columns (not the raw customer attributes) of ``data.features(cutoff)`` by
+    name, in ``ids``' order (numpy arrays or series): the engine's ``behaviour_columns`` when it
+    has them (no frame joined to the attributes)."""
+    own = getattr(data, "behaviour_columns", None)
+    if own is not None:
+        columns, index = own(cutoff)
+    else:
+        frame = data.features(cutoff)
+        raw_attributes = set(data.customers.columns) if data.customers is not None else set()
+        columns, index = {c: s for c, s in frame.items() if c not in raw_attributes}, frame.index
+    if index.equals(ids):
+        return columns
+    return {c: (pd.Series(v, index=index) if isinstance(v, np.ndarray) else v).reindex(ids) for c, v in columns.items()}
+
+
+def _values(column: Any) -> np.ndarray:
+    """A numpy array or series' values as a numpy array (as ``Series.to_numpy()``)."""
+    return column if isinstance(column, np.ndarray) else column.to_numpy()
 
 
 def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int,
@@ -95,12 +118,7 @@ def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int
     With ``ranks``, each level's percentile among the customers eligible at ``cutoff``
     (:mod:`microseg.plugins._rank_features`).
     """
-    frame = data.features(cutoff)
-    raw_attributes = set(data.customers.columns) if data.customers is not None else set()
-    # the behaviour columns, each taken from the frame once (not copied into a frame of their own)
-    base = {c: s for c, s in frame.items() if c not in raw_attributes}
-    if not frame.index.equals(ids):
-        base = {c: s.reindex(ids) for c, s in base.items()}
+    base = behaviour_columns(data, cutoff, ids)
     windows = trend_windows(cutoff, horizon, activity)
     spends = spends if spends is not None else window_columns(data, ids, windows)
     col = {c: _as_float64(s) for c, s in base.items()
@@ -127,14 +145,14 @@ def history_columns(data: Any, ids: pd.Index, cutoff: pd.Timestamp, horizon: int
             for name in [c for c in col if c.startswith("purchases_") and c.endswith("d")]:
                 f[f"{name}_share"] = np.where(col["frequency"] > 0, col[name] / np.maximum(col["frequency"], 1), np.nan)
         if btyd and {"frequency", "recency_days"} <= set(base):
-            b = btyd_features(pd.DataFrame(base), horizon, seed)
+            b = btyd_features(pd.DataFrame(base, index=ids), horizon, seed)
             f["p_alive"] = b["p_alive"].to_numpy()
             f["expected_purchases"] = b["expected_purchases"].to_numpy()
             if "avg_basket" in col:
                 f["expected_spend"] = f["expected_purchases"] * col["avg_basket"]
                 f["expected_vs_window"] = np.where(cur > 0, f["expected_spend"] / cur, np.nan)
     # one frame from the columns (base's kept as they are, then the new ones, then the attributes)
-    out = {c: s.to_numpy() for c, s in base.items() if c not in f} | f
+    out = {c: _values(s) for c, s in base.items() if c not in f} | f
     if ranks:
         out |= cutoff_ranks(col | f, cur > 0)
     if static is not None:
@@ -251,12 +269,15 @@ class _RowTable:
                 attributes = attributes.reindex(ids)
             for c in attributes.columns:
                 s = attributes[c]
-                columns[c] = (s.to_numpy(dtype="float32", na_value=np.nan)[positions]
-                              if _stacked_as_number(s)
-                              else s.iloc[positions].set_axis(idx))
-        x = pd.DataFrame(columns, index=idx)
-        del columns
-        self.x, self.categories = prepare(x)
+                if _stacked_as_number(s):
+                    columns[c] = s.to_numpy(dtype="float32", na_value=np.nan)[positions]
+                elif is_text(s):         # factorised once per customer, not once per stacked row
+                    whole = text_codes(s)
+                    columns[c] = Texts(whole.codes[positions], whole.texts)
+                else:
+                    columns[c] = s.iloc[positions].set_axis(idx)
+        # prepared as they are: the one frame built is LightGBM's input
+        self.x, self.categories = prepare_columns(columns.items(), idx)
 
     def of(self, cutoffs: list[pd.Timestamp]) -> np.ndarray:
         """The training rows of ``cutoffs``."""
@@ -551,8 +572,10 @@ class ClvDecline(microseg.SegmentationMethod):
         """The evaluated model beside the naive rule (recency or spend trend) that ranks the
         training rows of that model best."""
         train = table.of(trained_on)
-        col, sign, words = choose_rule(table.x.iloc[train], table.y[train], DECLINE_RULES) if trained_on \
-            else ("", 1.0, "")
+        # the rules' columns only (not a copy of every feature of the training rows)
+        rule_columns = [c for c in DECLINE_RULES if c in table.x.columns]
+        col, sign, words = choose_rule(table.x[rule_columns].iloc[train], table.y[train], DECLINE_RULES) \
+            if trained_on else ("", 1.0, "")
         words = words or "recency or spend trend"
         base = rule_scores(x_ev, col, sign) if x_ev is not None else np.array([])
         self.evaluation_["baseline"] = words
