@@ -105,15 +105,6 @@ class GateOutcome:
                 "rounds": self.rounds}
 
 
-def _group_sizes(keys: np.ndarray, bound: int) -> np.ndarray:
-    """For each of ``keys``, how many of ``keys`` equal it: counted by value when they lie in
-    [0, ``bound``) and ``bound`` is small against their number, else by group (factorize)."""
-    if len(keys) and bound <= 4 * len(keys) + 65536 and keys.min() >= 0 and keys.max() < bound:
-        return np.bincount(keys, minlength=1)[keys]
-    groups, _ = pd.factorize(keys)
-    return np.bincount(groups)[groups]
-
-
 class _State:
     def __init__(self, columns: list[Column], k: int, strata: Strata) -> None:
         self.cols, self.k, self.strata = columns, k, strata
@@ -155,16 +146,17 @@ class _State:
         nxt = col.paths[self.depth[j, cand] + 1, cand].astype(np.int64)
         c = self.cell[cand]
         width = len(col.values)
-        group = c * width + nxt
-        big = _group_sizes(group, n_cells * width) >= k
-        target = np.where(big, nxt, -1)
+        groups, keys = pd.factorize(c * width + nxt)
+        gsize = np.bincount(groups)
+        big = gsize >= k
+        target = np.where(big[groups], nxt, -1)
         held = np.zeros(len(cand), dtype=bool)
         hold = self.strata.hold.get(col.name) if col.holdable else None
         if hold is not None:
             hc = hold[self.cell_stratum[c]]
             maybe = (target < 0) & (hc > 0)
             if maybe.any():
-                ok = np.isin(c[maybe] * width + hc[maybe], group[big])
+                ok = np.isin(c[maybe] * width + hc[maybe], keys[big])
                 where = np.flatnonzero(maybe)[ok]
                 target[where], held[where] = hc[where], True
         moved = np.bincount(c[target >= 0], minlength=n_cells)
