@@ -564,26 +564,24 @@ class ClvDecline(microseg.SegmentationMethod):
         default_trees = max(20, self.n_estimators // 4)
         x_ev, y_ev, p_ev, protocol = None, np.array([]), np.array([]), "none: not enough history for a backtest"
         trained_on: list[pd.Timestamp] = []
-        valid = back[0] if backtest else (cutoffs[0] if len(cutoffs) > 1 else None)
+        first, valid = (back[1:], back[0]) if backtest else (cutoffs[1:], cutoffs[0] if len(cutoffs) > 1 else None)
         self.categories_ = table.categories
+        score_input = None
         # the final model trains in a worker thread while the early-stopping fit chooses its trees
         with (self._beside(data, table, binned, cutoffs) if valid is not None else None) or nullcontext() as beside:
-            if backtest:
-                model = validated = self._validated(binned, table, back[1:], back[0])
-                trained_on = back[1:]
-                protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
-                            f"ending {latest.date()}), evaluated at {latest.date()}")
-            else:
-                validated = self._validated(binned, table, cutoffs[1:], cutoffs[0]) if valid is not None else None
-                if not forward and back:
-                    model = binned.fit(self._params(), table.of(back), default_trees)
-                    trained_on = back
-                    protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
+            validated = self._validated(binned, table, first, valid) if valid is not None else None
             n_trees = validated.n_trees_ if validated is not None else default_trees
             if beside is not None:
                 beside.keep(n_trees)
-            # while the final model may still be training: the scoring input (no model needed)
-            score_input = self._score_input(customers, data)
+            if backtest:
+                model, trained_on = validated, first
+                protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
+                            f"ending {latest.date()}), evaluated at {latest.date()}")
+            elif not forward and back:
+                model, trained_on = binned.fit(self._params(), table.of(back), default_trees), back
+                protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
+            if beside is not None:        # while the final model may still train: the scoring input (no model needed)
+                score_input = self._score_input(customers, data)
             self.model_ = self._final_model(data, table, binned, cutoffs, n_trees, beside)
         del binned                     # the binned rows (LightGBM's copy of the table) are not needed any more
         if validated is not None:
@@ -607,7 +605,7 @@ class ClvDecline(microseg.SegmentationMethod):
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.comparison_ = self._comparison(table, trained_on, x_ev, y_ev, p_ev, protocol)
         self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
-        scored, xp = self._scored_from(score_input)
+        scored, xp = self._scored_from(score_input if score_input is not None else self._score_input(customers, data))
         self._scored = FitMemo(scored, customers, data)
         self.drivers_ = self._drivers(customers, scored, xp)
         return self
