@@ -304,10 +304,9 @@ def _trainable(y: np.ndarray) -> bool:
 
 
 def _fits_in_process(data: Any) -> bool:
-    """Whether ``data``'s engine trains classifiers in this process (the pandas engine's
-    ``fit_classifier``, which calls the caller's ``in_process`` fit)."""
-    from microseg.data import CustomerData
-    return type(data).fit_classifier is CustomerData.fit_classifier
+    """Whether ``data``'s engine trains a classifier by the caller's ``in_process`` fit (so the
+    fit may start early); an engine that does not say so trains it its own way, when asked."""
+    return bool(getattr(data, "fits_in_process", False))
 
 
 class ClvDecline(microseg.SegmentationMethod):

@@ -129,3 +129,13 @@ def test_stop_at_ends_when_told_or_cancelled():
     other = _lgbm.StopAt()
     other.cancel()
     assert other.done(1)
+
+
+def test_only_an_engine_that_fits_in_process_gets_the_early_final_fit():
+    class Elsewhere(CustomerData):          # trains where its data are: the fit is not started early
+        def fit_classifier(self, params, x, y, *, n_estimators, in_process=None):
+            return super().fit_classifier(params, x, y, n_estimators=n_estimators)
+    tx = _shop(seed=2, future=0)
+    assert clv_decline._fits_in_process(CustomerData(transactions=tx, as_of=AS_OF))
+    assert not clv_decline._fits_in_process(Elsewhere(transactions=tx, as_of=AS_OF))
+    assert not clv_decline._fits_in_process(object())
