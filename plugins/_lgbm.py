@@ -219,10 +219,11 @@ class FitBeside:
 
     def model(self) -> BoosterModel:
         """The worker's model cut to the chosen trees (waits for it; raises its error)."""
-        booster = self._pending.result()
         trees = self._stop.trees
         if trees is None:
             raise RuntimeError("FitBeside.model() before keep(): the number of trees is not chosen")
+        booster = self._pending.result()
+        self._pending = None               # the training booster and its dataset go with it
         return BoosterModel(first_trees(booster, trees, self._limit), trees)
 
 
