@@ -172,8 +172,8 @@ class StopAt:
 
 def first_trees(booster: Any, trees: int, rounds: int) -> Any:
     """The first ``trees`` trees of a ``booster`` trained for ``rounds`` rounds: the booster a fit
-    for ``trees`` rounds gives (boosting without bagging is sequential and deterministic, so a
-    longer fit's first trees are a shorter one's). Taken through the model text as ``lgb.train``
+    for ``trees`` rounds gives (boosting is sequential and deterministic — bagging and column
+    samples are drawn round by round — so a longer fit's first trees are a shorter one's). Taken through the model text as ``lgb.train``
     does at the end of every fit, with the text's round count that of a ``trees``-round fit."""
     import lightgbm as lgb
     text = booster.model_to_string(num_iteration=trees)
@@ -190,11 +190,14 @@ class FitBeside:
             final.keep(k)
             model = final.model()                 # binned.fit(params, rows, k), bit for bit
 
-    The worker trains up to ``limit`` rounds (at least any k) and ends at round k once told it:
-    boosting without bagging is sequential and deterministic, so a longer fit's first k trees are a
-    k-round fit's. Its LightGBM calls release the GIL, so the two fits use both cores; it reports no
-    progress. Leaving the block by an error stops the worker (at its next round) and waits for it;
-    the worker's own error is raised by :meth:`model`, as the fit would raise it here.
+    The worker trains up to ``limit`` rounds (at least any k) and ends at round k once told it
+    (:func:`first_trees`). Its LightGBM calls release the GIL, so the two fits use both cores; it
+    reports no progress. Leaving the block by an error stops the worker (at its next round) and
+    waits for it; the worker's own error is raised by :meth:`model`, as the fit would raise it here.
+
+    LightGBM's thread count is process-wide: each call sets it from its own ``num_threads`` (a
+    prediction or dataset without one: OpenMP's default). So inside the block only fits (with the
+    worker's ``num_threads``) may call LightGBM; predictions come after :meth:`model`.
     """
 
     def __init__(self, binned: BinnedRows, params: dict, rows: np.ndarray, limit: int) -> None:

@@ -349,8 +349,9 @@ class ClvDecline(microseg.SegmentationMethod):
     max_bin : LightGBM histogram buckets per feature (the rows of every fit are binned once)
     bin_sample : rows a feature's bucket bounds are computed on (LightGBM ``bin_construct_sample_cnt``)
     btyd : add BG/NBD features (P(alive), expected purchases and spend in the next H days)
-    n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
-        cores are shared)
+    n_jobs : LightGBM threads per fit (1 by default: measured 3–7× faster than the default when the
+        two cores are shared); in process, the final model trains in a second thread beside the
+        early-stopping fit (the same model: its first trees are kept)
     """
 
     name = "clv-decline"
@@ -566,7 +567,8 @@ class ClvDecline(microseg.SegmentationMethod):
         first, valid = (back[1:], back[0]) if backtest else (cutoffs[1:], cutoffs[0] if len(cutoffs) > 1 else None)
         self.categories_ = table.categories
         score_input = None
-        # the final model trains in a worker thread while the early-stopping fit chooses its trees
+        # the final model trains in a worker thread while the early-stopping fit chooses its trees;
+        # until it is taken, LightGBM is called for fits only (its thread count is process-wide)
         with (self._beside(data, table, binned, cutoffs) if valid is not None else None) or nullcontext() as beside:
             validated = self._validated(binned, table, first, valid) if valid is not None else None
             n_trees = validated.n_trees_ if validated is not None else default_trees

@@ -63,8 +63,10 @@ def _binned() -> tuple[BinnedRows, dict, np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("worker_first", [True, False], ids=["worker-done-first", "told-first"])
-def test_fit_beside_gives_the_k_round_fit(worker_first):
+@pytest.mark.parametrize("subsample", [1.0, 0.7], ids=["all-rows", "bagging"])
+def test_fit_beside_gives_the_k_round_fit(worker_first, subsample):
     binned, params, rows, later = _binned()
+    params |= {"subsample": subsample, "subsample_freq": 1}
     with FitBeside(binned, params, rows, 120) as final:
         if worker_first:                  # the worker trains all its rounds before k is known
             while not final._pending.done():
