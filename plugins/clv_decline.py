@@ -17,6 +17,8 @@ spend trend, whichever ranks its training rows better) for the model quality gat
 """
 from __future__ import annotations
 
+import os
+
 from contextlib import nullcontext
 from typing import Any, NamedTuple
 
@@ -303,6 +305,11 @@ def _trainable(y: np.ndarray) -> bool:
     return len(y) >= 20 and len(np.unique(y)) >= 2
 
 
+def _cores() -> int:
+    """CPUs this process may run on (its affinity where the platform tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _fits_in_process(data: Any) -> bool:
     """Whether ``data``'s engine trains a classifier by the caller's ``in_process`` fit (so the
     fit may start early); an engine that does not say so trains it its own way, when asked."""
@@ -509,9 +516,11 @@ class ClvDecline(microseg.SegmentationMethod):
                 ) -> FitBeside | None:
         """The final model (rows of ``cutoffs``) started in a worker thread, to train while the
         early-stopping fit chooses its number of trees — when it is trained in process and
-        trainable (else None: it is trained afterwards, and raises there, as before)."""
+        trainable, and a second CPU is there to train it on (else None: it is trained afterwards, and
+        raises there, as before; on one CPU the worker would only add the rounds past the chosen
+        number that it trains before it is told)."""
         rows = table.of(cutoffs)
-        if not _fits_in_process(data) or not _trainable(table.y[rows]):
+        if _cores() < 2 or not _fits_in_process(data) or not _trainable(table.y[rows]):
             return None
         return FitBeside(binned, self._params(), rows, max(10, self.n_estimators))
 

@@ -141,3 +141,12 @@ def test_only_an_engine_that_fits_in_process_gets_the_early_final_fit():
     assert clv_decline._fits_in_process(CustomerData(transactions=tx, as_of=AS_OF))
     assert not clv_decline._fits_in_process(Elsewhere(transactions=tx, as_of=AS_OF))
     assert not clv_decline._fits_in_process(object())
+
+
+def test_one_cpu_trains_the_final_model_after_the_early_stopping_fit(monkeypatch):
+    """On one CPU no worker is started (it could only train rounds past the chosen number)."""
+    started = []
+    monkeypatch.setattr(clv_decline, "_cores", lambda: 1)
+    monkeypatch.setattr(clv_decline, "FitBeside", lambda *a, **k: started.append(a))
+    m, f, data = _fit(0)
+    assert not started and m.n_trees_ == m.model_.booster_.num_trees() < 150
