@@ -78,7 +78,7 @@ def _transaction_parts(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp, win
     """:func:`transaction_features` as its columns without the mixes, and the mix frames."""
     n = len(ids)
     ts = tx["ts"].to_numpy()
-    before = ts < np.datetime64(as_of)
+    before = is_before(ts, as_of)
     everything = bool(before.all())
     if codes is None:
         codes = row_positions(ids, tx["customer_id"] if everything else tx["customer_id"].loc[before])
@@ -90,7 +90,7 @@ def _transaction_parts(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp, win
     if not keep.all():
         codes = codes[keep]
     amount = _take(tx, "amount", rows, "float64")
-    age_days = ((np.datetime64(as_of) - (ts if rows is None else ts[rows])) / np.timedelta64(1, "s")) / 86400.0
+    age_days = days_before(as_of, ts if rows is None else ts[rows])
 
     roles = [(role, prefix) for role, prefix in (("channel", "share_"), ("category", "share_cat_"))
              if role in tx.columns]
@@ -114,7 +114,8 @@ def _transaction_parts(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp, win
     out["frequency"] = freq.astype("int64")
     out["monetary"] = np.bincount(codes, weights=amount, minlength=n)
     gross = np.bincount(codes, weights=np.where(bought, amount, 0.0), minlength=n) if baskets_of_lines else line_total
-    returns = np.bincount(codes, weights=np.where(amount < 0, -amount, 0.0), minlength=n)
+    returned = amount < 0
+    returns = _sums(codes, -amount, returned, n)
 
     recency = np.full(n, np.nan)
     first = np.full(n, np.nan)
@@ -134,13 +135,54 @@ def _transaction_parts(tx: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp, win
     for w in windows:
         cur = age_days < w
         prev = (age_days >= w) & (age_days < 2 * w)
-        s_cur = np.bincount(codes, weights=np.where(cur, amount, 0.0), minlength=n)
-        s_prev = np.bincount(codes, weights=np.where(prev, amount, 0.0), minlength=n)
+        s_cur = _sums(codes, amount, cur, n)
+        s_prev = _sums(codes, amount, prev, n)
         out[f"spend_{w}d"] = s_cur
         out[f"spend_prev_{w}d"] = s_prev
         out[f"trend_{w}d"] = (np.maximum(s_cur, 0) + 1.0) / (np.maximum(s_prev, 0) + 1.0)
         out[f"purchases_{w}d"] = np.bincount(codes[cur & bought], minlength=n).astype("int64")
     return out, mixes
+
+
+def is_before(ts: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """``ts < np.datetime64(as_of)``, compared in ``ts``' own unit when ``as_of`` is whole in it
+    (the same result; numpy would first convert every time to a finer unit of ``as_of``'s)."""
+    at = np.datetime64(as_of)
+    if ts.dtype.kind == "M" and not np.isnat(at):
+        coarse = at.astype(ts.dtype)
+        if coarse == at:
+            return ts < coarse
+    return ts < at
+
+
+def days_before(as_of: pd.Timestamp, ts: np.ndarray) -> np.ndarray:
+    """``((np.datetime64(as_of) - ts) / np.timedelta64(1, "s")) / 86400.0`` bit for bit, with ``ts``
+    brought to the common (finer) unit by one integer multiply rather than numpy's slower cast,
+    when that multiply is exact (no NaT, no overflow)."""
+    at = np.datetime64(as_of)
+    return ((at - _in_unit(ts, np.promote_types(ts.dtype, at.dtype))) / np.timedelta64(1, "s")) / 86400.0
+
+
+def _in_unit(ts: np.ndarray, common: np.dtype) -> np.ndarray:
+    """Datetimes ``ts`` in the finer datetime dtype ``common``: their integers times the units'
+    ratio where that is exact (as numpy's cast), else numpy's cast (or ``ts`` itself)."""
+    if ts.dtype == common or ts.dtype.kind != "M" or common.kind != "M" or not len(ts):
+        return ts
+    (unit, count), (to, to_count) = np.datetime_data(ts.dtype), np.datetime_data(common)
+    factor = np.timedelta64(count, unit) // np.timedelta64(to_count, to)
+    ints = ts.view(np.int64)
+    limit = np.iinfo(np.int64).max // max(int(factor), 1)
+    if factor < 1 or np.timedelta64(count, unit) != factor * np.timedelta64(to_count, to) \
+            or np.isnat(ts).any() or ints.min() < -limit or ints.max() > limit:
+        return ts
+    return (ints * np.int64(factor)).view(common)
+
+
+def _sums(codes: np.ndarray, weights: np.ndarray, where: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(codes, weights=np.where(where, weights, 0.0), minlength=n)`` bit for bit,
+    from the ``where`` rows only: the others would add +0.0, which changes no sum (a bin starts at
+    +0.0 and never becomes -0.0)."""
+    return np.bincount(codes[where], weights=weights[where], minlength=n)
 
 
 def _take(tx: pd.DataFrame, column: str, rows: np.ndarray | None, dtype: str | None = None) -> np.ndarray:
@@ -237,7 +279,7 @@ def event_columns(events: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp,
     codes = row_positions(ids, ev["customer_id"]) if codes is None else np.asarray(codes)
     take = codes >= 0
     if "ts" in ev.columns:
-        take &= ev["ts"].to_numpy() < np.datetime64(as_of)
+        take &= is_before(ev["ts"].to_numpy(), as_of)
     # the events used, as positions in events: their columns are read there (the frame is not copied)
     keep = np.flatnonzero(take)
     codes = codes[keep]
