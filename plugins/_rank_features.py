@@ -40,24 +40,34 @@ def percentiles(values: np.ndarray) -> np.ndarray:
     Whole numbers in a narrow range (counts, days) are counted rather than sorted."""
     values = np.asarray(values, dtype="float64")
     out = np.full(len(values), np.nan)
-    known = np.flatnonzero(~np.isnan(values))
-    if not len(known):
-        return out
-    x = values[known]
-    lo, hi = x.min(), x.max()
-    if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 4 * len(x) and np.array_equal(x, np.floor(x)):
-        out[known] = _mean_ranks_by_count((x - lo).astype(np.int64)) / len(x)
-    else:
-        out[known] = _mean_ranks_by_sort(x) / len(x)
+    at, pct = _placed_percentiles(values)
+    out[at] = pct
     return out
 
 
-def _mean_ranks_by_count(codes: np.ndarray) -> np.ndarray:
+def _placed_percentiles(values: np.ndarray) -> tuple[np.ndarray | slice, np.ndarray]:
+    """The non-missing ``values``' percentiles (:func:`percentiles`) and where they go: positions
+    in ``values`` (or a slice of all), one array each, so the caller writes them in one pass."""
+    missing = np.isnan(values)
+    known = np.flatnonzero(~missing) if missing.any() else None
+    x = values if known is None else values[known]
+    if not len(x):
+        return slice(0, 0), x
+    lo, hi = x.min(), x.max()
+    if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 4 * len(x) and np.array_equal(x, np.floor(x)):
+        at, pct = slice(None), _mean_ranks_by_count((x - lo).astype(np.int64), len(x))
+    else:
+        at, pct = _mean_ranks_by_sort(x, len(x))
+    return (at if known is None else known[at]), pct
+
+
+def _mean_ranks_by_count(codes: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Each of the non-negative integer ``codes``' rank, ties sharing their mean: with ``start``
-    smaller values and ``end`` not larger ones, the mean of ranks start+1 .. end (an exact half)."""
+    smaller values and ``end`` not larger ones, the mean of ranks start+1 .. end (an exact half);
+    ÷ ``scale`` (per distinct value, so each equals its rank ÷ ``scale``)."""
     counts = np.bincount(codes)
     end = np.cumsum(counts)
-    return ((2 * end - counts + 1) / 2.0)[codes]
+    return ((2 * end - counts + 1) / 2.0 / scale)[codes]
 
 
 def _float32_order(x: np.ndarray) -> np.ndarray:
@@ -75,8 +85,9 @@ def _float32_order(x: np.ndarray) -> np.ndarray:
     return key.view(np.int64)
 
 
-def _mean_ranks_by_sort(x: np.ndarray) -> np.ndarray:
-    """As :func:`_mean_ranks_by_count` for any values (no NaN), from one sort of float32 keys.
+def _mean_ranks_by_sort(x: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_mean_ranks_by_count` for any values (no NaN), from one sort of float32 keys: the
+    positions in sorted order and their ranks ÷ ``scale`` (``ranks[order] = means`` in one pass).
 
     float32 rounding keeps order, so only values it merges into one float32 value can come out
     of order; those values' groups are re-sorted on ``x`` (a group's values all lie between its
@@ -98,10 +109,10 @@ def _mean_ranks_by_sort(x: np.ndarray) -> np.ndarray:
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    mean = (starts + 1 + np.append(starts[1:], len(x))) / 2.0
-    ranks = np.empty(len(x))
-    ranks[order] = mean[np.cumsum(first) - 1]
-    return ranks
+    ends = np.empty_like(starts)
+    ends[:-1], ends[-1] = starts[1:], len(x)
+    mean = (starts + 1 + ends) / 2.0 / scale
+    return order, mean[np.cumsum(first) - 1]
 
 
 def cutoff_ranks(columns: dict[str, np.ndarray], eligible: np.ndarray) -> dict[str, np.ndarray]:
@@ -112,6 +123,7 @@ def cutoff_ranks(columns: dict[str, np.ndarray], eligible: np.ndarray) -> dict[s
     out = {}
     for name in ranked_columns(columns):
         rank = np.full(len(eligible), np.nan)
-        rank[rows] = percentiles(np.asarray(columns[name], dtype="float64")[rows])
+        at, pct = _placed_percentiles(np.asarray(columns[name], dtype="float64")[rows])
+        rank[rows[at]] = pct
         out[name + RANK_SUFFIX] = rank
     return out
