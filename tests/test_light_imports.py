@@ -46,8 +46,7 @@ import sys
 from microseg.cli import light_imports
 light_imports.install()
 import scipy.stats
-import scipy._lib._array_api as xa
-assert xa.FunctionDoc is light_imports.KeptDoc
+assert all(sys.modules[name].FunctionDoc is light_imports.KeptDoc for name in light_imports.TARGETS)
 assert light_imports._FINDER not in sys.meta_path
 r = scipy.stats.ttest_ind([1.0, 2.0, 3.0, 4.0], [2.0, 3.5, 4.0, 6.0])
 print(round(float(r.pvalue), 6), "Parameters" in scipy.stats.ttest_ind.__doc__)
@@ -59,7 +58,18 @@ print(round(float(r.pvalue), 6), "Parameters" in scipy.stats.ttest_ind.__doc__)
     assert out == [plain[0], "True"]
 
 
+def test_kept_doc_takes_scipy_s_parameter_edits():
+    def f(x, axis=0):
+        """Test x."""
+    doc = light_imports.KeptDoc(f)
+    names = [p.name for p in doc["Parameters"]]
+    doc["Parameters"].append("axis : int")
+    doc["Notes"] += ["a note"]
+    assert names == [] and str(doc).split("\n", 1)[1] == "Test x."
+
+
 def test_install_does_nothing_once_scipy_is_loaded(monkeypatch):
-    monkeypatch.setitem(sys.modules, light_imports.TARGET, types.ModuleType(light_imports.TARGET))
+    for name in light_imports.TARGETS:
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     light_imports.install()
     assert light_imports._FINDER not in sys.meta_path

@@ -2,14 +2,14 @@
 command uses, skipped.
 
 SciPy (loaded with scikit-learn by the clustering, propensity and uplift methods) rewrites the
-docstring of every function it marks with ``xp_capabilities`` when ``scipy.stats`` is imported:
-it parses each docstring (numpydoc's ``FunctionDoc``) to append a table of supported array
-backends. About 470 functions: ~0.4 s of every run that imports scikit-learn on the 2-core
-machine of docs/benchmarks.md, for docstrings nothing reads here. The console command
-(:func:`microseg.cli.main`) installs :func:`install`: when ``scipy._lib._array_api`` is first
-imported, its ``FunctionDoc`` is replaced by :class:`KeptDoc`, which keeps each docstring as it
-was (without the backend table). Nothing else changes; where SciPy's module no longer has a
-``FunctionDoc`` (another version), nothing is replaced.
+docstrings of some 600 functions when ``scipy.stats`` is imported: its decorators parse each
+docstring (numpydoc's ``FunctionDoc``) to add a table of supported array backends, a note or
+the ``axis``/``nan_policy`` parameters. That took ~0.4 s of every run that imports
+scikit-learn on the 2-core machine of docs/benchmarks.md, for docstrings nothing reads here.
+The console command (:func:`microseg.cli.main`) calls :func:`install`: as each module of
+:data:`TARGETS` is first imported, its ``FunctionDoc`` is replaced by :class:`KeptDoc`, which
+leaves each docstring as it was (without the additions). Only docstrings differ; where a module
+has no ``FunctionDoc`` (another SciPy version), nothing is replaced.
 """
 from __future__ import annotations
 
@@ -19,19 +19,24 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any, Sequence
 
-TARGET = "scipy._lib._array_api"
+#: the modules whose decorators rewrite docstrings with ``FunctionDoc`` (SciPy 1.15-1.17)
+TARGETS = frozenset({"scipy._lib._array_api", "scipy._lib._util", "scipy._lib.deprecation",
+                     "scipy.stats._axis_nan_policy"})
 
 
 class KeptDoc:
-    """Stands in for numpydoc's ``FunctionDoc`` where SciPy only adds a note to a docstring: the
-    note is dropped and ``str()`` gives the docstring back unchanged (after the one line SciPy
-    removes as the signature)."""
+    """Stands in for numpydoc's ``FunctionDoc`` where SciPy only adds to a docstring: every
+    section reads as empty, additions are dropped, and ``str()`` gives the docstring back
+    unchanged (after the one line SciPy removes as the signature)."""
 
     def __init__(self, func: Any, *args: Any, **kwargs: Any) -> None:
         self._doc = getattr(func, "__doc__", None) or ""
 
-    def __getitem__(self, section: str) -> list[str]:
+    def __getitem__(self, section: str) -> list[Any]:
         return []
+
+    def __setitem__(self, section: str, value: Any) -> None:
+        pass
 
     def __str__(self) -> str:
         return "\n" + self._doc
@@ -46,14 +51,16 @@ def lighten(module: ModuleType) -> bool:
 
 
 class _Finder(MetaPathFinder):
-    """Finds nothing itself: when :data:`TARGET` is imported, wraps the real loader so that the
-    module is lightened right after it has run (then leaves the import system)."""
+    """Finds nothing itself: when a module of :data:`TARGETS` is imported, wraps the real loader
+    so that the module is lightened right after it has run (leaves the import system once every
+    target is loaded)."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
                   ) -> ModuleSpec | None:
-        if fullname != TARGET:
+        if fullname not in TARGETS:
             return None
-        uninstall()
+        if all(name == fullname or name in sys.modules for name in TARGETS):
+            uninstall()
         from importlib.machinery import PathFinder
         spec = PathFinder.find_spec(fullname, path)
         loader = getattr(spec, "loader", None)
@@ -73,7 +80,7 @@ _FINDER = _Finder()
 
 def install() -> None:
     """Lighten SciPy's import when it happens (no effect where it is already imported)."""
-    if TARGET not in sys.modules and _FINDER not in sys.meta_path:
+    if not TARGETS <= set(sys.modules) and _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
 
