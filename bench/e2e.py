@@ -199,6 +199,8 @@ def main() -> None:
     ap.add_argument("--lgbm-jobs", type=int, default=1, help="baseline LightGBM threads (microseg uses n_jobs=1)")
     ap.add_argument("--engine", choices=["pandas", "dask"], default="pandas", help="microseg engine")
     ap.add_argument("--profile", action="store_true", help="also profile one microseg run (needs pyinstrument)")
+    ap.add_argument("--baseline-jobs-also", metavar="N", type=int, default=None,
+                    help="diagnostic: also run the baseline with N LightGBM threads, a further row per N")
     ap.add_argument("--without", metavar="METHOD_ID", default=None,
                     help="diagnostic: also run microseg without this method (e.g. decline), a third row per N")
     ap.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
@@ -220,9 +222,12 @@ def main() -> None:
             reduced = data / f"microseg-{a.engine}-without-{a.without}.toml"
             reduced.write_text(without_method(cfg.read_text(), a.without))
             configs[f"microseg without {a.without}"] = reduced
-        results[n] = {"baseline": [], **{tool: [] for tool in configs}}
+        also = f"baseline --lgbm-jobs {a.baseline_jobs_also}" if a.baseline_jobs_also else None
+        results[n] = {"baseline": [], **({also: []} if also else {}), **{tool: [] for tool in configs}}
         for r in range(a.rounds):
             results[n]["baseline"].append(run_baseline(data, env, a.lgbm_jobs))
+            if also:
+                results[n][also].append(run_baseline(data, env, a.baseline_jobs_also))
             for tool, path in configs.items():
                 results[n][tool].append(run_microseg(data, path, env))
             print(f"n={n:,} round {r + 1}: " + " | ".join(
@@ -246,6 +251,7 @@ def _verdict(value: float, target: float) -> str:
 def render(results: dict[int, dict[str, list[Run]]], a: argparse.Namespace) -> str:
     engine = "" if a.engine == "pandas" else f" --engine {a.engine}"
     without = f" --without {a.without}" if a.without else ""
+    without += f" --baseline-jobs-also {a.baseline_jobs_also}" if a.baseline_jobs_also else ""
     out = [f"Command: `.venv/bin/python bench/e2e.py --n {' '.join(map(str, a.n))} --rounds {a.rounds}{engine}{without}` "
            f"(2 cores; baseline `--lgbm-jobs {a.lgbm_jobs}`, microseg `n_jobs = 1`; each run a fresh process, "
            "baseline and microseg alternating)", "",
