@@ -296,6 +296,12 @@ class CustomerData:
         """The customers table's ``columns`` for every customer of the run."""
         return customer_attributes(self.customers, self.ids, columns, {})
 
+    @property
+    def fits_in_process(self) -> bool:
+        """Whether :meth:`fit_classifier` is this class's, which returns the caller's ``in_process``
+        fit: a caller may start that fit early (an engine without this attribute: it may not)."""
+        return type(self).fit_classifier is CustomerData.fit_classifier
+
     def fit_classifier(self, params: dict[str, Any], x: pd.DataFrame, y: np.ndarray, *,
                        n_estimators: int, in_process: Callable[[], Classifier] | None = None) -> Classifier:
         """LightGBM fitted in this process (by ``in_process`` when the caller has it ready)."""

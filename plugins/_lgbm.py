@@ -1,7 +1,9 @@
 """LightGBM helpers: categorical handling, rows binned once for several fits (early stopping), SHAP drivers."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextvars
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -107,14 +109,17 @@ class BinnedRows:
         self.full = lgb.Dataset(x, label=np.asarray(y), reference=reference, params=ds_params).construct()
         self.x, self.y = x, np.asarray(y)
 
+    def subset(self, rows: np.ndarray) -> Any:
+        """The binned ``rows`` as a LightGBM dataset, constructed here (in the calling thread)."""
+        return self.full.subset(np.sort(rows)).construct()
+
     def fit(self, params: dict, rows: np.ndarray, n_trees: int, valid_rows: np.ndarray | None = None,
             patience: int = 50) -> BoosterModel:
         """A model trained on ``rows``; with ``valid_rows`` (later than every training row) and both
         outcomes among them, its number of trees is the best on them (early stopping on log loss)."""
         import lightgbm as lgb
         train = self.full.subset(np.sort(rows))
-        # column-wise histograms: the same trees, without LightGBM timing both layouts at every fit
-        booster_params = {"objective": "binary", "verbose": -1, "force_col_wise": True} | params
+        booster_params = _booster_params(params)
         stop = valid_rows is not None and len(np.unique(self.y[valid_rows])) == 2
         with progress.task("boosting rounds" + (" (early stopping)" if stop else ""), total=n_trees) as rounds:
             tick = [lambda env: rounds.advance()]
@@ -125,6 +130,104 @@ class BinnedRows:
             booster = lgb.train(booster_params | {"metric": "binary_logloss"}, train, num_boost_round=n_trees,
                                 valid_sets=[valid], callbacks=[lgb.early_stopping(patience, verbose=False), *tick])
         return BoosterModel(booster.free_dataset(), max(10, int(booster.best_iteration or n_trees)))
+
+    @staticmethod
+    def fit_until(params: dict, train: Any, limit: int, stop: StopAt) -> Any:
+        """A booster trained on the constructed dataset ``train`` (:meth:`subset`) for at most
+        ``limit`` rounds, ending after the round at which ``stop`` says it is done (silent: no
+        progress). It keeps every round trained and its training state (:func:`first_trees` cuts it)."""
+        import lightgbm as lgb
+
+        def check(env: Any) -> None:
+            if stop.done(env.iteration + 1):
+                raise lgb.callback.EarlyStopException(env.iteration, [])
+        return lgb.train(_booster_params(params), train, num_boost_round=limit, callbacks=[check],
+                         keep_training_booster=True)
+
+
+def _booster_params(params: dict) -> dict:
+    """LightGBM's training parameters for the methods' binary fits (column-wise histograms: the
+    same trees, without LightGBM timing both layouts at every fit)."""
+    return {"objective": "binary", "verbose": -1, "force_col_wise": True} | params
+
+
+class StopAt:
+    """How many trees a fit running beside another (:meth:`BinnedRows.fit_until`) keeps: told
+    once the other fit has chosen it (:meth:`keep`), or the fit is called off (:meth:`cancel`)."""
+
+    def __init__(self) -> None:
+        self.trees: int | None = None
+        self.cancelled = False
+
+    def keep(self, trees: int) -> None:
+        self.trees = trees
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def done(self, rounds: int) -> bool:
+        """Whether a fit that has trained ``rounds`` rounds may end."""
+        return self.cancelled or (self.trees is not None and rounds >= self.trees)
+
+
+def first_trees(booster: Any, trees: int, rounds: int) -> Any:
+    """The first ``trees`` trees of a ``booster`` trained for ``rounds`` rounds: the booster a fit
+    for ``trees`` rounds gives (boosting is sequential and deterministic — bagging and column
+    samples are drawn round by round — so a longer fit's first trees are a shorter one's). Taken through the model text as ``lgb.train``
+    does at the end of every fit, with the text's round count that of a ``trees``-round fit."""
+    import lightgbm as lgb
+    text = booster.model_to_string(num_iteration=trees)
+    text = text.replace(f"[num_iterations: {rounds}]\n", f"[num_iterations: {trees}]\n", 1)
+    return lgb.Booster(model_str=text)
+
+
+class FitBeside:
+    """A model trained on ``rows`` in a worker thread while the caller runs the early-stopping fit
+    that chooses its number of trees k (and whatever else does not need the model)::
+
+        with FitBeside(binned, params, rows, limit) as final:
+            k = binned.fit(...).n_trees_          # here, on the other core
+            final.keep(k)
+            model = final.model()                 # binned.fit(params, rows, k), bit for bit
+
+    The worker trains up to ``limit`` rounds (at least any k) and ends at round k once told it
+    (:func:`first_trees`). Its LightGBM calls release the GIL, so the two fits use both cores; it
+    reports no progress. Leaving the block by an error stops the worker (at its next round) and
+    waits for it; the worker's own error is raised by :meth:`model`, as the fit would raise it here.
+
+    LightGBM's thread count is process-wide: each call sets it from its own ``num_threads`` (a
+    prediction or dataset without one: OpenMP's default). So inside the block only fits (with the
+    worker's ``num_threads``) may call LightGBM; predictions come after :meth:`model`.
+    """
+
+    def __init__(self, binned: BinnedRows, params: dict, rows: np.ndarray, limit: int) -> None:
+        self._stop, self._limit = StopAt(), limit
+        train = binned.subset(rows)            # built here: the worker only trains
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="microseg-lgbm")
+        # an empty context: the worker's fit reports no progress (the display is the caller's)
+        self._pending = self._pool.submit(contextvars.Context().run, BinnedRows.fit_until, params, train, limit,
+                                          self._stop)
+
+    def __enter__(self) -> "FitBeside":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._stop.trees is None:
+            self._stop.cancel()
+        self._pool.shutdown(wait=True)
+
+    def keep(self, trees: int) -> None:
+        """The number of trees chosen: the worker ends once it has them."""
+        self._stop.keep(trees)
+
+    def model(self) -> BoosterModel:
+        """The worker's model cut to the chosen trees (waits for it; raises its error)."""
+        trees = self._stop.trees
+        if trees is None:
+            raise RuntimeError("FitBeside.model() before keep(): the number of trees is not chosen")
+        booster = self._pending.result()
+        self._pending = None               # the training booster and its dataset go with it
+        return BoosterModel(first_trees(booster, trees, self._limit), trees)
 
 
 def top_drivers(model, x: pd.DataFrame, groups: pd.Series, n: int = 3, per_group: int = 200,

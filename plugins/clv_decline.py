@@ -17,7 +17,10 @@ spend trend, whichever ranks its training rows better) for the model quality gat
 """
 from __future__ import annotations
 
-from typing import Any
+import os
+
+from contextlib import nullcontext
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,7 +33,7 @@ from microseg.feature_words import in_words
 from microseg.plugins._basket_features import basket_features
 from microseg.plugins._btyd import btyd_features
 from microseg.plugins._decline_features import activity_shape, activity_windows
-from microseg.plugins._lgbm import BinnedRows, Texts, is_text, prepare, prepare_columns, text_codes, top_drivers
+from microseg.plugins._lgbm import BinnedRows, FitBeside, Texts, is_text, prepare, prepare_columns, text_codes, top_drivers
 from microseg.plugins._metrics import classification_report, roc_auc
 from microseg.plugins._rank_features import cutoff_ranks
 from microseg.plugins._naive import DECLINE_RULES, choose_rule, rule_scores
@@ -288,6 +291,31 @@ class _RowTable:
         return self._all[cutoff]
 
 
+class _ScoreInput(NamedTuple):
+    """The features :meth:`ClvDecline._score` predicts on: per customer (``ids``) the past
+    window's spend and eligibility, and the eligible customers' prepared rows ``xp``."""
+    ids: pd.Index
+    past: np.ndarray
+    eligible: np.ndarray
+    xp: pd.DataFrame
+
+
+def _trainable(y: np.ndarray) -> bool:
+    """Whether labels ``y`` can train a model (enough rows, both outcomes)."""
+    return len(y) >= 20 and len(np.unique(y)) >= 2
+
+
+def _cores() -> int:
+    """CPUs this process may run on (its affinity where the platform tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _fits_in_process(data: Any) -> bool:
+    """Whether ``data``'s engine trains a classifier by the caller's ``in_process`` fit (so the
+    fit may start early); an engine that does not say so trains it its own way, when asked."""
+    return bool(getattr(data, "fits_in_process", False))
+
+
 class ClvDecline(microseg.SegmentationMethod):
     """Customers whose value is falling: decline probability and risk × value segments.
 
@@ -328,8 +356,9 @@ class ClvDecline(microseg.SegmentationMethod):
     max_bin : LightGBM histogram buckets per feature (the rows of every fit are binned once)
     bin_sample : rows a feature's bucket bounds are computed on (LightGBM ``bin_construct_sample_cnt``)
     btyd : add BG/NBD features (P(alive), expected purchases and spend in the next H days)
-    n_jobs : LightGBM threads (1 by default: measured 3–7× faster than the default when the two
-        cores are shared)
+    n_jobs : LightGBM threads per fit (1 by default: measured 3–7× faster than the default when the
+        two cores are shared); in process, the final model trains in a second thread beside the
+        early-stopping fit (the same model: its first trees are kept)
     """
 
     name = "clv-decline"
@@ -458,7 +487,7 @@ class ClvDecline(microseg.SegmentationMethod):
         return customers[[c for c in customers.columns if c in raw]]
 
     def _check_trainable(self, y: np.ndarray) -> None:
-        if len(y) < 20 or len(np.unique(y)) < 2:
+        if not _trainable(y):
             raise ConfigError("clv-decline: too few eligible customers with both outcomes to train "
                               f"(horizon_days={self.horizon_days}); use a shorter horizon or more history")
 
@@ -472,26 +501,42 @@ class ClvDecline(microseg.SegmentationMethod):
 
     def _validated(self, binned: BinnedRows, table: _RowTable, train: list[pd.Timestamp],
                    valid: pd.Timestamp) -> Any:
-        """A model on the ``train`` cutoffs, its number of trees chosen on the later ``valid``
-        cutoff (whose ROC AUC is kept as ``validation_`` figures)."""
+        """A model on the ``train`` cutoffs, its number of trees chosen on the later ``valid`` cutoff."""
+        return binned.fit(self._params(), table.of(train), self.n_estimators, table.of([valid]),
+                          self.early_stopping_rounds)
+
+    def _validation_figures(self, model: Any, table: _RowTable, valid: pd.Timestamp) -> None:
+        """The ``valid`` cutoff's ROC AUC of :meth:`_validated`'s ``model`` (``validation_``)."""
         rows = table.of([valid])
-        model = binned.fit(self._params(), table.of(train), self.n_estimators, rows, self.early_stopping_rounds)
         y = table.y[rows]
         self.validation_ = {"cutoff": str(valid.date()), "rows": int(len(rows)), "roc_auc": (
             roc_auc(y, model.predict_proba(table.x.iloc[rows])[:, 1]) if len(np.unique(y)) == 2 else None)}
-        return model
+
+    def _beside(self, data: Any, table: _RowTable, binned: BinnedRows, cutoffs: list[pd.Timestamp]
+                ) -> FitBeside | None:
+        """The final model (rows of ``cutoffs``) started in a worker thread, to train while the
+        early-stopping fit chooses its number of trees — when it is trained in process and
+        trainable, and a second CPU is there to train it on (else None: it is trained afterwards, and
+        raises there, as before; on one CPU the worker would only add the rounds past the chosen
+        number that it trains before it is told)."""
+        rows = table.of(cutoffs)
+        if _cores() < 2 or not _fits_in_process(data) or not _trainable(table.y[rows]):
+            return None
+        return FitBeside(binned, self._params(), rows, max(10, self.n_estimators))
 
     def _final_model(self, data: Any, table: _RowTable, binned: BinnedRows, cutoffs: list[pd.Timestamp],
-                     n_trees: int) -> Any:
+                     n_trees: int, beside: FitBeside | None = None) -> Any:
         """The scoring model on the rows of ``cutoffs``, trained by the engine: in process it reuses
-        the rows already binned for the earlier fits; another engine trains it where the data are."""
+        the rows already binned for the earlier fits (``beside``: the fit already running); another
+        engine trains it where the data are."""
         rows = table.of(cutoffs)
         self._check_trainable(table.y[rows])
         with progress.task(f"final model ({n_trees} trees, {len(rows)} rows)"):
             return data.fit_classifier(self._params() | {"max_bin": self.max_bin,
                                                          "bin_construct_sample_cnt": self.bin_sample}, table.x.iloc[rows],
                                        table.y[rows], n_estimators=n_trees,
-                                       in_process=lambda: binned.fit(self._params(), rows, n_trees))
+                                       in_process=beside.model if beside is not None else
+                                       lambda: binned.fit(self._params(), rows, n_trees))
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, customers: pd.DataFrame, *, data: Any = None) -> "ClvDecline":
@@ -528,25 +573,33 @@ class ClvDecline(microseg.SegmentationMethod):
         default_trees = max(20, self.n_estimators // 4)
         x_ev, y_ev, p_ev, protocol = None, np.array([]), np.array([]), "none: not enough history for a backtest"
         trained_on: list[pd.Timestamp] = []
-        if backtest:
-            model = self._validated(binned, table, back[1:], back[0])
-            n_trees = model.n_trees_
-            trained_on = back[1:]
-            protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
-                        f"ending {latest.date()}), evaluated at {latest.date()}")
-        else:
-            n_trees = self._validated(binned, table, cutoffs[1:], cutoffs[0]).n_trees_ if len(cutoffs) > 1 \
-                else default_trees
-            if not forward and back:
-                model = binned.fit(self._params(), table.of(back), default_trees)
-                trained_on = back
+        first, valid = (back[1:], back[0]) if backtest else (cutoffs[1:], cutoffs[0] if len(cutoffs) > 1 else None)
+        self.categories_ = table.categories
+        score_input = None
+        # the final model trains in a worker thread while the early-stopping fit chooses its trees;
+        # until it is taken, LightGBM is called for fits only (its thread count is process-wide)
+        with (self._beside(data, table, binned, cutoffs) if valid is not None else None) or nullcontext() as beside:
+            validated = self._validated(binned, table, first, valid) if valid is not None else None
+            n_trees = validated.n_trees_ if validated is not None else default_trees
+            if beside is not None:
+                beside.keep(n_trees)
+            if backtest:
+                model, trained_on = validated, first
+                protocol = (f"backtest: trained on labels ending {(back[1] + h).date()} (trees chosen on labels "
+                            f"ending {latest.date()}), evaluated at {latest.date()}")
+            elif not forward and back:
+                model, trained_on = binned.fit(self._params(), table.of(back), default_trees), back
                 protocol = f"backtest: trained on labels ending {latest.date()}, evaluated at {latest.date()}"
+            if beside is not None:        # while the final model may still train: the scoring input (no model needed)
+                score_input = self._score_input(customers, data)
+            self.model_ = self._final_model(data, table, binned, cutoffs, n_trees, beside)
+        del binned                     # the binned rows (LightGBM's copy of the table) are not needed any more
+        if validated is not None:
+            self._validation_figures(validated, table, valid)
         if trained_on:
             x_ev, y_ev = table.x.iloc[table.all_of(latest)], table.y[table.all_of(latest)]
             p_ev = predict_in_chunks(model, x_ev)
-        self.model_ = self._final_model(data, table, binned, cutoffs, n_trees)
-        del binned                     # the binned rows (LightGBM's copy of the table) are not needed any more
-        self.categories_, self.training_rows_ = table.categories, len(table.of(cutoffs))
+        self.training_rows_ = len(table.of(cutoffs))
         self.n_trees_ = n_trees
         self.cutoffs_ = [str(t.date()) for t in cutoffs]
         self.training_customers_ = len(train_ids)
@@ -562,7 +615,7 @@ class ClvDecline(microseg.SegmentationMethod):
             (classification_report(y_ev, p_ev) if len(y_ev) else {})
         self.comparison_ = self._comparison(table, trained_on, x_ev, y_ev, p_ev, protocol)
         self.curves_ = classifier_curves(y_ev, p_ev) if len(y_ev) else {}
-        scored, xp = self._score(customers, data)
+        scored, xp = self._scored_from(score_input if score_input is not None else self._score_input(customers, data))
         self._scored = FitMemo(scored, customers, data)
         self.drivers_ = self._drivers(customers, scored, xp)
         return self
@@ -590,6 +643,10 @@ class ClvDecline(microseg.SegmentationMethod):
     def _score(self, customers: pd.DataFrame, data: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per customer: decline probability (NaN when not eligible) and past-window spend; and
         the eligible customers' model input."""
+        return self._scored_from(self._score_input(customers, data))
+
+    def _score_input(self, customers: pd.DataFrame, data: Any) -> _ScoreInput:
+        """:meth:`_score`'s features at ``as_of`` (they need no model)."""
         ids = customers.index
         as_of = pd.Timestamp(data.as_of)
         spends = window_columns(data, ids, trend_windows(as_of, self.horizon_days, self.activity_features))
@@ -600,7 +657,11 @@ class ClvDecline(microseg.SegmentationMethod):
         eligible = past > 0
         # only the eligible customers' rows are framed and prepared (the float32 copy is kept)
         xp = prepare(rows_frame(x, ids, np.flatnonzero(eligible), np.float32), self.categories_)[0]
-        del x
+        return _ScoreInput(ids, past, eligible, xp)
+
+    def _scored_from(self, score_input: _ScoreInput) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`_score`'s output from its features: the model's predictions."""
+        ids, past, eligible, xp = score_input
         prob = np.full(len(ids), np.nan)
         prob[eligible] = predict_in_chunks(self.model_, xp)
         out = pd.DataFrame({"decline_probability": prob, "past_window_spend": past}, index=ids)
