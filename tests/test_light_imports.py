@@ -5,6 +5,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 from microseg.cli import light_imports
 
 
@@ -35,7 +37,9 @@ def test_kept_doc_leaves_the_docstring_as_it_was():
 def test_lighten_replaces_function_doc_only_where_there_is_one():
     with_doc = types.ModuleType("m")
     with_doc.FunctionDoc = type("FunctionDoc", (), {})
-    assert light_imports.lighten(with_doc) and with_doc.FunctionDoc is light_imports.KeptDoc
+    real = with_doc.FunctionDoc
+    assert light_imports.lighten(with_doc) and issubclass(with_doc.FunctionDoc, light_imports.KeptDoc)
+    assert with_doc.FunctionDoc.real is real
     without = types.ModuleType("n")
     assert not light_imports.lighten(without) and not hasattr(without, "FunctionDoc")
 
@@ -46,7 +50,7 @@ import sys
 from microseg.cli import light_imports
 light_imports.install()
 import scipy.stats
-assert all(sys.modules[name].FunctionDoc is light_imports.KeptDoc for name in light_imports.TARGETS)
+assert all(issubclass(sys.modules[name].FunctionDoc, light_imports.KeptDoc) for name in light_imports.TARGETS)
 assert light_imports._FINDER not in sys.meta_path
 r = scipy.stats.ttest_ind([1.0, 2.0, 3.0, 4.0], [2.0, 3.5, 4.0, 6.0])
 print(round(float(r.pvalue), 6), "Parameters" in scipy.stats.ttest_ind.__doc__)
@@ -73,3 +77,20 @@ def test_install_does_nothing_once_scipy_is_loaded(monkeypatch):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     light_imports.install()
     assert light_imports._FINDER not in sys.meta_path
+
+
+def test_a_use_the_stand_in_does_not_know_gets_the_real_parser():
+    """A SciPy that asks more of ``FunctionDoc`` than the stand-in has gets the real object's answer."""
+    class Parser:
+        def __init__(self, func):
+            self.sections = {"Summary": [func.__doc__]}
+    module = types.ModuleType("m")
+    module.FunctionDoc = Parser
+
+    def f():
+        """Add."""
+    assert light_imports.lighten(module)
+    doc = module.FunctionDoc(f)
+    assert doc.sections == {"Summary": ["Add."]} and str(doc) == "\nAdd."
+    with pytest.raises(AttributeError):
+        doc.__missing_dunder__                # dunder lookups are not forwarded

@@ -27,10 +27,23 @@ TARGETS = frozenset({"scipy._lib._array_api", "scipy._lib._util", "scipy._lib.de
 class KeptDoc:
     """Stands in for numpydoc's ``FunctionDoc`` where SciPy only adds to a docstring: every
     section reads as empty, additions are dropped, and ``str()`` gives the docstring back
-    unchanged (after the one line SciPy removes as the signature)."""
+    unchanged (after the one line SciPy removes as the signature). Any other use (a SciPy
+    version that asks more of it) gets the real parser's object (:attr:`real`), as without
+    the stand-in."""
+
+    #: the class stood in for (set by :func:`lighten`, per module)
+    real: Any = None
 
     def __init__(self, func: Any, *args: Any, **kwargs: Any) -> None:
         self._doc = getattr(func, "__doc__", None) or ""
+        self._call = (func, args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        """An attribute the stand-in lacks: the real parser's, on the real object."""
+        if name.startswith("__") or type(self).real is None:
+            raise AttributeError(name)
+        func, args, kwargs = self.__dict__["_call"]
+        return getattr(type(self).real(func, *args, **kwargs), name)
 
     def __getitem__(self, section: str) -> list[Any]:
         return []
@@ -44,9 +57,10 @@ class KeptDoc:
 
 def lighten(module: ModuleType) -> bool:
     """Replace ``module.FunctionDoc`` by :class:`KeptDoc`; False when it has none."""
-    if not isinstance(getattr(module, "FunctionDoc", None), type):
+    real = getattr(module, "FunctionDoc", None)
+    if not isinstance(real, type):
         return False
-    module.FunctionDoc = KeptDoc
+    module.FunctionDoc = type("KeptDoc", (KeptDoc,), {"real": real})
     return True
 
 
