@@ -18,7 +18,6 @@ spend trend, whichever ranks its training rows better) for the model quality gat
 from __future__ import annotations
 
 import os
-
 from contextlib import nullcontext
 from typing import Any, NamedTuple
 
