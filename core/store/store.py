@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -75,6 +76,13 @@ def _texts(keys: np.ndarray) -> list[str]:
         if set(map(type, values)) <= {str}:
             return values
     return keys.astype(str).tolist()
+
+
+def _dicts(result: Any) -> list[dict[str, Any]]:
+    """A result's rows as dicts (column name → value), fetched at once: the same dicts as
+    ``dict(row)`` over ``result.mappings()``, without fetching and wrapping row by row."""
+    names = tuple(result.keys())
+    return [dict(zip(names, row)) for row in result.all()]
 
 
 class Store:
@@ -203,11 +211,11 @@ class Store:
             run_id = conn.execute(insert(Run).values(**run).returning(Run.id)).scalar_one()
             killpoints.checkpoint("store.run")
             if segments:                                             # every model withheld: no segment
-                self._insert_rows(conn, Segment.__table__, ("run_id", *segments[0]),
-                                  [(run_id, *(s[c] for c in segments[0])) for s in segments])
+                fields = tuple(segments[0])                          # key, family, label, … (several)
+                self._insert_rows(conn, Segment.__table__, ("run_id", *fields),
+                                  [(run_id, *row) for row in map(itemgetter(*fields), segments)])
             # the rows as stored (ids in insertion order): their ids for the memberships, the rows for the record
-            stored_segs = [dict(r) for r in conn.execute(select(Segment).where(Segment.run_id == run_id)
-                                                         .order_by(Segment.id)).mappings()]
+            stored_segs = _dicts(conn.execute(select(Segment).where(Segment.run_id == run_id).order_by(Segment.id)))
             seg_id = {s["key"]: s["id"] for s in stored_segs}
             positions, lists, key_col = np.array([], dtype=np.int64), [], []
             if members:
