@@ -43,3 +43,35 @@ def test_dicts_are_the_rows_as_mappings(tmp_path):
         fast = _dicts(conn.execute(query))
     assert fast == plain and [list(d) for d in fast] == [list(d) for d in plain]
     assert [d["label"] for d in fast] == [str(i) for i in range(5)]
+
+
+def _dump(path) -> list[tuple]:
+    import sqlite3
+    con = sqlite3.connect(path)
+    try:
+        return [(t, con.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid").fetchall())
+                for t in ("segment", "runcustomer")]
+    finally:
+        con.close()
+
+
+def test_rows_per_insert_statement_store_the_same_rows_in_order(tmp_path, monkeypatch):
+    """Several rows per INSERT (chunks that do not divide the rows evenly) store what one row
+    per statement stores: the same rows, row ids and order."""
+    import microseg.store.store as store_module
+    rng = np.random.default_rng(5)
+    segments = [{"key": f"m:{i}", "family": "m", "method": "rules", "label": str(i), "description": "d",
+                 "parent_key": None, "size": 60, "status": "released", "released_as": None, "reason": "",
+                 "released_size": 50} for i in range(23)]
+    members = {s["key"]: np.sort(rng.choice(200, size=int(rng.integers(1, 120)), replace=False)) for s in segments}
+    keys = np.array([f"k{i:04d}" for i in range(200)], dtype=object)
+    run = {"as_of": "2026-01-01", "config_hash": "c", "policy_hash": "p", "input_fingerprint": "{}",
+           "plugin_versions": "{}", "timings": "{}", "n_customers": 200, "k": 2, "report": "{}"}
+    dumps = []
+    for per in (1, 7):
+        monkeypatch.setattr(store_module, "ROWS_PER_INSERT", per)
+        path = tmp_path / f"per{per}.db"
+        open_store(str(path)).write_run(run, segments, members, keys, None, [], b"0123456789abcdef0123456789abcdef")
+        dumps.append(_dump(path))
+    assert dumps[0] == dumps[1]
+    assert len(dumps[1][0][1]) == 23 and len(dumps[1][1][1]) == len(set().union(*map(set, members.values())))
