@@ -44,13 +44,20 @@ LGBM = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 7, "min_child_
         "subsample_freq": 1, "colsample_bytree": 0.7, "reg_lambda": 5.0, "n_jobs": 1, "random_state": 42}
 LEARNERS = [("t-learner", "logistic"), ("class-transformation", "logistic"), ("transformed-outcome", "logistic"),
             ("dr-learner", "logistic"), ("t-learner", "lgbm"), ("class-transformation", "lgbm"),
-            ("x-learner", "logistic"), ("x-learner", "lgbm"), ("r-learner", "logistic"), ("r-learner", "lgbm")]
+            ("x-learner", "logistic"), ("x-learner", "lgbm"), ("r-learner", "logistic"), ("r-learner", "lgbm"),
+            ("s-learner", "logistic"), ("s-learner", "lgbm")]
 TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 300},
                  "leaf1000": {"num_leaves": 3, "min_child_samples": 1000, "n_estimators": 150},
                  "trees75": {"num_leaves": 3, "min_child_samples": 400, "n_estimators": 75},
                  "stumps150": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150},
                  "stumps150lr06": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150,
                                    "learning_rate": 0.06}}
+#: LightGBM S-learner variants (``s-learner/lgbm:<name>``): its trees (:data:`_uplift.S_TREES`) and
+#: whether each tree pairs the treatment with one feature only
+S_VARIANTS = {"s2": ({"num_leaves": 2}, True), "s4": ({"num_leaves": 4}, True),
+              "s3free": ({"num_leaves": 3}, False), "s4free": ({"num_leaves": 4}, False),
+              "s3x300": ({"num_leaves": 3, "n_estimators": 300}, True),
+              "s3leaf1000": ({"num_leaves": 3, "min_child_samples": 1000}, True)}
 #: linear-design variants (``learner/logistic:<name>``): 8 quantile bins (the design before stop 20, C 0.5),
 #: no signed log, neither; another C
 DESIGNS = {"bins8": {"n_bins": 8, "C": 0.5}, "bins8-c0.02": {"n_bins": 8, "C": 0.02}, "nobins": {"n_bins": 0},
@@ -70,7 +77,8 @@ def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 
 def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list[str] | None = None,
-        learners: list[str] | None = None, bags: tuple[int, ...] = (), designs: list[str] | None = None) -> None:
+        learners: list[str] | None = None, bags: tuple[int, ...] = (), designs: list[str] | None = None,
+        s_variants: list[str] | None = None) -> None:
     x, y, t, groups = demo_rows() if arm == "demo" else (*training_rows(arm), None)
     r = _uplift.Rows(x)
     design_rows = {v: _uplift.Rows(x, design=_uplift.Design(**{k: a for k, a in d.items() if k != "C"}))
@@ -82,6 +90,7 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
         cands += [f"{a}/lgbm:{v}" for a, b in LEARNERS if b == "lgbm" for v in variants or TREE_VARIANTS]
     cands += [f"{a}/{b}:bag{n}" for a, b in LEARNERS if b == "lgbm" for n in bags]
     cands += list(designs or ())
+    cands += [f"s-learner/lgbm:{v}" for v in s_variants or ()]
     if learners:
         cands = [c for c in cands if c in learners]
     folds = []                              # (validation rows, {candidate: uplift ranks})
@@ -100,6 +109,9 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
                 _uplift.LOGISTIC_C = DESIGNS.get(variant, {}).get("C", DEFAULT_C)
                 saved = dict(_uplift.UPLIFT_TREES)
                 _uplift.UPLIFT_TREES.update(TREE_VARIANTS.get(variant, {}))
+                s_saved = _uplift.S_TREES, _uplift.S_CONSTRAINED
+                if variant in S_VARIANTS:
+                    _uplift.S_TREES, _uplift.S_CONSTRAINED = S_VARIANTS[variant]
                 n_bags = int(variant[3:]) if variant.startswith("bag") else 1
                 t0 = time.process_time()
                 u = np.mean([_uplift.LEARNERS[learner](kind, LGBM | {"random_state": 42 + b}).fit_rows(
@@ -108,6 +120,7 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
                 _uplift.UPLIFT_TREES.clear()
                 _uplift.UPLIFT_TREES.update(saved)
                 _uplift.LOGISTIC_C = DEFAULT_C            # the product's own settings for what runs next
+                _uplift.S_TREES, _uplift.S_CONSTRAINED = s_saved
                 scores[c] = u
             folds.append((va, scores))
     table = {c: [_figures(y[va], s[c], t[va]) for va, s in folds] for c in cands}
@@ -313,6 +326,8 @@ def main() -> None:
     ap.add_argument("--bags", nargs="+", type=int, default=[], help="also the LightGBM learners bagged over N seeds")
     ap.add_argument("--designs", nargs="+", default=None,
                     help="also these learner/logistic:<design> candidates (designs: " + ", ".join(DESIGNS) + ")")
+    ap.add_argument("--s-variants", nargs="+", default=None,
+                    help="also these s-learner/lgbm:<variant> candidates (" + ", ".join(S_VARIANTS) + ")")
     ap.add_argument("--nested", nargs="+", type=int, metavar="REPEATS",
                     help="score the product's choice itself on outer folds, with these numbers of inner repeats")
     ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
@@ -327,7 +342,7 @@ def main() -> None:
         return
     for arm in args.arms:
         run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners, tuple(args.bags),
-            args.designs)
+            args.designs, args.s_variants)
         sys.stdout.flush()
 
 
