@@ -54,8 +54,11 @@ TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_est
                                    "learning_rate": 0.06}}
 #: LightGBM S-learner variants (``s-learner/lgbm:<name>``): its trees (:data:`_uplift.S_TREES`) and
 #: whether each tree pairs the treatment with one feature only
-S_VARIANTS = {"s2": ({"num_leaves": 2}, True), "s4": ({"num_leaves": 4}, True),
+S_VARIANTS = {"s3": ({"num_leaves": 3}, True), "s2": ({"num_leaves": 2}, True), "s4": ({"num_leaves": 4}, True),
               "s3free": ({"num_leaves": 3}, False), "s4free": ({"num_leaves": 4}, False),
+              "s3free75lr06": ({"num_leaves": 3, "n_estimators": 75, "learning_rate": 0.06}, False),
+              "s3free75": ({"num_leaves": 3, "n_estimators": 75}, False),
+              "s2free75lr06": ({"num_leaves": 2, "n_estimators": 75, "learning_rate": 0.06}, False),
               "s3x300": ({"num_leaves": 3, "n_estimators": 300}, True),
               "s3leaf1000": ({"num_leaves": 3, "min_child_samples": 1000}, True)}
 #: linear-design variants (``learner/logistic:<name>``): 8 quantile bins (the design before stop 20, C 0.5),
@@ -171,15 +174,21 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
             print(f"choice by mean rank, {label}, among {pool_name}: {_top_by_rank(table, 1, pool, used)[0][0]}")
 
 
-def nested(arm: str, repeat_options: tuple[int, ...], outer_repeats: int = 2) -> None:
+def nested(arm: str, repeat_options: tuple[int, ...], outer_repeats: int = 2, pools: tuple[str, ...] = ()) -> None:
     """The product's choice itself, scored honestly: on outer folds of the training rows, the
     choice (:func:`microseg.plugins._uplift.choose_uplift`, ``repeats`` x 3 inner folds of the
     outer training part) picks by each rule; the pick (or the average uplift of its top 2) is
-    fitted on the outer training part and scored on the outer fold."""
+    fitted on the outer training part and scored on the outer fold. ``pools``: extra candidates
+    ("+"-joined) the product's choice (rule rank) would also compare; the inner folds do not depend
+    on the candidates, so one choice over all of them gives each pool's pick, paired on the same
+    outer folds (the difference to the product's pick: mean ± s.e. over the outer folds)."""
     x, y, t, groups = demo_rows() if arm == "demo" else (*training_rows(arm), None)
     rng = np.random.default_rng(7)
     r = _uplift.Rows(x)
     rows: dict[str, list[tuple[float, float]]] = {}
+    product = [f"{a}/{b}" for a, b in _uplift.CANDIDATES]
+    extras = [c for pool in pools for c in pool.split("+") if c not in product]
+    everything = tuple(_uplift.CANDIDATES) + tuple(tuple(c.split("/")) for c in dict.fromkeys(extras))
     for _ in range(outer_repeats):
         outer = _uplift._folds(y, t, 3, rng, groups)
         for f in range(3):
@@ -193,17 +202,29 @@ def nested(arm: str, repeat_options: tuple[int, ...], outer_repeats: int = 2) ->
                         r.take(tr), y[tr], t[tr], control=False).uplift_rows(r.take(va))
                 return fitted[name]
 
-            for name in [f"{a}/{b}" for a, b in _uplift.CANDIDATES]:
+            for name in product + list(dict.fromkeys(extras)):
                 rows.setdefault(f"fixed {name}", []).append(_figures(y[va], uplift(name), t[va]))
             for reps in repeat_options:
                 g = None if groups is None else groups[tr]
-                _, scores = _uplift.choose_uplift(x.iloc[tr], y[tr], t[tr], LGBM, 42, repeats=reps, groups=g)
+                saved, _uplift.CANDIDATES = _uplift.CANDIDATES, everything
+                try:
+                    _, scores = _uplift.choose_uplift(x.iloc[tr], y[tr], t[tr], LGBM, 42, repeats=reps, groups=g)
+                finally:
+                    _uplift.CANDIDATES = saved
                 for rule, metrics in RULES.items():
-                    order = _ordered(scores, metrics)
+                    order = _ordered(_within(scores, product), metrics)
                     rows.setdefault(f"choice {reps} x 3 folds, rule {rule}", []).append(
                         _figures(y[va], uplift(order[0]), t[va]))
                     rows.setdefault(f"choice {reps} x 3 folds, rule {rule}, top-2 average", []).append(
                         _figures(y[va], (uplift(order[0]) + uplift(order[1])) / 2, t[va]))
+                base = rows[f"choice {reps} x 3 folds, rule rank"][-1]
+                for pool in pools:
+                    pick = _ordered(_within(scores, product + pool.split("+")), RULES["rank"])[0]
+                    got = _figures(y[va], uplift(pick), t[va])
+                    rows.setdefault(f"choice {reps} x 3 folds, rule rank, + {pool}", []).append(got)
+                    rows.setdefault(f"  difference to the product's choice, + {pool}", []).append(
+                        (got[0] - base[0], got[1] - base[1]))
+                    print(f"{arm} outer fold {len(rows[f'fixed {product[0]}'])}, + {pool}: picks {pick}", flush=True)
     effect = y[t == 1].mean() - y[t == 0].mean()
     print(f"\n## nested, {arm}: {len(y)} rows, {outer_repeats} x 3 outer folds (effect {effect:.4f})")
     print("| procedure | Qini mean ± s.e. | uplift@30 mean ± s.e. |\n|---|---|---|")
@@ -211,6 +232,10 @@ def nested(arm: str, repeat_options: tuple[int, ...], outer_repeats: int = 2) ->
         a = np.array(v)
         se = a.std(axis=0, ddof=1) / np.sqrt(len(a))
         print(f"| {name} | {a[:, 0].mean():.4f} ± {se[0]:.4f} | {a[:, 1].mean():.4f} ± {se[1]:.4f} |", flush=True)
+
+
+def _within(scores: dict[str, dict[str, float]], pool: list[str]) -> dict[str, dict[str, float]]:
+    return {m: {c: v for c, v in by.items() if c in pool} for m, by in scores.items()}
 
 
 def _ordered(scores: dict[str, dict[str, float]], metrics: tuple[int, ...]) -> list[str]:
@@ -330,15 +355,21 @@ def main() -> None:
                     help="also these s-learner/lgbm:<variant> candidates (" + ", ".join(S_VARIANTS) + ")")
     ap.add_argument("--nested", nargs="+", type=int, metavar="REPEATS",
                     help="score the product's choice itself on outer folds, with these numbers of inner repeats")
+    ap.add_argument("--outer-repeats", type=int, default=2, help="with --nested: repeats of the 3 outer folds")
+    ap.add_argument("--pools", nargs="+", default=[],
+                    help="with --nested: extra candidates (learner/base, '+'-joined) the choice would also compare")
+    ap.add_argument("--s-trees", choices=list(S_VARIANTS), help="the LightGBM S-learner's trees everywhere")
     ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
+    if args.s_trees:
+        _uplift.S_TREES, _uplift.S_CONSTRAINED = S_VARIANTS[args.s_trees]
     if args.time_demo:
         time_demo(args.time_demo)
         return
     if args.nested:
         for arm in args.arms:
-            nested(arm, tuple(args.nested))
+            nested(arm, tuple(args.nested), args.outer_repeats, tuple(args.pools))
         return
     for arm in args.arms:
         run(arm, args.repeats, args.trees, tuple(args.ks), args.variants, args.learners, tuple(args.bags),

@@ -345,7 +345,7 @@ class SLearner(Learner):
 #: the LightGBM S-learner's trees: 3 leaves (a split on the treatment and one on a feature), else
 #: :data:`UPLIFT_TREES`
 S_TREES = {"num_leaves": 3}
-S_CONSTRAINED = True
+S_CONSTRAINED = False
 
 
 class _Arm:
