@@ -7,6 +7,8 @@
         --designs t-learner/logistic:bins8 class-transformation/logistic:nobins-c0.5   # more variants
     .venv/bin/python bench/uplift_dev.py --arms Womens Mens demo --nested 1 3   # the choice itself
     flock /work/bench.lock .venv/bin/python bench/uplift_dev.py --time-demo main   # choice CPU
+    .venv/bin/python bench/uplift_dev.py --arms Womens Mens demo --nested 1 --outer-repeats 4 \
+        --s-trees s3free --pools s-learner/logistic s-learner/logistic+s-learner/lgbm   # with extra candidates
 
 ``--arms demo`` runs ``microseg demo`` once and uses the contact rows its uplift choice sees (its
 training customers; a customer's contacts in one fold). ``--nested`` scores the product's choice
@@ -18,6 +20,9 @@ members fixed or the top k on the other folds) is scored on the same repeats x 3
 mean ± s.e. of Qini AUC and uplift@30 %. The first repeat uses the product's folds (seed 42), so
 its figures are the ``cv_*_train`` the run reports. The held-out 30 % is not read. Needs
 ../shared/data.
+
+The bench's own learners (:data:`BENCH_LEARNERS`: the S-learner, Lo's interaction model on
+logistic regression) are scored beside the product's but are not among its candidates.
 
 ``--time-demo REV`` runs ``microseg demo`` once, keeps the inputs of its uplift choice, and times
 that choice (CPU, one thread) with ``plugins/_uplift.py`` of git revision REV and of the working
@@ -45,14 +50,15 @@ LGBM = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 7, "min_child_
 LEARNERS = [("t-learner", "logistic"), ("class-transformation", "logistic"), ("transformed-outcome", "logistic"),
             ("dr-learner", "logistic"), ("t-learner", "lgbm"), ("class-transformation", "lgbm"),
             ("x-learner", "logistic"), ("x-learner", "lgbm"), ("r-learner", "logistic"), ("r-learner", "lgbm"),
-            ("s-learner", "logistic"), ("s-learner", "lgbm")]
+            ("s-learner", "logistic"), ("s-learner", "lgbm"), ("dr-learner", "lgbm"),
+            ("transformed-outcome", "lgbm")]
 TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 300},
                  "leaf1000": {"num_leaves": 3, "min_child_samples": 1000, "n_estimators": 150},
                  "trees75": {"num_leaves": 3, "min_child_samples": 400, "n_estimators": 75},
                  "stumps150": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150},
                  "stumps150lr06": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 150,
                                    "learning_rate": 0.06}}
-#: LightGBM S-learner variants (``s-learner/lgbm:<name>``): its trees (:data:`_uplift.S_TREES`) and
+#: LightGBM S-learner variants (``s-learner/lgbm:<name>``): its trees (:attr:`SLearner.trees`) and
 #: whether each tree pairs the treatment with one feature only
 S_VARIANTS = {"s3": ({"num_leaves": 3}, True), "s2": ({"num_leaves": 2}, True), "s4": ({"num_leaves": 4}, True),
               "s3free": ({"num_leaves": 3}, False), "s4free": ({"num_leaves": 4}, False),
@@ -67,6 +73,79 @@ DESIGNS = {"bins8": {"n_bins": 8, "C": 0.5}, "bins8-c0.02": {"n_bins": 8, "C": 0
            "nolog": {"signed_log": False, "n_bins": 8}, "plain": {"n_bins": 0, "signed_log": False},
            **{f"nobins-c{c}": {"n_bins": 0, "C": c} for c in (0.002, 0.005, 0.02, 0.1, 0.5, 2.0)}}
 DEFAULT_C = _uplift.LOGISTIC_C
+
+
+class SLearner(_uplift.Learner):
+    """S-learner (not a product candidate: below the ``--nested`` bar, see docs/methods-clv-campaign.md):
+    one response model with the treatment among its inputs; uplift = p(x, t=1) − p(x, t=0). On
+    logistic regression it is Lo's (2002) interaction model: the design [x, t, t·x] (C: ``c``, else
+    the product's). On LightGBM the treatment is a column, the trees :data:`_uplift.UPLIFT_TREES`
+    with ``trees`` (stumps alone could not let the effect vary with x); ``constrained``: each tree
+    may split on the treatment and one other feature only (LightGBM's interaction constraints)."""
+
+    trees: dict = {"num_leaves": 3}
+    constrained = False
+    c: float | None = None
+
+    def fit_rows(self, r: _uplift.Rows, y: np.ndarray, t: np.ndarray, control: bool = True) -> "SLearner":
+        if self.kind == "logistic":
+            saved = _uplift.LOGISTIC_C
+            _uplift.LOGISTIC_C = self.c or saved
+            try:
+                self.model_ = _uplift.Base("logistic", {}).fit(with_treatment(r, t), y)
+            finally:
+                _uplift.LOGISTIC_C = saved
+        else:
+            from lightgbm import LGBMClassifier
+            gx = with_treatment(r, t).gx
+            params = {**_uplift.uplift_trees(self.lgbm_params, len(y)), **self.trees}
+            treatment = gx.shape[1] - 1
+            if self.constrained:
+                params["interaction_constraints"] = [[j, treatment] for j in range(treatment)]
+            self.model_ = LGBMClassifier(verbose=-1, **params).fit(gx, y)
+        if control:
+            self.control_ = _Arm(self, 0)
+        return self
+
+    def uplift_rows(self, r: _uplift.Rows) -> np.ndarray:
+        return self.arm_rows(r, 1) - self.arm_rows(r, 0)
+
+    def arm_rows(self, r: _uplift.Rows, arm: int) -> np.ndarray:
+        """The response probability of every row as if in ``arm`` (1 treated, 0 control)."""
+        rows = with_treatment(r, np.full(len(r), arm))
+        if isinstance(self.model_, _uplift.Base):
+            return self.model_.predict(rows)
+        return self.model_.predict_proba(rows.gx)[:, 1]
+
+
+class _Arm:
+    """One arm's response of a fitted :class:`SLearner` (its control-response model)."""
+
+    def __init__(self, learner: SLearner, arm: int) -> None:
+        self.learner, self.arm = learner, arm
+
+    def predict(self, r: _uplift.Rows) -> np.ndarray:
+        return self.learner.arm_rows(r, self.arm)
+
+
+def with_treatment(r: _uplift.Rows, t: np.ndarray) -> _uplift.Rows:
+    """``r`` with the treatment as an input: the linear design [z, t, t·z], LightGBM's frame plus an
+    ``uplift_treatment`` column."""
+    out = object.__new__(_uplift.Rows)
+    out.kinds, out.design, out.cats = r.kinds, r.design, r.cats
+    tt = np.asarray(t, dtype="float32")[:, None]
+    out.z = None if r.z is None else np.hstack([r.z, tt, tt * r.z])
+    out.gx = None if r.gx is None else r.gx.assign(uplift_treatment=tt[:, 0])
+    return out
+
+
+class SLearnerC005(SLearner):
+    """Lo's model at C 0.005 (best Qini on Mens' training folds)."""
+    c = 0.005
+
+
+#: the bench's own learners, registered with the product's (:data:`_uplift.LEARNERS`) when it runs
+BENCH_LEARNERS = {"s-learner": SLearner, "s-learner-c0.005": SLearnerC005}
 
 
 def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -112,9 +191,9 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
                 _uplift.LOGISTIC_C = DESIGNS.get(variant, {}).get("C", DEFAULT_C)
                 saved = dict(_uplift.UPLIFT_TREES)
                 _uplift.UPLIFT_TREES.update(TREE_VARIANTS.get(variant, {}))
-                s_saved = _uplift.S_TREES, _uplift.S_CONSTRAINED
+                s_saved = SLearner.trees, SLearner.constrained
                 if variant in S_VARIANTS:
-                    _uplift.S_TREES, _uplift.S_CONSTRAINED = S_VARIANTS[variant]
+                    SLearner.trees, SLearner.constrained = S_VARIANTS[variant]
                 n_bags = int(variant[3:]) if variant.startswith("bag") else 1
                 t0 = time.process_time()
                 u = np.mean([_uplift.LEARNERS[learner](kind, LGBM | {"random_state": 42 + b}).fit_rows(
@@ -123,7 +202,7 @@ def run(arm: str, repeats: int, trees: bool, ks: tuple[int, ...], variants: list
                 _uplift.UPLIFT_TREES.clear()
                 _uplift.UPLIFT_TREES.update(saved)
                 _uplift.LOGISTIC_C = DEFAULT_C            # the product's own settings for what runs next
-                _uplift.S_TREES, _uplift.S_CONSTRAINED = s_saved
+                SLearner.trees, SLearner.constrained = s_saved
                 scores[c] = u
             folds.append((va, scores))
     table = {c: [_figures(y[va], s[c], t[va]) for va, s in folds] for c in cands}
@@ -274,7 +353,9 @@ def _demo_choice_inputs() -> tuple[tuple, dict]:
     return captured["args"]
 
 
-def time_demo(rev: str, rounds: int = 3) -> None:
+def time_demo(rev: str, rounds: int = 3, pools: tuple[str, ...] = ()) -> None:
+    """The demo's choice: ``plugins/_uplift.py`` of ``rev`` against the working tree's, and the
+    working tree's with each pool of extra candidates ("+"-joined), alternated."""
     import importlib.util
     import subprocess
     import tempfile
@@ -288,13 +369,21 @@ def time_demo(rev: str, rounds: int = 3) -> None:
         spec = importlib.util.spec_from_file_location("uplift_before", path)
         before = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(before)
-    cpu: dict[str, list[float]] = {rev: [], "working tree": []}
+    variants = [(rev, before, before.CANDIDATES), ("working tree", _uplift, _uplift.CANDIDATES)]
+    variants += [(f"working tree + {pool}", _uplift,
+                  tuple(_uplift.CANDIDATES) + tuple(tuple(c.split("/")) for c in pool.split("+"))) for pool in pools]
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    product = _uplift.CANDIDATES
     with threadpool_limits(1):
         before.choose_uplift(*args, **kwargs)                      # imports and caches warm
         for _ in range(rounds):
-            for name, module in ((rev, before), ("working tree", _uplift)):
+            for name, module, candidates in variants:
+                module.CANDIDATES = candidates
                 t0 = time.process_time()
-                choice = module.choose_uplift(*args, **kwargs)[0]
+                try:
+                    choice = module.choose_uplift(*args, **kwargs)[0]
+                finally:
+                    _uplift.CANDIDATES = product
                 cpu[name].append(time.process_time() - t0)
                 print(f"{name}: {'/'.join(choice)} {cpu[name][-1]:.2f} s CPU", flush=True)
     for name, v in cpu.items():
@@ -357,15 +446,16 @@ def main() -> None:
                     help="score the product's choice itself on outer folds, with these numbers of inner repeats")
     ap.add_argument("--outer-repeats", type=int, default=2, help="with --nested: repeats of the 3 outer folds")
     ap.add_argument("--pools", nargs="+", default=[],
-                    help="with --nested: extra candidates (learner/base, '+'-joined) the choice would also compare")
+                    help="with --nested or --time-demo: extra candidates (learner/base, '+'-joined) the choice would also compare")
     ap.add_argument("--s-trees", choices=list(S_VARIANTS), help="the LightGBM S-learner's trees everywhere")
     ap.add_argument("--time-demo", metavar="REV", help="time the demo's uplift choice: REV vs the working tree")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
+    _uplift.LEARNERS.update(BENCH_LEARNERS)
     if args.s_trees:
-        _uplift.S_TREES, _uplift.S_CONSTRAINED = S_VARIANTS[args.s_trees]
+        SLearner.trees, SLearner.constrained = S_VARIANTS[args.s_trees]
     if args.time_demo:
-        time_demo(args.time_demo)
+        time_demo(args.time_demo, pools=tuple(args.pools))
         return
     if args.nested:
         for arm in args.arms:

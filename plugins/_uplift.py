@@ -309,66 +309,6 @@ class TransformedOutcome(_RegressionLearner):
         return self._fit_control(r, y, t, control)
 
 
-class SLearner(Learner):
-    """S-learner: one response model with the treatment among its inputs; uplift = p(x, t=1) −
-    p(x, t=0). On logistic regression it is Lo's (2002) interaction model: the design [x, t, t·x]
-    (C: :data:`LOGISTIC_C`). On LightGBM the treatment is a column and each tree may split on it and
-    at most one other feature (interaction constraints; :data:`S_TREES`): stumps alone could not
-    let the effect vary with x."""
-
-    def fit_rows(self, r: Rows, y: np.ndarray, t: np.ndarray, control: bool = True) -> "SLearner":
-        if self.kind == "logistic":
-            self.model_ = Base("logistic", {}).fit(_with_treatment(r, t), y)
-        else:
-            from lightgbm import LGBMClassifier
-            gx = _with_treatment(r, t).gx
-            params = {**uplift_trees(self.lgbm_params, len(y)), **S_TREES}
-            treatment = gx.shape[1] - 1
-            if S_CONSTRAINED:
-                params["interaction_constraints"] = [[j, treatment] for j in range(treatment)]
-            self.model_ = LGBMClassifier(verbose=-1, **params).fit(gx, y)
-        if control:
-            self.control_ = _Arm(self, 0)
-        return self
-
-    def uplift_rows(self, r: Rows) -> np.ndarray:
-        return self.arm_rows(r, 1) - self.arm_rows(r, 0)
-
-    def arm_rows(self, r: Rows, arm: int) -> np.ndarray:
-        """The response probability of every row as if in ``arm`` (1 treated, 0 control)."""
-        rows = _with_treatment(r, np.full(len(r), arm))
-        if isinstance(self.model_, Base):
-            return self.model_.predict(rows)
-        return self.model_.predict_proba(rows.gx)[:, 1]
-
-
-#: the LightGBM S-learner's trees: 3 leaves (a split on the treatment and one on a feature), else
-#: :data:`UPLIFT_TREES`
-S_TREES = {"num_leaves": 3}
-S_CONSTRAINED = False
-
-
-class _Arm:
-    """One arm's response of a fitted :class:`SLearner` (its control-response model)."""
-
-    def __init__(self, learner: SLearner, arm: int) -> None:
-        self.learner, self.arm = learner, arm
-
-    def predict(self, r: Rows) -> np.ndarray:
-        return self.learner.arm_rows(r, self.arm)
-
-
-def _with_treatment(r: Rows, t: np.ndarray) -> Rows:
-    """``r`` with the treatment as an input: the linear design [z, t, t·z], LightGBM's frame plus a
-    ``treatment`` column."""
-    out = object.__new__(Rows)
-    out.kinds, out.design, out.cats = r.kinds, r.design, r.cats
-    tt = np.asarray(t, dtype="float32")[:, None]
-    out.z = None if r.z is None else np.hstack([r.z, tt, tt * r.z])
-    out.gx = None if r.gx is None else r.gx.assign(**{"uplift_treatment": tt[:, 0]})
-    return out
-
-
 def _regression(kind: str, lgbm_params: dict, r: Rows, target: np.ndarray,
                 sample_weight: np.ndarray | None = None) -> Any:
     """Ridge regression on the design (penalty n / 20: the noisy pseudo-outcomes need a strong
@@ -383,8 +323,7 @@ def _regression(kind: str, lgbm_params: dict, r: Rows, target: np.ndarray,
 
 LEARNERS: dict[str, type[Learner]] = {"t-learner": TLearner, "class-transformation": ClassTransformation,
                                       "transformed-outcome": TransformedOutcome, "dr-learner": DRLearner,
-                                      "x-learner": XLearner, "r-learner": RLearner,
-                                      "s-learner": SLearner}
+                                      "x-learner": XLearner, "r-learner": RLearner}
 #: the candidates (learner, base) the choice compares, settled on Hillstrom's training rows only
 #: (3 × 3 folds of the 70 %, Qini / uplift@30 %; bench/uplift_dev.py) and the demo's contact rows.
 #: The class transformation on logistic regression is back on the design without bins (Womens
