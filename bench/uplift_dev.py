@@ -21,12 +21,13 @@ mean ± s.e. of Qini AUC and uplift@30 %. The first repeat uses the product's fo
 its figures are the ``cv_*_train`` the run reports. The held-out 30 % is not read. Needs
 ../shared/data.
 
-The bench's own learners (:data:`BENCH_LEARNERS`: the S-learner, Lo's interaction model on
-logistic regression) are scored beside the product's but are not among its candidates.
+The bench's own learners (:data:`BENCH_LEARNERS`: the S-learner — Lo's interaction model on
+logistic regression, LightGBM with the treatment as a column — and the modified covariate
+method) are scored beside the product's but are not among its candidates.
 
 ``--time-demo REV`` runs ``microseg demo`` once, keeps the inputs of its uplift choice, and times
 that choice (CPU, one thread) with ``plugins/_uplift.py`` of git revision REV and of the working
-tree, alternated in this one process.
+tree (and, with ``--pools``, the working tree's with extra candidates), alternated in this one process.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ LEARNERS = [("t-learner", "logistic"), ("class-transformation", "logistic"), ("t
             ("dr-learner", "logistic"), ("t-learner", "lgbm"), ("class-transformation", "lgbm"),
             ("x-learner", "logistic"), ("x-learner", "lgbm"), ("r-learner", "logistic"), ("r-learner", "lgbm"),
             ("s-learner", "logistic"), ("s-learner", "lgbm"), ("dr-learner", "lgbm"),
-            ("transformed-outcome", "lgbm")]
+            ("transformed-outcome", "lgbm"), ("modified-covariate", "logistic")]
 TREE_VARIANTS = {"stumps300": {"num_leaves": 2, "min_child_samples": 400, "n_estimators": 300},
                  "leaf1000": {"num_leaves": 3, "min_child_samples": 1000, "n_estimators": 150},
                  "trees75": {"num_leaves": 3, "min_child_samples": 400, "n_estimators": 75},
@@ -139,13 +140,41 @@ def with_treatment(r: _uplift.Rows, t: np.ndarray) -> _uplift.Rows:
     return out
 
 
+class ModifiedCovariate(_uplift.Learner):
+    """Tian et al.'s (2014) modified covariate method (not a product candidate): one logistic
+    regression of y on the design times (t − e) (e: the treatment share; no main effects: the
+    treatment is randomised), logit = γ0 + (t − e)·z'γ; uplift = p(t=1) − p(t=0) at that logit,
+    increasing in z'γ."""
+
+    def fit_rows(self, r: _uplift.Rows, y: np.ndarray, t: np.ndarray, control: bool = True) -> "ModifiedCovariate":
+        self.e_ = float(np.mean(t))
+        self.model_ = _uplift.Base("logistic", {}).fit(_times(r, t - self.e_), y)
+        if control:
+            off = np.flatnonzero(t == 0)
+            self.control_ = _uplift.Base("logistic", {}).fit(r.take(off), y[off])
+        return self
+
+    def uplift_rows(self, r: _uplift.Rows) -> np.ndarray:
+        n = len(r)
+        return (self.model_.predict(_times(r, np.full(n, 1 - self.e_)))
+                - self.model_.predict(_times(r, np.full(n, -self.e_))))
+
+
+def _times(r: _uplift.Rows, w: np.ndarray) -> _uplift.Rows:
+    out = object.__new__(_uplift.Rows)
+    out.kinds, out.design, out.cats, out.gx = r.kinds, r.design, r.cats, None
+    out.z = r.z * np.asarray(w, dtype="float32")[:, None]
+    return out
+
+
 class SLearnerC005(SLearner):
     """Lo's model at C 0.005 (best Qini on Mens' training folds)."""
     c = 0.005
 
 
 #: the bench's own learners, registered with the product's (:data:`_uplift.LEARNERS`) when it runs
-BENCH_LEARNERS = {"s-learner": SLearner, "s-learner-c0.005": SLearnerC005}
+BENCH_LEARNERS = {"s-learner": SLearner, "s-learner-c0.005": SLearnerC005,
+                  "modified-covariate": ModifiedCovariate}
 
 
 def training_rows(arm: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
-"""The S-learner of bench/uplift_dev.py (Lo's interaction model on logistic regression; LightGBM with
-the treatment as a feature): it finds a planted heterogeneous effect."""
+"""The learners of bench/uplift_dev.py (the S-learner: Lo's interaction model on logistic regression,
+LightGBM with the treatment as a feature; Tian et al.'s modified covariate method): each finds a
+planted heterogeneous effect."""
 from __future__ import annotations
 
 import importlib.util
@@ -36,17 +37,18 @@ def _persuadables(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarr
     return x, y, t, persuadable
 
 
-@pytest.mark.parametrize("kind", ["logistic", "lgbm"])
-def test_s_learner_ranks_the_persuadables_first(kind):
+@pytest.mark.parametrize("learner, kind", [("s-learner", "logistic"), ("s-learner", "lgbm"),
+                                           ("modified-covariate", "logistic")])
+def test_bench_learner_ranks_the_persuadables_first(learner, kind):
     bench = _bench()
     x, y, t, persuadable = _persuadables(6000, 3)
-    model = bench.SLearner(kind, PARAMS).fit(x.iloc[:4000], y[:4000], t[:4000])
+    model = bench.BENCH_LEARNERS[learner](kind, PARAMS).fit(x.iloc[:4000], y[:4000], t[:4000])
     u, pc = model.predict(x.iloc[4000:])
     truth = persuadable[4000:]
     assert roc_auc_score(truth, u) > 0.85                                  # persuadables ranked above the rest
     assert u[truth].mean() - u[~truth].mean() > 0.05                      # (true gap 0.25; L2-shrunk)
     assert ((pc >= 0) & (pc <= 1)).all() and len(pc) == 2000
-    only = bench.SLearner(kind, PARAMS).fit(x.iloc[:4000], y[:4000], t[:4000], control=False)
+    only = bench.BENCH_LEARNERS[learner](kind, PARAMS).fit(x.iloc[:4000], y[:4000], t[:4000], control=False)
     assert np.allclose(only.uplift(x.iloc[4000:]), u)
 
 
