@@ -113,11 +113,50 @@ def ranked_counts(y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None)
     return _by_group(pos, starts), _by_group(ws, starts)
 
 
-def ranked_metrics(pos: np.ndarray, neg: np.ndarray, fraction: float = 0.1) -> dict[str, np.ndarray]:
+#: whole numbers up to here are exact in the dtype: sums of whole numbers below it are exact, in any order
+EXACT_UP_TO = {np.dtype(np.float32): 2.0 ** 24, np.dtype(np.float64): 2.0 ** 53}
+#: rows per block of :func:`_running_sums` (0.33 ms for 5,370 × 46 float32; 64: 0.37, 128: 0.51)
+RUNNING_BLOCK = 32
+
+
+def whole_counts(y: np.ndarray, w: np.ndarray) -> bool:
+    """True when the running sums of :func:`ranked_counts` of ``y`` and ``w`` are exact whatever
+    the order of their additions: outcomes 0/1 and weights (rows × resamples) non-negative
+    whole numbers — bootstrap draw counts — whose column totals the dtype holds exactly."""
+    limit = EXACT_UP_TO.get(w.dtype)
+    if limit is None or w.ndim != 2 or not w.size:
+        return False
+    y = np.asarray(y)
+    return bool(((y == 0) | (y == 1)).all() and w.min() >= 0 and w.sum(axis=0, dtype=np.float64).max() < limit
+                and (np.trunc(w) == w).all())
+
+
+def _running_sums(x: np.ndarray, exact: bool) -> np.ndarray:
+    """``np.cumsum(x, axis=0)``, the same numbers. ``exact`` (:func:`whole_counts`): every partial
+    sum is a whole number the dtype holds exactly, so the additions may run in another order —
+    down blocks of :data:`RUNNING_BLOCK` rows, one vector add across all blocks and columns per
+    step, then each block's offset — instead of numpy's one element at a time down each column
+    (5,370 × 46 float32: 0.81 -> 0.33 ms)."""
+    n, m = x.shape
+    if not exact or n < 4 * RUNNING_BLOCK:
+        return np.cumsum(x, axis=0)
+    blocks = -(-n // RUNNING_BLOCK)
+    out = np.zeros((blocks * RUNNING_BLOCK, m), dtype=x.dtype)
+    out[:n] = x
+    by_block = out.reshape(blocks, RUNNING_BLOCK, m)
+    for j in range(1, RUNNING_BLOCK):
+        np.add(by_block[:, j - 1], by_block[:, j], out=by_block[:, j])
+    by_block[1:] += np.cumsum(by_block[:-1, -1], axis=0)[:, None, :]
+    return out[:n]
+
+
+def ranked_metrics(pos: np.ndarray, neg: np.ndarray, fraction: float = 0.1, *,
+                   exact: bool = False) -> dict[str, np.ndarray]:
     """ROC AUC, average precision and top-``fraction`` lift per resample from
     :func:`ranked_counts` (running sums shared by the three; column-wise dot products, and the
-    lift only over the leading groups that reach into the top ``fraction``)."""
-    tp, fp = np.cumsum(pos, axis=0), np.cumsum(neg, axis=0)
+    lift only over the leading groups that reach into the top ``fraction``). ``exact``: the
+    counts came from :func:`whole_counts` weights (faster running sums, the same numbers)."""
+    tp, fp = _running_sums(pos, exact), _running_sums(neg, exact)
     n_pos, n_neg = tp[-1].copy(), fp[-1].copy()
     # ROC AUC: each positive outranks the negatives below it, and half of those tied with it
     below = n_pos * n_neg - _dot(pos, fp) + 0.5 * _dot(pos, neg)

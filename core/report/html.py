@@ -14,7 +14,8 @@ import numpy as np
 
 from microseg.outputs import ReportDocument
 from microseg.report import charts
-from microseg.report.words import ACTION_WORDS, KIND_WORDS, count, flatten, is_count, number, reason, share, value_text
+from microseg.report.words import (ACTION_WORDS, KIND_WORDS, count, flatten, is_count, number, reasons, share,
+                                   value_text)
 
 #: method-report keys drawn by a dedicated section (not repeated in the figures table)
 DRAWN = {"segment_sizes", "cluster_sizes", "curves", "profiles", "channels", "grid", "definitions", "top_drivers",
@@ -381,8 +382,9 @@ class _Page:
                              "customers) held back and why.")
 
     def _withheld_table(self, segments: list[dict[str, Any]]) -> str:
-        rows = [[esc(s["family"]), esc(s["label"]), esc(count(s.get("size"))), esc(s.get("status", "")),
-                 esc(reason(s, self.labels, self.k))] for s in sorted(segments, key=lambda s: (s["family"], s["label"]))]
+        ordered = sorted(segments, key=lambda s: (s["family"], s["label"]))
+        rows = [[esc(s["family"]), esc(s["label"]), esc(count(s.get("size"))), esc(s.get("status", "")), esc(why)]
+                for s, why in zip(ordered, reasons(ordered, self.labels, self.k))]
         return _table(["method", "segment", "customers", "decision", "why"], rows, numeric=(2,))
 
     def _loss(self) -> str:

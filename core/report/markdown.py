@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from microseg.outputs import ReportDocument
-from microseg.report.words import ACTION_WORDS, KIND_WORDS, count, flatten, is_count, reason, value_text
+from microseg.report.words import ACTION_WORDS, KIND_WORDS, count, flatten, is_count, reasons, value_text
 
 
 def _cell(value: Any) -> str:
@@ -36,8 +36,9 @@ def render_markdown(doc: ReportDocument) -> str:
                                                              -(s["size"] if is_count(s.get("size")) else 0)))])
     lines += ["## Withheld by the gate", ""]
     lines += _table(["method", "segment", "customers", "decision", "why"],
-                    [[s["family"], s["label"], count(s.get("size")), s.get("status", ""), reason(s, labels, k)]
-                     for s in withheld]) if withheld else ["The gate released every segment.", ""]
+                    [[s["family"], s["label"], count(s.get("size")), s.get("status", ""), why]
+                     for s, why in zip(withheld, reasons(withheld, labels, k))]) \
+        if withheld else ["The gate released every segment.", ""]
     loss = rep.get("loss") or {}
     if loss.get("per_column"):
         lines += ["## What the gate coarsened", "",

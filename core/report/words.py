@@ -92,6 +92,20 @@ def reason(segment: dict[str, Any], labels: dict[str, str], k: int) -> str:
     return text[0].upper() + text[1:]
 
 
+def reasons(segments: list[dict[str, Any]], labels: dict[str, str], k: int) -> list[str]:
+    """:func:`reason` of each segment, worded once per distinct (reason, status, released_as) —
+    the fields it reads: a run's hundreds of withheld microsegments share a few dozen."""
+    worded: dict[tuple[Any, Any, Any], str] = {}
+    out = []
+    for s in segments:
+        fields = (s.get("reason"), s.get("status", ""), s.get("released_as"))
+        text = worded.get(fields)
+        if text is None:
+            text = worded[fields] = reason(s, labels, k)
+        out.append(text)
+    return out
+
+
 def _piece(piece: str, labels: dict[str, str], k: int) -> str:
     if piece == "size < k":
         return f"fewer than {k} customers"

