@@ -1,4 +1,4 @@
-"""Gate reasons worded once per distinct (reason, status, released_as) (brief h26gov)."""
+"""Gate reasons worded once per distinct (reason, status, released_as)."""
 from __future__ import annotations
 
 from microseg.report.words import reason, reasons

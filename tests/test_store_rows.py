@@ -1,4 +1,4 @@
-"""Store writing shortcuts (brief h26gov): the same rows and texts as the plain forms."""
+"""Store writing shortcuts: the same rows and texts as the plain forms."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compare two folders written by h26gov_capture.sh: every file byte for byte after replacing the
+# Compare two folders written by capture.sh: every file byte for byte after replacing the
 # folder's own path; run2.json without its timings (wall-clock).
 a=$1; b=$2; rc=0
 for f in $(cd "$a" && ls | grep -v '\.db$'); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Capture every output of one `microseg run` for an identity check (brief h26gov).
-#   bench/h26gov_capture.sh REPO N OUTDIR
+# Capture every output of one `microseg run` for an identity check.
+#   bench/identity/capture.sh REPO N OUTDIR
 # REPO: a checkout with .venv (e.g. /work/main); N: e2e size (/tmp/microseg-e2e/nN); OUTDIR: fresh folder.
 set -euo pipefail
 repo=$1; n=$2; out=$3
@@ -8,7 +8,7 @@ export MICROSEG_BENCH_KEY=bench-key-0123456789abcdef
 rm -rf "$out"; mkdir -p "$out"
 cfg=/tmp/microseg-e2e/n$n/microseg-pandas.toml
 here=$(cd "$(dirname "$0")" && pwd)
-ms="$repo/.venv/bin/python $here/h26gov_fixed_clock.py"
+ms="$repo/.venv/bin/python $here/fixed_clock.py"
 cd "$out"
 COLUMNS=120 $ms run "$cfg" --db "$out/ms.db" > stdout.txt 2> stderr.txt
 $ms audit --verify --config "$cfg" --db "$out/ms.db" > audit.txt 2>&1 || echo "audit rc=$?" >> audit.txt

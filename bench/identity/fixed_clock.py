@@ -1,7 +1,7 @@
 """Run the microseg CLI with the store's clock and the step timers frozen, so two runs' stores, audit hashes and reports
-can be compared byte for byte (identity checks of pure-speed changes; brief h26gov).
+can be compared byte for byte (identity checks of pure-speed changes).
 
-    .venv/bin/python bench/h26gov_fixed_clock.py run CONFIG --db X.db
+    .venv/bin/python bench/identity/fixed_clock.py run CONFIG --db X.db
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """`microseg run` with wall-clock timers around the steps outside the pipeline's own timer
 (preflight, store opening, report, terminal table) and the pipeline's steps, printed to stderr
-as JSON (brief h26gov). Same arguments as `microseg run`.
+as JSON. Same arguments as `microseg run`.
 
-    .venv/bin/python bench/h26gov_cli_steps.py run CONFIG --db X.db > /dev/null
+    .venv/bin/python bench/run_steps.py run CONFIG --db X.db > /dev/null
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Running sums of bootstrap counts in blocks: the same numbers as np.cumsum (brief h26gov)."""
+"""Running sums of bootstrap counts in blocks: the same numbers as np.cumsum."""
 from __future__ import annotations
 
 import numpy as np
