@@ -248,7 +248,10 @@ def main() -> None:
 
 
 def _verdict(value: float, target: float) -> str:
-    return f"{value:.2f} ({'met' if value <= target else f'**missed** by {value - target:.2f}'}, target ≤ {target})"
+    """A ratio against its target; a miss smaller than two decimals show is printed with three."""
+    digits = 3 if 0 < value - target < 0.005 else 2
+    return (f"{value:.{digits}f} ({'met' if value <= target else f'**missed** by {value - target:.{digits}f}'}, "
+            f"target ≤ {target})")
 
 
 def render(results: dict[int, dict[str, list[Run]]], a: argparse.Namespace) -> str:
