@@ -1,7 +1,10 @@
 """Small synthetic inputs for core tests (no personal data of real people)."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -68,3 +71,18 @@ def write_shop_config(folder: Path, k: int = 20, **kw) -> Path:
     cfg = folder / "microseg.toml"
     cfg.write_text(SHOP_CONFIG.format(plugin=LOCAL_PLUGIN.as_posix(), k=k))
     return cfg
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """The Python file at ``path`` imported as module ``name`` (registered, so its dataclasses and
+    pickles find it)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_bench(script: str) -> ModuleType:
+    """``bench/<script>.py`` as a module (the benchmarks are scripts, not a package)."""
+    return load_module(Path(__file__).resolve().parents[1] / "bench" / f"{script}.py", f"microseg_bench_{script}")

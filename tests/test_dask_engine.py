@@ -423,13 +423,8 @@ LIMIT = 384 << 20                 # per worker
 
 def _bench():
     """``bench/dask_scale.py``: the test runs on the benchmark's data and config."""
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "bench" / "dask_scale.py"
-    spec = importlib.util.spec_from_file_location("microseg_bench_dask_scale", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from helpers import load_bench
+    return load_bench("dask_scale")
 
 
 class _WorkerMemory:

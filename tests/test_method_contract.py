@@ -2,7 +2,6 @@
 run-time failures named, the engine protocol, and no state kept between runs."""
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import sys
@@ -12,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import load_module, write_shop_config
 
 import microseg
-from helpers import write_shop_config
 from microseg import api
 from microseg.cli import cli
 from microseg.config import load_config
@@ -48,14 +47,6 @@ def data():
     return synthetic_data()
 
 
-def _load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_builtin_is_checked():
     assert set(Registry(entry_points=False).methods) == set(BUILTIN_PARAMS)
 
@@ -70,7 +61,7 @@ def test_example_plugin_package_tests_use_check_method():
     folder = EXAMPLES / "plugin-high-spenders"
     sys.path.insert(0, str(folder))
     try:
-        tests = _load(folder / "test_high_spenders.py", "example_high_spenders_tests")
+        tests = load_module(folder / "test_high_spenders.py", "example_high_spenders_tests")
         assert "check_method" in inspect.getsource(tests)
         for name, fn in inspect.getmembers(tests, inspect.isfunction):
             if name.startswith("test_"):
@@ -81,7 +72,7 @@ def test_example_plugin_package_tests_use_check_method():
 
 
 def test_worked_example_passes_check_method(data):
-    check_method(_load(EXAMPLES / "likely_buyers.py", "example_likely_buyers").LikelyBuyers, data=data)
+    check_method(load_module(EXAMPLES / "likely_buyers.py", "example_likely_buyers").LikelyBuyers, data=data)
 
 
 # ------------------------------------------------------------------ broken methods are caught

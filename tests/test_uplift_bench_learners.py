@@ -3,12 +3,10 @@ LightGBM with the treatment as a feature; Tian et al.'s modified covariate metho
 planted heterogeneous effect."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import load_bench
 from sklearn.metrics import roc_auc_score
 
 from microseg.plugins._uplift import Rows
@@ -18,11 +16,7 @@ PARAMS = {"n_estimators": 60, "learning_rate": 0.1, "num_leaves": 7, "min_child_
 
 
 def _bench():
-    path = Path(__file__).resolve().parents[1] / "bench" / "uplift_dev.py"
-    spec = importlib.util.spec_from_file_location("microseg_bench_uplift_dev", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("uplift_dev")
 
 
 def _persuadables(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
