@@ -17,6 +17,8 @@ def test_reasons_match_reason_one_by_one():
         {"status": "merged", "released_as": "micro:a"},
         {"reason": "", "status": "released"},
         {"reason": "size < k", "status": "merged", "released_as": "micro:a"},
+        {"reason": ["size < k"], "status": "withheld"},           # not a string: still worded, as by reason()
+        {"reason": None, "status": "withheld", "released_as": None},
     ]
     assert reasons(segments, LABELS, 50) == [reason(s, LABELS, 50) for s in segments]
     assert reasons([], LABELS, 50) == []

@@ -95,10 +95,10 @@ def reason(segment: dict[str, Any], labels: dict[str, str], k: int) -> str:
 def reasons(segments: list[dict[str, Any]], labels: dict[str, str], k: int) -> list[str]:
     """:func:`reason` of each segment, worded once per distinct (reason, status, released_as) —
     the fields it reads: a run's hundreds of withheld microsegments share a few dozen."""
-    worded: dict[tuple[Any, Any, Any], str] = {}
+    worded: dict[tuple[str, str, str], str] = {}
     out = []
     for s in segments:
-        fields = (s.get("reason"), s.get("status", ""), s.get("released_as"))
+        fields = (str(s.get("reason") or ""), str(s.get("status", "")), str(s.get("released_as") or ""))
         text = worded.get(fields)
         if text is None:
             text = worded[fields] = reason(s, labels, k)
