@@ -7,6 +7,10 @@ repo=$1; n=$2; out=$3
 export MICROSEG_BENCH_KEY=bench-key-0123456789abcdef
 rm -rf "$out"; mkdir -p "$out"
 cfg=/tmp/microseg-e2e/n$n/microseg-pandas.toml
+if [ ! -f "$cfg" ]; then
+  echo "capture.sh: no e2e data at /tmp/microseg-e2e/n$n: make it first with .venv/bin/python bench/e2e.py --n $n --rounds 1" >&2
+  exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 ms="$repo/.venv/bin/python $here/fixed_clock.py"
 cd "$out"
