@@ -264,31 +264,55 @@ def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray
     targeted so far and incremental responders (rows: groups, columns: resamples)."""
     g, dense, indicator = _Reuse.get((y, t, score), ("qini", w.dtype), lambda: _qini_indicator(y, t, score, w.dtype))
     both = _group_sums(w, indicator) if dense else np.asarray(indicator @ w)
+    return _qini_points(both, g)[:3]
+
+
+def _qini_points(both: np.ndarray, g: int) -> tuple[np.ndarray, ...]:
+    """From the (4 groups × resamples) sums of :func:`_qini_indicator`: weight per group, number
+    targeted so far, incremental responders, and the running sums of treated, treated responders
+    and control responders."""
     sums = [both[j * g:(j + 1) * g] for j in range(4)]
     n_all, n_t, y_t, y_c = (np.cumsum(v, axis=0) for v in sums)
     n_c = n_all - n_t
     curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
-    return sums[0], n_all, curve
+    return sums[0], n_all, curve, n_t, y_t, y_c
+
+
+#: up to this many tie groups the Qini sums are one dense matrix product (e.g. the perfect ranking)
+DENSE_GROUPS = 64
 
 
 def _qini_indicator(y: np.ndarray, t: np.ndarray, score: np.ndarray, dtype: np.dtype) -> tuple[int, bool, object]:
     """The number of tie groups and the (4 groups × rows) indicator whose product with the weights
     gives each group's weight, treated, treated responders and control responders."""
-    order, starts = _descending_groups(score, stable_reverse=True)
-    yo, to = y[order], t[order]
-    parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
-    g = len(starts)
-    group_of = np.searchsorted(starts, np.arange(len(y)), side="right") - 1
-    if g <= 64:                           # few groups (e.g. the perfect ranking): sums by matrix product
+    order, g, group_of, parts = _qini_parts(y, t, score)
+    if g <= DENSE_GROUPS:                 # few groups: sums by matrix product
         indicator = np.zeros((len(y), 4 * g))
         for j in range(4):
             indicator[order, j * g + group_of] = parts[:, j]
         return g, True, indicator
+    return g, False, _sparse_indicator(order, g, group_of, parts, len(y), dtype)
+
+
+def _qini_parts(y: np.ndarray, t: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Rows by descending uplift (ties in row order), the number of tie groups, each sorted row's
+    group, and its (1, treated, treated responder, control responder) parts."""
+    order, starts = _descending_groups(score, stable_reverse=True)
+    yo, to = y[order], t[order]
+    parts = np.column_stack([np.ones_like(yo), to, yo * to, yo * (1 - to)])
+    group_of = np.searchsorted(starts, np.arange(len(y)), side="right") - 1
+    return order, len(starts), group_of, parts
+
+
+def _sparse_indicator(columns: np.ndarray, g: int, group_of: np.ndarray, parts: np.ndarray, width: int,
+                      dtype: np.dtype) -> object:
+    """(4 groups × ``width``) sparse indicator: sorted row i adds its parts to column ``columns[i]``
+    (entries of rows sharing a column are summed)."""
     from scipy.sparse import csr_matrix   # one sparse (4 groups × rows) product: one pass over the weights
     nz = parts != 0
     rows = (np.arange(4) * g)[None, :] + group_of[:, None]
-    cols = np.broadcast_to(order[:, None], parts.shape)
-    return g, False, csr_matrix((parts[nz].astype(dtype), (rows[nz], cols[nz])), shape=(4 * g, len(y)))
+    cols = np.broadcast_to(columns[:, None], parts.shape)
+    return csr_matrix((parts[nz].astype(dtype), (rows[nz], cols[nz])), shape=(4 * g, width))
 
 
 def qini_curve(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +324,10 @@ def qini_curve(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> tupl
 
 def _qini_area(y: np.ndarray, t: np.ndarray, score: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Area under the Qini curve and under the random line."""
-    group, n_all, curve = _qini(y, t, score, w)
+    return _area(*_qini(y, t, score, w))
+
+
+def _area(group: np.ndarray, n_all: np.ndarray, curve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     previous = np.concatenate([np.zeros((1, curve.shape[1]), dtype=curve.dtype), curve[:-1]], axis=0)
     area = (group * (curve + previous)).sum(axis=0) / 2             # trapezoids: width = group weight
     return area, n_all[-1] * curve[-1] / 2
@@ -315,3 +342,85 @@ def qini_auc_score(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray,
     area, rand = _qini_area(y, t, uplift, w)
     best, best_rand = _qini_area(y, t, y * t - y * (1 - t), w)
     return _out(_ratio(area - rand, best - best_rand), single)
+
+
+class _UnitSums:
+    """Weight-independent parts of :func:`uplift_resampled`: per tie group, the sparse sums of
+    each unit's rows (model and perfect ranking), and uplift@k's rows in order with their units."""
+
+    def __init__(self, y: np.ndarray, t: np.ndarray, score: np.ndarray, units: np.ndarray | None, width: int,
+                 dtype: np.dtype) -> None:
+        y, t = np.asarray(y, float), np.asarray(t, float)
+        self.usable = bool(len(y) and ((y == 0) | (y == 1)).all() and ((t == 0) | (t == 1)).all())
+        units = np.arange(len(y)) if units is None else np.asarray(units)
+        self.sizes = np.bincount(units, minlength=width).astype(np.float64)    # rows per unit
+        self.model = self._qini(y, t, score, units, width, dtype)
+        self.best = self._qini(y, t, y * t - y * (1 - t), units, width, dtype)
+        order = _descending_groups(score, stable_reverse=True)[0]
+        yo, to = y[order], t[order]
+        self.top_units = units[order]
+        self.top_columns = np.column_stack([yo * to, to, yo * (1 - to), 1 - to]).astype(dtype)
+
+    @staticmethod
+    def _qini(y: np.ndarray, t: np.ndarray, score: np.ndarray, units: np.ndarray, width: int,
+              dtype: np.dtype) -> tuple[int, object]:
+        order, g, group_of, parts = _qini_parts(y, t, score)
+        return g, _sparse_indicator(units[order], g, group_of, parts, width, dtype)
+
+
+def _whole_unit_counts(counts: np.ndarray, sizes: np.ndarray) -> bool:
+    """:func:`whole_counts` of the row weights ``counts[units]``, from the units' counts: non-negative whole
+    numbers whose row totals (``sizes`` rows per unit) the dtype holds exactly."""
+    limit = EXACT_UP_TO.get(counts.dtype)
+    if limit is None or counts.ndim != 2 or not counts.size:
+        return False
+    return bool(counts.min() >= 0 and (sizes @ counts.astype(np.float64)).max() < limit
+                and (np.trunc(counts) == counts).all())
+
+
+def _qini_sums(qini: tuple[int, object], counts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`_qini_points` of the row weights, from the units' counts. The sums are exact, so they are
+    :func:`_qini`'s numbers; laid out as its sums (Fortran order after a dense product) so that the
+    area's additions run in the same order."""
+    g, indicator = qini
+    both = np.asarray(indicator @ counts)
+    return _qini_points(np.asfortranarray(both) if g <= DENSE_GROUPS else both, g)
+
+
+def _top_sums(sums: _UnitSums, counts: np.ndarray, total: np.ndarray, k: float) -> np.ndarray:
+    """:func:`uplift_at_k`'s four sums over the top ``k`` (whole-number weights: exact). Only the leading
+    rows that reach the cut in every column are summed: the rows after them are outside the top."""
+    n = len(sums.top_units)
+    cut = np.floor(total * k)
+    head = min(n, max(256, int(n * k * 1.25)))
+    while True:
+        group = np.take(counts, sums.top_units[:head], axis=0)
+        end = np.cumsum(group, axis=0)
+        if head == n or (end[-1] >= cut).all():
+            break
+        head = min(n, 2 * head)
+    top = np.clip(cut - (end - group), 0, group)
+    return (top.T @ sums.top_columns[:head]).T
+
+
+def uplift_resampled(y: np.ndarray, treatment: np.ndarray, uplift: np.ndarray, counts: np.ndarray,
+                     units: np.ndarray | None = None, k: float = 0.3) -> dict[str, np.ndarray] | None:
+    """:func:`qini_auc_score`, :func:`uplift_at_k` and :func:`treatment_effect` with the row weights
+    ``counts[units]`` (``counts``: units × resamples of bootstrap draw counts; ``units``: each row's
+    unit, e.g. its customer, None: the rows themselves) — the very same numbers, found from sums over
+    the units (a customer's rows summed once) instead of over the rows. Whole-number weights make
+    every sum exact whatever the order of its additions; the other steps are the functions' own.
+    None when the counts are not such whole numbers: then use the functions on the row weights."""
+    width = len(counts)
+    key = (y, treatment, uplift) + (() if units is None else (units,))
+    sums = _Reuse.get(key, ("units", units is None, width, counts.dtype),
+                      lambda: _UnitSums(y, treatment, uplift, units, width, counts.dtype))
+    if not sums.usable or not _whole_unit_counts(counts, sums.sizes):
+        return None
+    group, n_all, curve, n_t, y_t, y_c = _qini_sums(sums.model, counts)
+    area, rand = _area(group, n_all, curve)
+    best, best_rand = _area(*_qini_sums(sums.best, counts)[:3])
+    s = _top_sums(sums, counts, n_all[-1], k)
+    return {"qini_auc": _ratio(area - rand, best - best_rand),
+            "uplift_at_k": _ratio(s[0], s[1]) - _ratio(s[2], s[3]),
+            "treatment_effect": _ratio(y_t[-1], n_t[-1]) - _ratio(y_c[-1], n_all[-1] - n_t[-1])}
