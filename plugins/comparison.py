@@ -143,20 +143,24 @@ class ModelComparison:
             for counts, units in resample_counts(self.rows, n_resamples, seed,
                                                  strata=None if self.groups is not None else strata,
                                                  groups=self.groups):
-                for at in range(0, counts.shape[1], step):   # metrics on fewer columns at a time: less memory
-                    for name, (model, base) in self._resampled(np.ascontiguousarray(counts[:, at:at + step]),
-                                                               units).items():
+                for part in self._resampled(counts, units, step):
+                    for name, (model, base) in part.items():
                         out[name][0].append(model)
                         out[name][1].append(base)
         return {name: (np.concatenate(m), np.concatenate(b)) for name, (m, b) in out.items()}
 
-    def _resampled(self, counts: np.ndarray, units: np.ndarray | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """:meth:`_all` of the row weights ``counts[units]``. Uplift metrics come straight from the units'
-        draw counts (:func:`uplift_resampled`: the same numbers, without the rows' weights)."""
+    def _resampled(self, counts: np.ndarray, units: np.ndarray | None,
+                   step: int) -> Iterator[dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """:meth:`_all` of the row weights ``counts[units]``, ``step`` resamples at a time (fewer columns at a
+        time: less memory). Uplift metrics come straight from the units' draw counts, all resamples of the
+        chunk together (:func:`uplift_resampled`: the same numbers, without the rows' weights)."""
         if self.kind == "uplift":
-            got = uplift_resampled(self.y, self.treatment, self.score, counts, units, 0.3)
+            got = uplift_resampled(self.y, self.treatment, self.score, counts, units, 0.3, step)
             if got is not None:
                 qini = got["qini_auc"]
-                return {"qini_auc": (qini, np.zeros_like(qini)),
-                        "uplift_at_30": (got["uplift_at_k"], got["treatment_effect"])}
-        return self._all(counts if units is None else counts[units])
+                yield {"qini_auc": (qini, np.zeros_like(qini)),
+                       "uplift_at_30": (got["uplift_at_k"], got["treatment_effect"])}
+                return
+        for at in range(0, counts.shape[1], step):
+            part = np.ascontiguousarray(counts[:, at:at + step])
+            yield self._all(part if units is None else part[units])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microseg.plugins import comparison
+from microseg.plugins import _metrics, comparison
 from microseg.plugins._metrics import qini_auc_score, reused, treatment_effect, uplift_at_k, uplift_resampled
 from microseg.plugins.comparison import ModelComparison, resample_weights
 
@@ -53,11 +53,14 @@ def test_uplift_replicates_are_the_row_weights_numbers(scores, grouped, n):
     assert uplift_resampled(check.y, check.treatment, check.score, counts, units) is not None    # the fast path
 
 
-@pytest.mark.parametrize("cells", [1_000_000, 6_000, 600])
-def test_uplift_replicates_whatever_the_metric_chunk(monkeypatch, cells):
+@pytest.mark.parametrize("unit_cells", [1, 1_600_000])                 # a block per step … the whole chunk
+@pytest.mark.parametrize("cells", [1_000_000, 6_000, 600])              # 600: two at a time, some alone
+@pytest.mark.parametrize("scores", ["ties", "many-few"])
+def test_uplift_replicates_whatever_the_metric_chunk(monkeypatch, cells, unit_cells, scores):
     monkeypatch.setattr(comparison, "METRIC_CELLS", cells)
     monkeypatch.setattr(comparison, "CHUNK_CELLS", 30_000)              # several chunks, the last one short
-    check = _check(np.random.default_rng(5), 1_200, "ties", grouped=True)
+    monkeypatch.setattr(_metrics, "UNIT_CELLS", unit_cells)
+    check = _check(np.random.default_rng(5), 1_200, scores, grouped=True)
     _same(check.replicates(61, 9), _row_replicates(check, 61, 9))
 
 
@@ -88,7 +91,7 @@ def test_units_counts_equal_the_row_functions(seed):
     units = rng.integers(0, units_n, n)
     counts = rng.poisson(1.0, (units_n, 5)).astype(np.float32)
     counts[units[np.argsort(-score, kind="stable")[:2_000]], 1] = 0      # the top two thirds of rows undrawn
-    got = uplift_resampled(y, t, score, counts, units)
+    got = uplift_resampled(y, t, score, counts, units, step=5)                 # all five at once, as below
     w = counts[units]
     assert np.array_equal(got["qini_auc"], qini_auc_score(y, score, t, w), equal_nan=True)
     assert np.array_equal(got["uplift_at_k"], uplift_at_k(y, score, t, 0.3, w), equal_nan=True)
@@ -97,3 +100,10 @@ def test_units_counts_equal_the_row_functions(seed):
     assert uplift_resampled(y, t, score, -counts, units) is None
     assert uplift_resampled(y, t, score, np.full((units_n, 2), 2.0 ** 21, np.float32), units) is None
     assert uplift_resampled(y, t, score, counts.astype(np.int64), units) is None
+
+
+@pytest.mark.parametrize("rows", [5, 130, 1_000])
+def test_running_sums_down_the_first_axis_of_any_shape(rows):
+    x = np.random.default_rng(rows).poisson(1.0, (rows, 4, 9)).astype(np.float32)
+    view = x.transpose(0, 2, 1)                                          # not contiguous
+    assert np.array_equal(_metrics._running_sums(view, exact=True), np.cumsum(view, axis=0))
