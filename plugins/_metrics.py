@@ -346,7 +346,8 @@ def qini_auc_score(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray,
 
 class _UnitSums:
     """Weight-independent parts of :func:`uplift_resampled`: per tie group, the sparse sums of
-    each unit's rows (model and perfect ranking), and uplift@k's rows in order with their units."""
+    each unit's rows (model and perfect ranking), and uplift@k's rows in order with their units and
+    where each tie group starts among them."""
 
     def __init__(self, y: np.ndarray, t: np.ndarray, score: np.ndarray, units: np.ndarray | None, width: int,
                  dtype: np.dtype) -> None:
@@ -356,9 +357,10 @@ class _UnitSums:
         self.sizes = np.bincount(units, minlength=width).astype(np.float64)    # rows per unit
         self.model = self._qini(y, t, score, units, width, dtype)
         self.best = self._qini(y, t, y * t - y * (1 - t), units, width, dtype)
-        order = _descending_groups(score, stable_reverse=True)[0]
+        order, starts = _descending_groups(score, stable_reverse=True)
         yo, to = y[order], t[order]
         self.top_units = units[order]
+        self.top_starts = np.r_[starts, len(y)]
         self.top_columns = np.column_stack([yo * to, to, yo * (1 - to), 1 - to]).astype(dtype)
 
     @staticmethod
@@ -379,8 +381,8 @@ def _whole_unit_counts(counts: np.ndarray, sizes: np.ndarray) -> bool:
 
 
 def _qini_areas(qini: tuple[int, object], counts: np.ndarray, step: int) -> tuple[np.ndarray, ...]:
-    """Area under the Qini curve and under the random line, and the treated, treated responders,
-    control responders and total weight (per resample), for the row weights — :func:`_qini_area`'s
+    """Area under the Qini curve and under the random line, and the running sums (groups × resamples) of
+    the weight, treated, treated responders and control responders, for the row weights — :func:`_qini_area`'s
     numbers. The sums are exact, so they are :func:`_qini`'s; each area's additions run as in
     :func:`_qini_area` on ``step`` resamples at a time (down a fresh C-ordered array; a lone
     resample: numpy's pairwise sum). Few tie groups: :func:`_qini`'s own steps, laid out as its
@@ -400,23 +402,31 @@ def _qini_areas(qini: tuple[int, object], counts: np.ndarray, step: int) -> tupl
         previous = np.concatenate([np.zeros((1, b), dtype=curve.dtype), curve[:-1]], axis=0)
         heights = both[:g] * (curve + previous)                          # trapezoids: width = group weight
         areas = [np.ascontiguousarray(heights[:, at:at + step]).sum(axis=0) / 2 for at in range(0, b, step)]
-    return np.concatenate(areas), n_all[-1] * curve[-1] / 2, n_t[-1], y_t[-1], y_c[-1], n_all[-1]
+    return np.concatenate(areas), n_all[-1] * curve[-1] / 2, (n_all, n_t, y_t, y_c)
 
 
-def _top_sums(sums: _UnitSums, counts: np.ndarray, total: np.ndarray, k: float) -> np.ndarray:
-    """:func:`uplift_at_k`'s four sums over the top ``k`` (whole-number weights: exact). Only the leading
-    rows that reach the cut in every column are summed: the rows after them are outside the top."""
-    n = len(sums.top_units)
-    cut = np.floor(total * k)
-    head = min(n, max(256, int(n * k * 1.25)))
-    while True:
-        group = np.take(counts, sums.top_units[:head], axis=0)
-        end = _running_sums(group, exact=counts.shape[1] >= WIDE)
-        if head == n or (end[-1] >= cut).all():
-            break
-        head = min(n, 2 * head)
+def _top_sums(sums: _UnitSums, counts: np.ndarray, running: tuple[np.ndarray, ...], k: float) -> np.ndarray:
+    """:func:`uplift_at_k`'s four sums over the top ``k`` (treated responders, treated, control
+    responders, controls; whole-number weights: exact). Its rows are in the Qini curve's order, so
+    the tie groups wholly inside the top are the Qini's running sums up to the group where the
+    running weight reaches the cut; only that group's rows are summed one by one."""
+    n_all, n_t, y_t, y_c = running
+    g, b = n_all.shape
+    cut = np.floor(n_all[-1] * k)
+    # each resample's crossing group: the first whose running weight (non-decreasing) reaches the cut
+    at = np.minimum([np.searchsorted(n_all[:, j], cut[j]) for j in range(b)], g - 1)
+    columns = np.arange(b)
+    before = np.maximum(at - 1, 0), columns
+    t_resp, treated, c_resp, weight = (np.where(at > 0, v[before], 0) for v in (y_t, n_t, y_c, n_all))
+    full = [t_resp, treated, c_resp, weight - treated, weight]
+    first, size = sums.top_starts[at], np.diff(sums.top_starts)[at]
+    offset = np.arange(size.max())[:, None]
+    inside = offset < size                                            # (rows of the group × resamples)
+    rows = np.where(inside, first + offset, 0)
+    group = np.where(inside, counts[sums.top_units[rows], columns], 0)
+    end = full[4] + np.cumsum(group, axis=0)
     top = np.clip(cut - (end - group), 0, group)
-    return (top.T @ sums.top_columns[:head]).T
+    return np.stack(full[:4]) + np.einsum("rb,rbc->cb", top, sums.top_columns[rows])
 
 
 def uplift_resampled(y: np.ndarray, treatment: np.ndarray, uplift: np.ndarray, counts: np.ndarray,
@@ -448,9 +458,10 @@ WIDE = 8
 
 
 def _uplift_block(sums: _UnitSums, counts: np.ndarray, k: float, step: int) -> dict[str, np.ndarray]:
-    area, rand, n_t, y_t, y_c, total = _qini_areas(sums.model, counts, step)
+    area, rand, running = _qini_areas(sums.model, counts, step)
     best, best_rand = _qini_areas(sums.best, counts, step)[:2]
-    s = _top_sums(sums, counts, total, k)
+    s = _top_sums(sums, counts, running, k)
+    n_all, n_t, y_t, y_c = (v[-1] for v in running)
     return {"qini_auc": _ratio(area - rand, best - best_rand),
             "uplift_at_k": _ratio(s[0], s[1]) - _ratio(s[2], s[3]),
-            "treatment_effect": _ratio(y_t, n_t) - _ratio(y_c, total - n_t)}
+            "treatment_effect": _ratio(y_t, n_t) - _ratio(y_c, n_all - n_t)}

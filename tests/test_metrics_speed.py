@@ -107,3 +107,13 @@ def test_running_sums_down_the_first_axis_of_any_shape(rows):
     x = np.random.default_rng(rows).poisson(1.0, (rows, 4, 9)).astype(np.float32)
     view = x.transpose(0, 2, 1)                                          # not contiguous
     assert np.array_equal(_metrics._running_sums(view, exact=True), np.cumsum(view, axis=0))
+
+
+@pytest.mark.parametrize("k", [0.0, 0.05, 0.3, 1.0, 1.5])
+@pytest.mark.parametrize("scores", ["ties", "many-few", "constant"])
+def test_uplift_at_any_k_is_the_row_functions(k, scores):
+    check = _check(np.random.default_rng(int(k * 10)), 900, scores, grouped=True)
+    counts, units = next(comparison.resample_counts(900, 7, 4, groups=check.groups))
+    got = uplift_resampled(check.y, check.treatment, check.score, counts, units, k, step=7)
+    assert np.array_equal(got["uplift_at_k"], uplift_at_k(check.y, check.score, check.treatment, k, counts[units]),
+                          equal_nan=True)
