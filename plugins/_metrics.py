@@ -401,7 +401,9 @@ def _qini_areas(qini: tuple[int, object], counts: np.ndarray, step: int) -> tupl
         curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
         previous = np.concatenate([np.zeros((1, b), dtype=curve.dtype), curve[:-1]], axis=0)
         heights = both[:g] * (curve + previous)                          # trapezoids: width = group weight
-        areas = [np.ascontiguousarray(heights[:, at:at + step]).sum(axis=0) / 2 for at in range(0, b, step)]
+        areas = [heights.sum(axis=0) / 2]           # down each column in turn, whatever the number of columns
+        for at in range(b) if step == 1 else [b - 1] if b % step == 1 else []:
+            areas[0][at] = np.ascontiguousarray(heights[:, at]).sum() / 2      # a resample alone: pairwise sum
     return np.concatenate(areas), n_all[-1] * curve[-1] / 2, (n_all, n_t, y_t, y_c)
 
 

@@ -54,10 +54,12 @@ def test_uplift_replicates_are_the_row_weights_numbers(scores, grouped, n):
 
 
 @pytest.mark.parametrize("unit_cells", [1, 1_600_000])                 # a block per step … the whole chunk
-@pytest.mark.parametrize("cells", [1_000_000, 6_000, 600])              # 600: two at a time, some alone
+@pytest.mark.parametrize("cells", [1_000_000, 6_000, 600, 0])           # 600: two at a time, some alone; 0: one
 @pytest.mark.parametrize("scores", ["ties", "many-few"])
 def test_uplift_replicates_whatever_the_metric_chunk(monkeypatch, cells, unit_cells, scores):
     monkeypatch.setattr(comparison, "METRIC_CELLS", cells)
+    if cells == 0:
+        monkeypatch.setattr(comparison, "PAIRED_ROWS", 0)               # as for more than 500,000 rows
     monkeypatch.setattr(comparison, "CHUNK_CELLS", 30_000)              # several chunks, the last one short
     monkeypatch.setattr(_metrics, "UNIT_CELLS", unit_cells)
     check = _check(np.random.default_rng(5), 1_200, scores, grouped=True)
