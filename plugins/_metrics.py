@@ -384,16 +384,15 @@ def _qini_areas(qini: tuple[int, object], counts: np.ndarray, step: int) -> tupl
     """Area under the Qini curve and under the random line, and the running sums (groups × resamples) of
     the weight, treated, treated responders and control responders, for the row weights — :func:`_qini_area`'s
     numbers. The sums are exact, so they are :func:`_qini`'s; each area's additions run as in
-    :func:`_qini_area` on ``step`` resamples at a time (down a fresh C-ordered array; a lone
-    resample: numpy's pairwise sum). Few tie groups: :func:`_qini`'s own steps, laid out as its
-    dense product (Fortran order), resample group by resample group."""
+    :func:`_qini_area` on ``step`` resamples at a time (down a C-ordered array, one row after the
+    other; a lone resample: numpy's pairwise sum). Few tie groups: :func:`_qini`'s own steps, laid
+    out as its dense product (Fortran order: each resample's area is its own pairwise sum)."""
     g, indicator = qini
     b = counts.shape[1]
-    if g <= DENSE_GROUPS:
-        parts = [_qini_points(np.asfortranarray(np.asarray(indicator @ counts[:, at:at + step])), g)
-                 for at in range(0, b, step)]
-        group, n_all, curve, n_t, y_t, y_c = (np.concatenate([p[j] for p in parts], axis=1) for j in range(6))
-        areas = [_area(*p[:3])[0] for p in parts]
+    if g <= DENSE_GROUPS:            # every array in Fortran order: each column's area summed on its own, pairwise
+        group, n_all, curve, n_t, y_t, y_c = _qini_points(np.asfortranarray(np.asarray(indicator @ counts)), g)
+        area, rand = _area(group, n_all, curve)
+        return area, rand, (n_all, n_t, y_t, y_c)
     else:
         both = np.asarray(indicator @ counts)                            # (4 groups × resamples)
         n_all, n_t, y_t, y_c = _running_sums(both.reshape(4, g, b).transpose(1, 0, 2), exact=b >= WIDE).transpose(1, 0, 2)
