@@ -452,7 +452,8 @@ def uplift_resampled(y: np.ndarray, treatment: np.ndarray, uplift: np.ndarray, c
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
-#: units × resamples per block of :func:`uplift_resampled`
+#: units × resamples per block of :func:`uplift_resampled` (the demo's 16,749 tie groups × 500 resamples: 0.34 s
+#: a bootstrap at 1.6M, i.e. 21 resamples a block; 0.38 s at 0.8M, 0.45 s at 4M, 0.46 s for whole chunks)
 UNIT_CELLS = 1_600_000
 #: from this many resamples, running sums in blocks of rows (:func:`_running_sums`) beat numpy's
 WIDE = 8
