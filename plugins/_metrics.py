@@ -393,17 +393,17 @@ def _qini_areas(qini: tuple[int, object], counts: np.ndarray, step: int) -> tupl
         group, n_all, curve, n_t, y_t, y_c = _qini_points(np.asfortranarray(np.asarray(indicator @ counts)), g)
         area, rand = _area(group, n_all, curve)
         return area, rand, (n_all, n_t, y_t, y_c)
-    else:
-        both = np.asarray(indicator @ counts)                            # (4 groups × resamples)
-        n_all, n_t, y_t, y_c = _running_sums(both.reshape(4, g, b).transpose(1, 0, 2), exact=b >= WIDE).transpose(1, 0, 2)
-        n_c = n_all - n_t
-        curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
-        previous = np.concatenate([np.zeros((1, b), dtype=curve.dtype), curve[:-1]], axis=0)
-        heights = both[:g] * (curve + previous)                          # trapezoids: width = group weight
-        areas = [heights.sum(axis=0) / 2]           # down each column in turn, whatever the number of columns
-        for at in range(b) if step == 1 else [b - 1] if b % step == 1 else []:
-            areas[0][at] = np.ascontiguousarray(heights[:, at]).sum() / 2      # a resample alone: pairwise sum
-    return np.concatenate(areas), n_all[-1] * curve[-1] / 2, (n_all, n_t, y_t, y_c)
+    both = np.asarray(indicator @ counts)                                # (4 groups × resamples)
+    by_group = both.reshape(4, g, b).transpose(1, 0, 2)
+    n_all, n_t, y_t, y_c = _running_sums(by_group, exact=b >= WIDE).transpose(1, 0, 2)
+    n_c = n_all - n_t
+    curve = y_t - np.divide(y_c * n_t, n_c, out=np.zeros_like(n_c), where=n_c > 0)
+    previous = np.concatenate([np.zeros((1, b), dtype=curve.dtype), curve[:-1]], axis=0)
+    heights = both[:g] * (curve + previous)                              # trapezoids: width = group weight
+    area = heights.sum(axis=0) / 2                  # down each column in turn, whatever the number of columns
+    for at in range(b) if step == 1 else [b - 1] if b % step == 1 else []:
+        area[at] = np.ascontiguousarray(heights[:, at]).sum() / 2          # a resample alone: pairwise sum
+    return area, n_all[-1] * curve[-1] / 2, (n_all, n_t, y_t, y_c)
 
 
 def _top_sums(sums: _UnitSums, counts: np.ndarray, running: tuple[np.ndarray, ...], k: float) -> np.ndarray:

@@ -27,8 +27,8 @@ def _row_replicates(check: ModelComparison, n_resamples: int, seed: int) -> dict
 
 def _same(a: dict, b: dict) -> None:
     assert a.keys() == b.keys()
-    for name in a:
-        for x, y in zip(a[name], b[name]):
+    for name, pair in a.items():
+        for x, y in zip(pair, b[name]):
             assert x.dtype == y.dtype and x.shape == y.shape
             assert x.tobytes() == y.tobytes(), name                   # bit for bit: NaN, -0.0 and all
 
