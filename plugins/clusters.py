@@ -82,7 +82,8 @@ def silhouette_scores(x: np.ndarray, labelings: list[np.ndarray], block: int = 6
     labelling and sums each row's distances per cluster with a ``bincount`` (in column order).
     Here a block of rows is transposed once, its columns sorted by cluster (stably) for each
     labelling and each cluster's run summed by one vectorised reduction over the columns, in
-    the same order: the same sums, ~2x faster than a ``bincount`` per row or block."""
+    the same order: the same sums; the whole ~1.5x faster than a ``bincount`` per block on the
+    demo's 5,000 rows and 6 labellings (scikit-learn's distances are about half of what is left)."""
     from sklearn.metrics import pairwise_distances_chunked
     if not labelings:
         return []
