@@ -247,8 +247,11 @@ def _default_strings(values: pd.Series) -> bool:
 
 
 def _ids_from_text(values: pd.Series) -> pd.Series:
-    """Text ids stripped, as int64 when every one is a whole number, else as strings."""
+    """Text ids stripped, as int64 when every one is a whole number, else as strings (at once
+    when the first is not a number: ``C00017`` ids are not parsed one by one to learn it)."""
     text = values.astype(str).str.strip()
+    if len(text) and pd.to_numeric(text.iloc[:1], errors="coerce").isna().any():
+        return text.astype(object)
     as_num = pd.to_numeric(text, errors="coerce")
     if as_num.notna().all() and np.all(as_num.to_numpy() % 1 == 0):
         return as_num.astype("int64")
