@@ -20,6 +20,8 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from microseg.engine import Classifier, customer_attributes
 from microseg.features import (DEFAULT_WINDOWS, channel_levels, count_baskets, event_columns, purchase_lines,
@@ -218,7 +220,7 @@ class CustomerData:
         key = (name, id(ids))
         hit = self._cache.get(key)
         if hit is None or hit[0] is not ids:
-            hit = (ids, ids.get_indexer(table["customer_id"].to_numpy()).astype(np.int32))
+            hit = (ids, positions(ids, table["customer_id"]))
             self._cache[key] = hit
         return hit[1]
 
@@ -242,7 +244,7 @@ class CustomerData:
         inherits, renumbered: the transactions' ids are matched once, not once here and once in
         the copy."""
         keep_ids = pd.Index(keep)
-        kept = self.customers.index.isin(keep_ids) if self.customers is not None else None
+        kept = is_in(self.customers.index, keep_ids) if self.customers is not None else None
         cust = self.customers.loc[kept] if self.customers is not None else None
         tx, tx_codes = self.transactions, None
         if (tx is not None and kept is not None and keep_ids.is_unique and self.customers.index.is_unique
@@ -252,8 +254,8 @@ class CustomerData:
             rows = (codes >= 0) & kept[np.maximum(codes, 0)]
             tx, tx_codes = tx.loc[rows], renumber[codes[rows]]
         elif tx is not None:
-            tx = tx.loc[tx["customer_id"].isin(keep_ids)]
-        ev = self.events.loc[self.events["customer_id"].isin(keep_ids)] if self.events is not None else None
+            tx = tx.loc[is_in(tx["customer_id"], keep_ids)]
+        ev = self.events.loc[is_in(self.events["customer_id"], keep_ids)] if self.events is not None else None
         out = CustomerData(customers=cust, transactions=tx, events=ev, as_of=self.as_of,
                            signup_column=self.signup_column, windows=self.windows)
         if tx_codes is not None:
@@ -286,7 +288,7 @@ class CustomerData:
         for name in self.table_names():
             frame = self._table(name)
             if erased is not None:
-                frame = frame.loc[~frame["customer_id"].isin(erased).to_numpy()]
+                frame = frame.loc[~is_in(frame["customer_id"], erased)]
             tables[name] = fn(name, frame)
         if "customers" in tables:
             tables["customers"] = tables["customers"].set_index("customer_id")
@@ -308,6 +310,41 @@ class CustomerData:
         if in_process is not None:
             return in_process()
         return classifier(params, n_estimators).fit(x, y)
+
+
+def _arrow_strings(values: Any) -> pa.Array | None:
+    """The pyarrow array behind a column of pandas' pyarrow-backed strings (the default ``str``
+    dtype of ids read from text), else None."""
+    array = values.array if isinstance(values, (pd.Series, pd.Index)) else None
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return None
+    out = pa.array(array)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
+def is_in(values: pd.Series | pd.Index, keep: Any) -> np.ndarray:
+    """``values.isin(keep)`` as a boolean array. For pyarrow strings on both sides it is one
+    pyarrow set lookup: pandas' own ``isin`` first turns each of ``keep`` into a Python scalar
+    (~6 µs each: 0.1 s for the demo's 20 000 customers, once per table and consent step)."""
+    strings, wanted = _arrow_strings(values), _arrow_strings(keep)
+    if strings is None or wanted is None:
+        return np.asarray(values.isin(keep), dtype=bool)
+    if wanted.type != strings.type:
+        wanted = wanted.cast(strings.type)
+    return np.asarray(pc.is_in(strings, value_set=wanted), dtype=bool)
+
+
+def positions(ids: pd.Index, values: pd.Series) -> np.ndarray:
+    """``ids.get_indexer(values)`` as int32 (−1: absent). For pyarrow strings on both sides and
+    distinct ``ids`` it is one pyarrow lookup instead of converting every value to a Python
+    string and hashing it again (0.1 s per 300 000 transactions)."""
+    strings, wanted = _arrow_strings(values), _arrow_strings(ids)
+    if strings is None or wanted is None or not ids.is_unique:
+        return ids.get_indexer(values.to_numpy()).astype(np.int32)
+    if wanted.type != strings.type:
+        wanted = wanted.cast(strings.type)
+    found = pc.index_in(strings, value_set=wanted).fill_null(-1)
+    return np.asarray(found, dtype=np.int32)
 
 
 #: largest lookup table :func:`buckets` builds (entries; 8 MB)

@@ -76,41 +76,68 @@ def _phrases(col: str, ratio: float, share_cluster: float, share_pop: float) -> 
     return None
 
 
-def silhouette_scores(x: np.ndarray, labelings: list[np.ndarray], block: int = 256) -> list[float]:
+def silhouette_scores(x: np.ndarray, labelings: list[np.ndarray], block: int = 64) -> list[float]:
     """``sklearn.metrics.silhouette_score(x, labels)`` for each labelling, the same figures to the
     last bit, from one distance matrix: scikit-learn computes the distances again for every
-    labelling and sums them per cluster row by row in a Python loop; here one ``bincount`` sums a
-    block of rows (each row's distances added in the same order, so the sums are identical)."""
+    labelling and sums each row's distances per cluster with a ``bincount`` (in column order).
+    Here a block of rows is transposed once, its columns sorted by cluster (stably) for each
+    labelling and each cluster's run summed by one vectorised reduction over the columns, in
+    the same order: the same sums; the whole ~1.5x faster than a ``bincount`` per block on the
+    demo's 5,000 rows and 6 labellings (scikit-learn's distances are about half of what is left)."""
     from sklearn.metrics import pairwise_distances_chunked
     if not labelings:
         return []
     encoded = [np.unique(labels, return_inverse=True)[1].ravel() for labels in labelings]
-    freqs = [np.bincount(codes) for codes in encoded]
-    intra = [np.empty(len(x)) for _ in encoded]
-    inter = [np.empty(len(x)) for _ in encoded]
+    runs = [_cluster_runs(codes) for codes in encoded]
+    sums = [np.empty((len(bounds) - 1, len(x))) for _, bounds in runs]    # cluster × row
     start = 0
     for chunk in pairwise_distances_chunked(x, metric="euclidean"):   # scikit-learn's distances, its chunks
         for lo in range(0, len(chunk), block):
-            d = chunk[lo:lo + block]
-            rows, first = np.arange(len(d)), start + lo
-            for codes, freq, a, b in zip(encoded, freqs, intra, inter):
-                k = len(freq)
-                sums = np.bincount((rows[:, None] * k + codes[None, :]).ravel(), weights=d.ravel(),
-                                   minlength=len(d) * k).reshape(len(d), k)
-                own = (rows, codes[first:first + len(d)])
-                a[first:first + len(d)] = sums[own]
-                sums[own] = np.inf
-                sums /= freq
-                b[first:first + len(d)] = sums.min(axis=1)
+            columns = _transposed(chunk[lo:lo + block])
+            first, width = start + lo, min(block, len(chunk) - lo)
+            for (order, bounds), total in zip(runs, sums):
+                total[:, first:first + width] = _run_sums(columns[order], bounds)[:, :width]
         start += len(chunk)
-    out = []
-    for codes, freq, a, b in zip(encoded, freqs, intra, inter):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a /= (freq - 1).take(codes, mode="clip")
-            s = b - a
-            s /= np.maximum(a, b)
-        out.append(float(np.mean(np.nan_to_num(s))))
+    return [_mean_silhouette(total, codes) for total, codes in zip(sums, encoded)]
+
+
+def _cluster_runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in cluster order (each cluster's rows in their own order) and where each
+    cluster's run starts and ends in it."""
+    return np.argsort(codes, kind="stable"), np.concatenate([[0], np.cumsum(np.bincount(codes))])
+
+
+def _transposed(rows: np.ndarray) -> np.ndarray:
+    """``rows.T`` as a C-ordered array of at least two columns (a zero column pads one): numpy
+    sums a one-column array down the rows pairwise, not one row after the other."""
+    out = np.zeros((rows.shape[1], max(len(rows), 2)))
+    out[:, :len(rows)] = rows.T
     return out
+
+
+def _run_sums(columns: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Row ``c``: the sum of the rows ``bounds[c]:bounds[c + 1]`` of ``columns``, each column
+    summed from 0 and its first row to its last, as ``bincount`` adds its weights."""
+    out = np.empty((len(bounds) - 1, columns.shape[1]))
+    for c in range(len(out)):
+        np.add.reduce(columns[bounds[c]:bounds[c + 1]], axis=0, out=out[c], initial=0.0)
+    return out
+
+
+def _mean_silhouette(total: np.ndarray, codes: np.ndarray) -> float:
+    """The mean silhouette from each row's summed distances to every cluster (cluster × row),
+    as scikit-learn computes it."""
+    freq = np.bincount(codes)
+    own = (codes, np.arange(len(codes)))
+    a = total[own]
+    total[own] = np.inf
+    total /= freq[:, None]
+    b = total.min(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a /= (freq - 1).take(codes, mode="clip")
+        s = b - a
+        s /= np.maximum(a, b)
+    return float(np.mean(np.nan_to_num(s)))
 
 
 def distinct_rows(x: np.ndarray, cap: int, head: int = 2_000) -> int:
