@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from microseg.plugins._metrics import (qini_auc_score, ranked_counts, ranked_metrics, reused, treatment_effect,
-                                       uplift_at_k, whole_counts)
+                                       uplift_at_k, uplift_resampled, whole_counts)
 
 CHUNK_CELLS = 4_000_000        # resamples × rows per chunk of drawn weights (16 MB of float32)
 METRIC_CELLS = 250_000         # resamples × rows per metric computation (temporaries of ~1 MB each stay in
@@ -31,6 +31,14 @@ PAIRED_ROWS = 500_000          # up to here, at least two resamples per computat
 def resample_weights(n: int, n_resamples: int, seed: int | None, strata: np.ndarray | None = None,
                      groups: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Chunks of bootstrap weights (rows × resamples): how often each row is drawn."""
+    for counts, units in resample_counts(n, n_resamples, seed, strata, groups):
+        yield counts if units is None else counts[units]
+
+
+def resample_counts(n: int, n_resamples: int, seed: int | None, strata: np.ndarray | None = None,
+                    groups: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """:func:`resample_weights` as chunks of draw counts (units × resamples) and each row's unit (its
+    group; None: the units are the rows): a row's weight is its unit's count."""
     rng = np.random.default_rng(seed)
     per_chunk = max(1, min(n_resamples, CHUNK_CELLS // max(n, 1)))
     # the groups' codes and the strata's rows do not depend on the draws: found once, not per chunk
@@ -44,12 +52,12 @@ def resample_weights(n: int, n_resamples: int, seed: int | None, strata: np.ndar
         b = min(per_chunk, n_resamples - done)
         done += b
         if groups is not None:
-            yield np.ascontiguousarray(_counts(rng, n_groups, b).T)[codes]
+            yield np.ascontiguousarray(_counts(rng, n_groups, b).T), codes
             continue
         w = np.empty((n, b), dtype=np.float32)
         for idx in members:
             w[idx] = _counts(rng, len(idx), b).T
-        yield w
+        yield w, None
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -132,11 +140,27 @@ class ModelComparison:
         out: dict[str, tuple[list, list]] = {name: ([], []) for name in self.metric_names()}
         step = max(METRIC_CELLS // max(self.rows, 1), 2 if self.rows <= PAIRED_ROWS else 1)
         with reused():                                        # the scores sorted once, not once per chunk
-            for chunk in resample_weights(self.rows, n_resamples, seed,
-                                          strata=None if self.groups is not None else strata, groups=self.groups):
-                for at in range(0, chunk.shape[1], step):    # metrics on fewer columns at a time: less memory
-                    w = np.ascontiguousarray(chunk[:, at:at + step])
-                    for name, (model, base) in self._all(w).items():
+            for counts, units in resample_counts(self.rows, n_resamples, seed,
+                                                 strata=None if self.groups is not None else strata,
+                                                 groups=self.groups):
+                for part in self._resampled(counts, units, step):
+                    for name, (model, base) in part.items():
                         out[name][0].append(model)
                         out[name][1].append(base)
         return {name: (np.concatenate(m), np.concatenate(b)) for name, (m, b) in out.items()}
+
+    def _resampled(self, counts: np.ndarray, units: np.ndarray | None,
+                   step: int) -> Iterator[dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """:meth:`_all` of the row weights ``counts[units]``, ``step`` resamples at a time (fewer columns at a
+        time: less memory). Uplift metrics come straight from the units' draw counts, all resamples of the
+        chunk together (:func:`uplift_resampled`: the same numbers, without the rows' weights)."""
+        if self.kind == "uplift":
+            got = uplift_resampled(self.y, self.treatment, self.score, counts, units, 0.3, step)
+            if got is not None:
+                qini = got["qini_auc"]
+                yield {"qini_auc": (qini, np.zeros_like(qini)),
+                       "uplift_at_30": (got["uplift_at_k"], got["treatment_effect"])}
+                return
+        for at in range(0, counts.shape[1], step):
+            part = np.ascontiguousarray(counts[:, at:at + step])
+            yield self._all(part if units is None else part[units])
